@@ -1,0 +1,115 @@
+// Package cli is the composition root of the bassins command: it parses the
+// command line, wires the packages together and runs one mode. One file per
+// subcommand.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+const usage = `bassins: dashboards and reports of the bassins d'aide et de soins of Brussels.
+
+Usage:
+  bassins demo        [--config FILE] [--addr ADDR] [--scale N]  demo data, every job once, then serve and schedule
+  bassins serve       [--config FILE] [--addr ADDR]              serve the dashboards and run the scheduled jobs
+  bassins run JOB     [--config FILE]                            run one job now (ingest, compute, monthly-report…)
+  bassins check       [--config FILE]                            check a configuration (exit 2 on a mistake)
+  bassins export indicators [--config FILE] [--format csv|json] [--output FILE] [--unsuppressed]
+  bassins demo-data   [--config FILE] [--dir DIR] [--scale N] [--seed N] [--until YYYY-MM]
+  bassins datasets                                               list the canonical datasets and their fields
+
+Without --config, the configuration shipped in config/bassins.yaml is used.
+`
+
+// Run runs the command line args and returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "demo":
+		err = runDemo(ctx, rest, stdout, stderr)
+	case "serve":
+		err = runServe(ctx, rest, stdout, stderr)
+	case "run":
+		err = runJob(ctx, rest, stdout, stderr)
+	case "check":
+		err = runCheck(rest, stdout, stderr)
+	case "export":
+		err = runExport(ctx, rest, stdout, stderr)
+	case "demo-data":
+		err = runDemoData(ctx, rest, stdout, stderr)
+	case "datasets":
+		err = runDatasets(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "bassins: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "bassins %s: %v\n", cmd, err)
+		return exitUsage
+	case errors.Is(err, flag.ErrHelp):
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "bassins %s: %v\n", cmd, err)
+		return exitFailed
+	}
+}
+
+// usageError is a mistake in the command line or the configuration: exit 2.
+type usageError struct{ error }
+
+// parseFlags parses flags placed before or after positional arguments and
+// returns the positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("bassins "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if strings.EqualFold(os.Getenv("BASSINS_LOG"), "debug") {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,142 @@
+package dashboards
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/warehouse"
+)
+
+// The fixture: 26 months of values for every indicator and geography, with a
+// few values set on purpose.
+var (
+	firstMonth = time.Date(2023, time.January, 1, 0, 0, 0, 0, time.UTC)
+	lastMonth  = time.Date(2025, time.February, 1, 0, 0, 0, 0, time.UTC)
+	computedAt = time.Date(2025, time.March, 3, 5, 30, 0, 0, time.UTC) // 06:30 in Brussels
+)
+
+const (
+	// Contacts of bassin Nord in the last month and the month before: the
+	// page must show "1 234" and "+23,4 %".
+	nordContactsLast = 1234
+	nordContactsPrev = 1000
+	// suppressedCount is below the snapshot's MinCount: its number must never
+	// reach a page.
+	suppressedCount = 3
+	// suppressedTDIMonth is the month (index from firstMonth) when bassin
+	// Nord's treatment demands are suppressed.
+	suppressedTDIMonth = 10
+	// suppressedCommune has suppressed contacts in the last month.
+	suppressedCommune = "21010" // Jette, in bassin Nord
+)
+
+// testSnapshot builds the fixture snapshot.
+func testSnapshot(t *testing.T) *indicators.Snapshot {
+	t.Helper()
+	geo := testGeography(t)
+	type place struct{ level, code string }
+	places := []place{{geography.LevelRegion, geography.RegionCode}}
+	for _, b := range geo.Bassins {
+		places = append(places, place{geography.LevelBassin, b.Code})
+	}
+	for _, c := range geo.Communes {
+		places = append(places, place{geography.LevelCommune, c.NIS})
+	}
+	var values []indicators.Value
+	for pi, pl := range places {
+		pop, estimated := geo.Population(pl.level, pl.code)
+		for mi, m := 0, firstMonth; !m.After(lastMonth); mi, m = mi+1, m.AddDate(0, 1, 0) {
+			counts := map[string]float64{}
+			for di, d := range indicators.Catalogue {
+				if d.Kind != indicators.Count {
+					continue
+				}
+				n := float64(100 + 10*pi + 2*mi + di)
+				switch {
+				case pl.level == geography.LevelBassin && pl.code == "nord" && d.Code == "contacts" && m.Equal(lastMonth):
+					n = nordContactsLast
+				case pl.level == geography.LevelBassin && pl.code == "nord" && d.Code == "contacts" && m.Equal(lastMonth.AddDate(0, -1, 0)):
+					n = nordContactsPrev
+				case pl.level == geography.LevelBassin && pl.code == "nord" && d.Code == "naloxone" && m.Equal(lastMonth):
+					n = suppressedCount
+				case pl.level == geography.LevelBassin && pl.code == "nord" && d.Code == "treatment_demands" && mi == suppressedTDIMonth:
+					n = suppressedCount
+				case pl.level == geography.LevelCommune && pl.code == suppressedCommune && d.Code == "contacts" && m.Equal(lastMonth):
+					n = suppressedCount
+				}
+				counts[d.Code] = n
+				values = append(values, indicators.Value{Indicator: d.Code, Level: pl.level, Code: pl.code, Period: m,
+					Value: n, Numerator: n, RunID: "run-test", Estimated: estimated})
+			}
+			for _, d := range indicators.Catalogue {
+				if d.Kind != indicators.Rate || pop == 0 {
+					continue
+				}
+				n := counts[d.Numerator]
+				values = append(values, indicators.Value{Indicator: d.Code, Level: pl.level, Code: pl.code, Period: m,
+					Value: n / float64(pop) * d.Per, Numerator: n, Denominator: float64(pop), RunID: "run-test", Estimated: estimated})
+			}
+		}
+	}
+	return indicators.NewSnapshot("run-test", computedAt, geo, 5, values)
+}
+
+// testGeography loads the embedded reference geography. Should the embedded
+// split table not parse, the test uses a corrected copy of it under testdata
+// and says so, so that the dashboards stay tested meanwhile.
+func testGeography(t *testing.T) *geography.Geography {
+	t.Helper()
+	geo, err := geography.Load(geography.Files{})
+	if err == nil {
+		return geo
+	}
+	t.Logf("embedded geography does not load (%v); using testdata/geography/bruxelles-ville-split.csv", err)
+	geo, err = geography.Load(geography.Files{Split: "testdata/geography/bruxelles-ville-split.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the embedded default names itself, so that golden files do not
+	// depend on which copy was read.
+	geo.SplitSource = "default postcode split (reference/bruxelles-ville-split.csv)"
+	return geo
+}
+
+// fakeStore is the Store of the tests.
+type fakeStore struct {
+	snap  *indicators.Snapshot
+	runs  []warehouse.JobRun
+	loads []warehouse.Load
+	err   error
+}
+
+func (f *fakeStore) Snapshot(context.Context) (*indicators.Snapshot, error) { return f.snap, f.err }
+
+func (f *fakeStore) RecentRuns(_ context.Context, limit int) ([]warehouse.JobRun, error) {
+	return f.runs[:min(limit, len(f.runs))], f.err
+}
+
+func (f *fakeStore) RecentLoads(_ context.Context, limit int) ([]warehouse.Load, error) {
+	return f.loads[:min(limit, len(f.loads))], f.err
+}
+
+func testRuns() []warehouse.JobRun {
+	return []warehouse.JobRun{
+		{RunID: "run-test", Job: "compute_indicators", StartedAt: computedAt.Add(-2 * time.Minute), FinishedAt: computedAt,
+			Status: "ok", Rows: 12345},
+		{RunID: "run-fail", Job: "load_contacts", StartedAt: computedAt.Add(-time.Hour), FinishedAt: computedAt.Add(-59 * time.Minute),
+			Status: "failed", Message: "dial https://clickhouse.internal:8443: connection refused"},
+		{RunID: "run-now", Job: "load_tdi", StartedAt: computedAt.Add(time.Minute), Status: "running"},
+	}
+}
+
+func testLoads() []warehouse.Load {
+	return []warehouse.Load{
+		{LoadID: "l1", Source: "combo", Dataset: "contacts", File: "combo_2025-02.csv", Rows: 2048,
+			LoadedAt: computedAt.Add(-3 * time.Hour), Status: "loaded"},
+		{LoadID: "l2", Source: "fedito", Dataset: "federation_activity", File: "fedito_2025.xlsx",
+			LoadedAt: computedAt.Add(-4 * time.Hour), Status: "rejected", Message: "line 12: field date: \"31/02/2025\" is not a date"},
+	}
+}

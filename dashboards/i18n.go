@@ -1,0 +1,215 @@
+package dashboards
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/brusano/bassins/pipeline/indicators"
+)
+
+// Languages of the pages: French first, Dutch with ?lang=nl.
+const (
+	langFR = "fr"
+	langNL = "nl"
+)
+
+// normLang maps a requested language to one the pages are written in; anything
+// but Dutch falls back to French.
+func normLang(lang string) string {
+	if strings.EqualFold(strings.TrimSpace(lang), langNL) {
+		return langNL
+	}
+	return langFR
+}
+
+// labels holds every fixed text of the pages, French then Dutch. Templates
+// read them as .L.key; the templates are parsed with missingkey=error so a
+// key missing here fails the render, and a test checks both languages are
+// filled.
+var labels = map[string][2]string{
+	"site":                {"Bassins d'aide et de soins — Région de Bruxelles-Capitale", "Zorgzones (bassins d'aide et de soins) — Brussels Hoofdstedelijk Gewest"},
+	"site_short":          {"Bassins d'aide et de soins", "Zorgzones"},
+	"nav_label":           {"Navigation principale", "Hoofdnavigatie"},
+	"nav_overview":        {"Vue régionale", "Gewestelijk overzicht"},
+	"nav_activity":        {"Activité", "Activiteit"},
+	"lang_label":          {"Langue", "Taal"},
+	"skip":                {"Aller au contenu", "Naar de inhoud"},
+	"computed_at":         {"Calcul du", "Berekening van"},
+	"brussels_time":       {"heure de Bruxelles", "Brusselse tijd"},
+	"month_shown":         {"Mois affiché", "Getoonde maand"},
+	"run":                 {"Calcul", "Berekening"},
+	"overview_title":      {"Vue régionale", "Gewestelijk overzicht"},
+	"overview_intro":      {"Les cinq bassins d'aide et de soins côte à côte, pour le dernier mois calculé. Chaque évolution compare au mois précédent.", "De vijf zorgzones naast elkaar, voor de laatst berekende maand. Elke evolutie vergelijkt met de vorige maand."},
+	"region":              {"Région", "Gewest"},
+	"bassins":             {"Bassins", "Zorgzones"},
+	"bassin":              {"Bassin", "Zorgzone"},
+	"inhabitants":         {"habitants", "inwoners"},
+	"vs_prev":             {"par rapport au mois précédent", "tegenover de vorige maand"},
+	"see_bassin":          {"Voir le bassin", "Zorgzone bekijken"},
+	"chart_rate":          {"Contacts pour 10 000 habitants, par bassin", "Contacten per 10.000 inwoners, per zorgzone"},
+	"chart_region":        {"Contacts des équipes mobiles dans la Région, 24 derniers mois", "Contacten van mobiele teams in het Gewest, laatste 24 maanden"},
+	"charts":              {"Comparaison et évolution", "Vergelijking en evolutie"},
+	"chart_data":          {"Données du graphique", "Gegevens van de grafiek"},
+	"month":               {"Mois", "Maand"},
+	"indicators":          {"Indicateurs", "Indicatoren"},
+	"indicator":           {"Indicateur", "Indicator"},
+	"unit":                {"Unité", "Eenheid"},
+	"change":              {"Évolution", "Evolutie"},
+	"trend":               {"Évolution sur 24 mois", "Evolutie over 24 maanden"},
+	"chart_trend":         {"Contacts, personnes rencontrées et nouvelles personnes, 24 derniers mois", "Contacten, bereikte personen en nieuwe personen, laatste 24 maanden"},
+	"chart_tdi":           {"Demandes de traitement (TDI), 24 derniers mois", "Behandelingsaanvragen (TDI), laatste 24 maanden"},
+	"communes":            {"Par commune", "Per gemeente"},
+	"commune":             {"Commune", "Gemeente"},
+	"population":          {"Population", "Bevolking"},
+	"chart_communes":      {"Contacts des équipes mobiles par commune", "Contacten van mobiele teams per gemeente"},
+	"population_title":    {"Population", "Bevolking"},
+	"population_date":     {"Date de référence", "Referentiedatum"},
+	"population_src":      {"Source de la population", "Bron van de bevolkingscijfers"},
+	"estimated":           {"estimation", "schatting"},
+	"estimated_mark":      {"Chiffre reposant sur un découpage par défaut ou une population estimée (voir les notes)", "Cijfer dat steunt op een standaardindeling of een geschatte bevolking (zie de opmerkingen)"},
+	"notes":               {"Notes", "Opmerkingen"},
+	"colon":               {"\u00a0: ", ": "},
+	"shared_mark":         {"Commune partagée entre plusieurs bassins : voir la note sous le tableau", "Gemeente die over meerdere zorgzones verdeeld is: zie de opmerking onder de tabel"},
+	"population_communes": {"La population de chaque commune figure dans le tableau par commune ; les taux pour 10 000 habitants sont calculés sur ces populations.", "De bevolking van elke gemeente staat in de tabel per gemeente; de cijfers per 10.000 inwoners worden op die bevolking berekend."},
+	"split_source":        {"Source du découpage", "Bron van de indeling"},
+	"no_value":            {"pas de valeur pour ce mois", "geen waarde voor deze maand"},
+	"footer_dash":         {"« – » : pas de valeur pour ce mois.", "„–”: geen waarde voor deze maand."},
+	"footer_estimated":    {"* : chiffre reposant sur un découpage par défaut de Bruxelles-Ville ou sur une population estimée.", "*: cijfer dat steunt op een standaardindeling van Brussel-Stad of op een geschatte bevolking."},
+	"pending_title":       {"Données pas encore calculées", "Gegevens nog niet berekend"},
+	"pending_body":        {"Les indicateurs n'ont pas encore été calculés. Ils apparaîtront ici après le premier calcul ; la page Activité montre ce que le produit a déjà fait.", "De indicatoren zijn nog niet berekend. Ze verschijnen hier na de eerste berekening; de pagina Activiteit toont wat het product al gedaan heeft."},
+	"activity_title":      {"Activité du produit", "Activiteit van het product"},
+	"activity_intro":      {"Ce que le produit a fait : les traitements programmés et les fichiers chargés, les plus récents d'abord. Heures de Bruxelles.", "Wat het product gedaan heeft: de geplande taken en de geladen bestanden, de recentste eerst. Brusselse tijd."},
+	"runs":                {"Traitements", "Taken"},
+	"loads":               {"Fichiers chargés", "Geladen bestanden"},
+	"job":                 {"Traitement", "Taak"},
+	"start":               {"Début", "Begin"},
+	"end":                 {"Fin", "Einde"},
+	"status":              {"Statut", "Status"},
+	"rows":                {"Lignes", "Rijen"},
+	"error":               {"Erreur", "Fout"},
+	"file":                {"Fichier", "Bestand"},
+	"source":              {"Source", "Bron"},
+	"dataset":             {"Jeu de données", "Dataset"},
+	"loaded_at":           {"Chargé le", "Geladen op"},
+	"message":             {"Message", "Bericht"},
+	"no_runs":             {"Aucun traitement enregistré.", "Geen taken geregistreerd."},
+	"no_loads":            {"Aucun fichier chargé.", "Geen bestanden geladen."},
+	"running":             {"en cours", "bezig"},
+	"notfound_title":      {"Page introuvable", "Pagina niet gevonden"},
+	"notfound_body":       {"Cette page n'existe pas. Choisissez la vue régionale, un bassin ou l'activité ci-dessus.", "Deze pagina bestaat niet. Kies hierboven het gewestelijk overzicht, een zorgzone of de activiteit."},
+	"error_title":         {"Données indisponibles", "Gegevens niet beschikbaar"},
+	"error_body":          {"Les données ne peuvent pas être lues pour le moment. L'erreur est enregistrée dans le journal du serveur ; réessayez plus tard.", "De gegevens kunnen momenteel niet gelezen worden. De fout is opgenomen in het serverlogboek; probeer het later opnieuw."},
+}
+
+// statusLabels translates the statuses of job runs and loads.
+var statusLabels = map[string][2]string{
+	"running":  {"en cours", "bezig"},
+	"ok":       {"réussi", "geslaagd"},
+	"failed":   {"échec", "mislukt"},
+	"loaded":   {"chargé", "geladen"},
+	"rejected": {"rejeté", "geweigerd"},
+}
+
+// labelsFor returns the fixed texts in one language.
+func labelsFor(lang string) map[string]string {
+	i := 0
+	if lang == langNL {
+		i = 1
+	}
+	out := make(map[string]string, len(labels))
+	for k, v := range labels {
+		out[k] = v[i]
+	}
+	return out
+}
+
+// pick returns the French or the Dutch text.
+func pick(lang, fr, nl string) string {
+	if lang == langNL {
+		return nl
+	}
+	return fr
+}
+
+var (
+	shortMonthsFR = []string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
+	shortMonthsNL = []string{"jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."}
+)
+
+// shortMonth returns "mars 2024" / "mrt. 2024" for chart axes.
+func shortMonth(m time.Time, lang string) string {
+	names := shortMonthsFR
+	if lang == langNL {
+		names = shortMonthsNL
+	}
+	return names[m.Month()-1] + " " + strconv.Itoa(m.Year())
+}
+
+// formatDate returns "1er janvier 2020" / "1 januari 2020".
+func formatDate(d time.Time, lang string) string {
+	day := strconv.Itoa(d.Day())
+	if lang == langFR && d.Day() == 1 {
+		day = "1er"
+	}
+	return day + " " + indicators.MonthName(d, lang)
+}
+
+// formatDateTime returns "12 mars 2024 à 14:05" / "12 maart 2024 om 14:05",
+// in Brussels time.
+func formatDateTime(t time.Time, loc *time.Location, lang string) string {
+	if t.IsZero() {
+		return "–"
+	}
+	t = t.In(loc)
+	return strconv.Itoa(t.Day()) + " " + indicators.MonthName(t, lang) + pick(lang, " à ", " om ") + t.Format("15:04")
+}
+
+// formatChange returns a relative change as "+12,3 %" (fr) or "+12,3%" (nl).
+func formatChange(percent float64, lang string) string {
+	s := indicators.FormatNumber(percent, 1, lang)
+	if !strings.HasPrefix(s, "-") && strings.Trim(s, "0,") != "" {
+		s = "+" + s
+	}
+	if lang == langNL {
+		return s + "%"
+	}
+	return s + "\u202f%"
+}
+
+// formatCount writes a whole count such as a row count or a population.
+func formatCount(n float64, lang string) string {
+	return indicators.FormatNumber(n, 0, lang)
+}
+
+// bassinStatusText explains, for readers, how sure an area's bassin is. The
+// statuses come from the split table, in English; known prefixes are
+// translated and anything else is shown as written.
+func bassinStatusText(status, lang string) string {
+	word, _, _ := strings.Cut(status, " ")
+	word = strings.TrimSuffix(word, ":")
+	switch word {
+	case "commune":
+		return pick(lang, "commune entière", "volledige gemeente")
+	case "stated":
+		return pick(lang, "rattachement indiqué par le bassin", "indeling vermeld door de zorgzone")
+	case "inferred":
+		return pick(lang, "rattachement déduit des quartiers cités par le bassin", "indeling afgeleid uit de wijken die de zorgzone noemt")
+	case "assumed":
+		return pick(lang, "rattachement supposé, aucune source ne le précise", "indeling verondersteld, geen bron vermeldt ze")
+	case "unknown":
+		return pick(lang, "rattachement inconnu, aucune source trouvée", "indeling onbekend, geen bron gevonden")
+	}
+	return status
+}
+
+// populationStatusText says where an area's population comes from.
+func populationStatusText(status, lang string) string {
+	switch {
+	case strings.HasPrefix(status, "estimated"):
+		return pick(lang, "population estimée", "geschatte bevolking")
+	case strings.HasPrefix(status, "official"):
+		return pick(lang, "population officielle", "officiële bevolking")
+	}
+	return status
+}

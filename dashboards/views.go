@@ -1,0 +1,471 @@
+package dashboards
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/warehouse"
+)
+
+// keyFigures are the indicators of the overview cards, in display order.
+var keyFigures = []string{"contacts", "persons", "contacts_per_10k", "treatment_demands", "services_per_10k"}
+
+// trendMonths is how many months the time series show.
+const trendMonths = 24
+
+// figure is one value with its change against the month before.
+type figure struct {
+	Label     string
+	Value     string
+	Unit      string
+	Change    string // empty when it cannot be shown
+	Estimated bool
+}
+
+// card is one geography of the overview: the region or a bassin.
+type card struct {
+	Name string
+	// Estimated is true when a figure rests on a default split or an
+	// estimated population; the card is marked once.
+	Estimated           bool
+	Href                string
+	Population          string
+	PopulationEstimated bool
+	Figures             []figure
+}
+
+// note explains what some figures rest on.
+type note struct {
+	Text   string
+	Items  []string
+	Label  string // introduces Source
+	Source string
+}
+
+type overviewBody struct {
+	Month     string
+	PrevMonth string
+	Region    card
+	Bassins   []card
+	Charts    []chartView
+	Notes     []note
+}
+
+func (ps *pageSet) overview(w io.Writer, snap *indicators.Snapshot, lang string) error {
+	title := labels["overview_title"][langIndex(lang)]
+	if isEmpty(snap) {
+		return ps.pending(w, snap, "/", title, lang)
+	}
+	geo := snap.Geography
+	if geo == nil {
+		return fmt.Errorf("dashboards: snapshot %s carries no geography", snap.RunID)
+	}
+	p := ps.newPage(snap, "/", title, lang)
+	p.Charts = true
+	last := snap.LastPeriod()
+	prev := last.AddDate(0, -1, 0)
+	body := overviewBody{Month: indicators.MonthName(last, lang), PrevMonth: indicators.MonthName(prev, lang)}
+
+	body.Region = figureCard(snap, geo, geography.LevelRegion, geography.RegionCode, last, lang)
+	for _, b := range geo.Bassins {
+		c := figureCard(snap, geo, geography.LevelBassin, b.Code, last, lang)
+		c.Href = href(bassinPath(b.Code), lang)
+		body.Bassins = append(body.Bassins, c)
+	}
+
+	rate, _ := indicators.Lookup("contacts_per_10k")
+	var bars chartSeries
+	bars.name = rate.Name(lang)
+	for _, b := range geo.Bassins {
+		v, ok := snap.Get(rate.Code, geography.LevelBassin, b.Code, last)
+		bars.points = append(bars.points, pointOf(snap, v, ok, geo.Name(geography.LevelBassin, b.Code, lang), lang))
+	}
+	rv, rok := snap.Get(rate.Code, geography.LevelRegion, geography.RegionCode, last)
+	region := pointOf(snap, rv, rok, geo.Name(geography.LevelRegion, geography.RegionCode, lang), lang)
+	body.Charts = append(body.Charts,
+		barChart("bassins_contacts_per_10k", p.L["chart_rate"]+" — "+body.Month, lang, bars, &region, p.L["region"],
+			[]string{p.L["bassin"], rate.Name(lang)}),
+		trendChart(snap, "region_contacts", p.L["chart_region"], geography.LevelRegion, geography.RegionCode,
+			[]string{"contacts"}, lang, p.L["month"]))
+
+	if n, ok := splitNote(geo, "", lang); ok {
+		body.Notes = append(body.Notes, n)
+	}
+	if n, ok := unassignedNote(geo, lang); ok {
+		body.Notes = append(body.Notes, n)
+	}
+	for _, c := range append([]card{body.Region}, body.Bassins...) {
+		p.Estimated = p.Estimated || c.Estimated
+	}
+	p.Body = body
+	return ps.execute(w, "overview", p)
+}
+
+// figureCard builds the key figures of one geography for the month.
+func figureCard(snap *indicators.Snapshot, geo *geography.Geography, level, code string, month time.Time, lang string) card {
+	pop, estimated := geo.Population(level, code)
+	c := card{Name: geo.Name(level, code, lang), Population: formatCount(float64(pop), lang), PopulationEstimated: estimated}
+	for _, ind := range keyFigures {
+		f := figureOf(snap, ind, level, code, month, lang)
+		c.Estimated = c.Estimated || f.Estimated
+		c.Figures = append(c.Figures, f)
+	}
+	return c
+}
+
+// figureOf returns an indicator's display value and change for one month.
+func figureOf(snap *indicators.Snapshot, ind, level, code string, month time.Time, lang string) figure {
+	d, _ := indicators.Lookup(ind)
+	f := figure{Label: d.Name(lang), Unit: d.Unit(lang), Value: "–"}
+	cur, ok := snap.Get(ind, level, code, month)
+	if !ok {
+		return f
+	}
+	f.Value = snap.Display(cur, lang)
+	f.Estimated = cur.Estimated
+	prev, _ := snap.Get(ind, level, code, month.AddDate(0, -1, 0))
+	if pct, ok := snap.Change(cur, prev); ok {
+		f.Change = formatChange(pct, lang)
+	}
+	return f
+}
+
+// trendChart draws indicators of one geography over the last trendMonths.
+func trendChart(snap *indicators.Snapshot, id, title, level, code string, inds []string, lang, monthHead string) chartView {
+	last := snap.LastPeriod()
+	from := last.AddDate(0, 1-trendMonths, 0)
+	var months []string
+	var series []chartSeries
+	for i, ind := range inds {
+		d, _ := indicators.Lookup(ind)
+		ms, values, found := snap.Series(ind, level, code, from, last)
+		s := chartSeries{name: d.Name(lang)}
+		for j, m := range ms {
+			if i == 0 {
+				months = append(months, shortMonth(m, lang))
+			}
+			s.points = append(s.points, pointOf(snap, values[j], found[j], months[j], lang))
+		}
+		series = append(series, s)
+	}
+	return lineChart(id, title, lang, months, series, monthHead)
+}
+
+// splitNote says which figures rest on the default split of a commune or on
+// an estimated population: for one bassin, or for all of them when bassin is
+// empty.
+func splitNote(geo *geography.Geography, bassin, lang string) (note, bool) {
+	// Walk the bassins in the geography's order so that the areas are
+	// grouped by bassin.
+	var items, names []string
+	for _, b := range geo.Bassins {
+		if bassin != "" && b.Code != bassin {
+			continue
+		}
+		name := geo.Name(geography.LevelBassin, b.Code, lang)
+		for _, a := range geo.Areas {
+			if a.Bassin != b.Code || !a.Estimated() {
+				continue
+			}
+			item := areaName(geo, a, lang) + " — " + bassinStatusText(a.BassinStatus, lang) +
+				pick(lang, "\u00a0; ", "; ") + populationStatusText(a.PopulationStatus, lang)
+			if bassin == "" {
+				item = name + pick(lang, "\u00a0: ", ": ") + item
+			}
+			items = append(items, item)
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	if len(items) == 0 {
+		return note{}, false
+	}
+	text := pick(lang,
+		"Une partie des chiffres de ce bassin (marqués *) repose sur un découpage par défaut de Bruxelles-Ville par code postal, qu'aucune source officielle ne confirme, ou sur une population estimée. Zones concernées :",
+		"Een deel van de cijfers van deze zorgzone (gemarkeerd met *) steunt op een standaardindeling van Brussel-Stad per postcode, die geen officiële bron bevestigt, of op een geschatte bevolking. Betrokken gebieden:")
+	if bassin == "" {
+		bassins := pick(lang, "des bassins", "van de zorgzones")
+		if len(names) == 1 {
+			bassins = pick(lang, "du bassin", "van de zorgzone")
+		}
+		text = fmt.Sprintf(pick(lang,
+			"Les chiffres %s %s (marqués *) reposent en partie sur un découpage par défaut de Bruxelles-Ville par code postal, qu'aucune source officielle ne confirme, ou sur une population estimée. Zones concernées :",
+			"De cijfers %s %s (gemarkeerd met *) steunen deels op een standaardindeling van Brussel-Stad per postcode, die geen officiële bron bevestigt, of op een geschatte bevolking. Betrokken gebieden:"),
+			bassins, joinNames(names, lang))
+	}
+	return note{Text: text, Items: items, Label: labels["split_source"][langIndex(lang)] + pick(lang, "\u00a0: ", ": "), Source: geo.SplitSource}, true
+}
+
+// unassignedNote names the areas that belong to no bassin.
+func unassignedNote(geo *geography.Geography, lang string) (note, bool) {
+	areas := geo.Unassigned()
+	if len(areas) == 0 {
+		return note{}, false
+	}
+	var items, communes []string
+	for _, a := range areas {
+		items = append(items, areaName(geo, a, lang)+" — "+bassinStatusText(a.BassinStatus, lang))
+		if c := geo.Name(geography.LevelCommune, a.NIS, lang); !slices.Contains(communes, c) {
+			communes = append(communes, c)
+		}
+	}
+	text := fmt.Sprintf(pick(lang,
+		"Zones rattachées à aucun bassin : leurs chiffres comptent dans la Région et dans leur commune (%s), mais dans aucun bassin. La somme des cinq bassins est donc inférieure au total régional.",
+		"Gebieden die bij geen enkele zorgzone horen: hun cijfers tellen mee voor het Gewest en voor hun gemeente (%s), maar voor geen enkele zorgzone. De som van de vijf zorgzones is dus kleiner dan het gewestelijk totaal."),
+		joinNames(communes, lang))
+	return note{Text: text, Items: items, Label: labels["split_source"][langIndex(lang)] + pick(lang, "\u00a0: ", ": "), Source: geo.SplitSource}, true
+}
+
+// areaName returns "Laeken (1020, Bruxelles)".
+func areaName(geo *geography.Geography, a geography.Area, lang string) string {
+	commune := geo.Name(geography.LevelCommune, a.NIS, lang)
+	if a.Postcode == "" {
+		return commune
+	}
+	return a.Label + " (" + a.Postcode + ", " + commune + ")"
+}
+
+// joinNames returns "Nord, Sud et Centre-Ouest" / "Noord, Zuid en Centrum-West".
+func joinNames(names []string, lang string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + pick(lang, " et ", " en ") + names[len(names)-1]
+}
+
+// indicatorRow is one line of a bassin's indicator table.
+type indicatorRow struct {
+	Name, Unit                string
+	Current, Previous, Change string
+	Estimated                 bool
+}
+
+// communeRow is one line of a bassin's commune breakdown.
+type communeRow struct {
+	Name       string
+	Population string
+	// InBassin is, for a commune shared between bassins, the population of
+	// its part in this bassin.
+	InBassin  string
+	Estimated bool
+	Values    []string
+}
+
+type bassinBody struct {
+	Name             string
+	Month, PrevMonth string
+	Indicators       []indicatorRow
+	Trends           []chartView
+	CommuneHead      []string
+	Communes         []communeRow
+	CommuneChart     chartView
+	SharedNotes      []string
+	Population       string
+	PopulationEstim  bool
+	PopulationDate   string
+	PopulationSource string
+	Notes            []note
+}
+
+func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code, lang string) error {
+	geo := ps.geography(snap)
+	path := bassinPath(code)
+	if geo == nil {
+		if isEmpty(snap) {
+			// Nothing computed and no geography to check the code against.
+			return ps.pending(w, snap, path, labels["bassin"][langIndex(lang)]+" "+code, lang)
+		}
+		return fmt.Errorf("dashboards: snapshot %s carries no geography", snap.RunID)
+	}
+	if _, ok := geo.Bassin(code); !ok {
+		return fmt.Errorf("dashboards: bassin %q: %w", code, ErrNotFound)
+	}
+	name := geo.Name(geography.LevelBassin, code, lang)
+	title := labels["bassin"][langIndex(lang)] + " " + name
+	if isEmpty(snap) {
+		return ps.pending(w, snap, path, title, lang)
+	}
+	if snap.Geography == nil {
+		return fmt.Errorf("dashboards: snapshot %s carries no geography", snap.RunID)
+	}
+	p := ps.newPage(snap, path, title, lang)
+	p.Charts = true
+	last := snap.LastPeriod()
+	prev := last.AddDate(0, -1, 0)
+	body := bassinBody{Name: name, Month: indicators.MonthName(last, lang), PrevMonth: indicators.MonthName(prev, lang)}
+
+	for _, d := range indicators.Catalogue {
+		row := indicatorRow{Name: d.Name(lang), Unit: d.Unit(lang), Current: "–", Previous: "–"}
+		cur, okCur := snap.Get(d.Code, geography.LevelBassin, code, last)
+		before, okPrev := snap.Get(d.Code, geography.LevelBassin, code, prev)
+		if okCur {
+			row.Current = snap.Display(cur, lang)
+			row.Estimated = cur.Estimated
+		}
+		if okPrev {
+			row.Previous = snap.Display(before, lang)
+		}
+		if okCur {
+			if pct, ok := snap.Change(cur, before); ok {
+				row.Change = formatChange(pct, lang)
+			}
+		}
+		body.Indicators = append(body.Indicators, row)
+	}
+
+	body.Trends = []chartView{
+		trendChart(snap, "bassin_activity", p.L["chart_trend"], geography.LevelBassin, code,
+			[]string{"contacts", "persons", "new_persons"}, lang, p.L["month"]),
+		trendChart(snap, "bassin_treatment_demands", p.L["chart_tdi"], geography.LevelBassin, code,
+			[]string{"treatment_demands"}, lang, p.L["month"]),
+	}
+
+	// The commune breakdown: every count, and the contacts rate.
+	var columns []indicators.Definition
+	for _, d := range indicators.Catalogue {
+		if d.Kind == indicators.Count || d.Code == "contacts_per_10k" {
+			columns = append(columns, d)
+		}
+	}
+	body.CommuneHead = []string{p.L["commune"], p.L["population"]}
+	for _, d := range columns {
+		body.CommuneHead = append(body.CommuneHead, d.Name(lang))
+	}
+	contacts, _ := indicators.Lookup("contacts")
+	bars := chartSeries{name: contacts.Name(lang)}
+	for _, nis := range geo.CommunesOf(code) {
+		communeName := geo.Name(geography.LevelCommune, nis, lang)
+		pop, estimated := geo.Population(geography.LevelCommune, nis)
+		row := communeRow{Name: communeName, Population: formatCount(float64(pop), lang), Estimated: estimated}
+		var inBassin int
+		var shared bool
+		for _, a := range geo.Areas {
+			if a.NIS != nis {
+				continue
+			}
+			if a.Bassin == code {
+				inBassin += a.Population
+			} else {
+				shared = true
+			}
+		}
+		if shared {
+			row.InBassin = fmt.Sprintf(pick(lang, "dont %s dans le bassin", "waarvan %s in de zorgzone"), formatCount(float64(inBassin), lang))
+			body.SharedNotes = append(body.SharedNotes, fmt.Sprintf(pick(lang,
+				"%s\u00a0: chiffres de toute la commune, dont une partie seulement appartient au bassin %s (environ %s habitants sur %s). Ne pas les additionner pour obtenir le total du bassin.",
+				"%s: cijfers van de hele gemeente, waarvan slechts een deel tot de zorgzone %s behoort (ongeveer %s van de %s inwoners). Tel ze niet op om het totaal van de zorgzone te krijgen."),
+				communeName, name, formatCount(float64(inBassin), lang), row.Population))
+		}
+		for _, d := range columns {
+			v, ok := snap.Get(d.Code, geography.LevelCommune, nis, last)
+			shown := "–"
+			if ok {
+				shown = snap.Display(v, lang)
+			}
+			row.Values = append(row.Values, shown)
+		}
+		body.Communes = append(body.Communes, row)
+		v, ok := snap.Get("contacts", geography.LevelCommune, nis, last)
+		bars.points = append(bars.points, pointOf(snap, v, ok, communeName, lang))
+	}
+	body.CommuneChart = barChart("bassin_communes_contacts", p.L["chart_communes"]+" — "+body.Month, lang, bars, nil, "",
+		[]string{p.L["commune"], contacts.Name(lang)})
+
+	pop, estimated := geo.Population(geography.LevelBassin, code)
+	body.Population = formatCount(float64(pop), lang)
+	body.PopulationEstim = estimated
+	body.PopulationDate = populationDates(geo, code, lang)
+	body.PopulationSource = geo.PopulationSource
+	if n, ok := splitNote(geo, code, lang); ok {
+		body.Notes = append(body.Notes, n)
+	}
+	for _, r := range body.Indicators {
+		p.Estimated = p.Estimated || r.Estimated
+	}
+	p.Body = body
+	return ps.execute(w, "bassin", p)
+}
+
+// populationDates returns the reference date of a bassin's population, or the
+// range of dates when its areas differ.
+func populationDates(geo *geography.Geography, bassin, lang string) string {
+	var first, latest time.Time
+	for _, a := range geo.Areas {
+		if a.Bassin != bassin || a.PopulationDate.IsZero() {
+			continue
+		}
+		if first.IsZero() || a.PopulationDate.Before(first) {
+			first = a.PopulationDate
+		}
+		if a.PopulationDate.After(latest) {
+			latest = a.PopulationDate
+		}
+	}
+	switch {
+	case latest.IsZero():
+		return "–"
+	case first.Equal(latest):
+		return formatDate(latest, lang)
+	}
+	return pick(lang, "du ", "van ") + formatDate(first, lang) + pick(lang, " au ", " tot ") + formatDate(latest, lang)
+}
+
+// runRow and loadRow are lines of the activity page.
+type runRow struct {
+	Job, RunID, Started, Finished, Status, StatusClass, Rows, Message string
+}
+
+type loadRow struct {
+	File, Source, Dataset, Rows, LoadedAt, Status, StatusClass, Message string
+}
+
+type activityBody struct {
+	Runs  []runRow
+	Loads []loadRow
+}
+
+func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, snap *indicators.Snapshot, lang string) error {
+	p := ps.newPage(snap, "/activite", labels["activity_title"][langIndex(lang)], lang)
+	p.Privacy = "" // no figures on this page
+	var body activityBody
+	for _, r := range runs {
+		row := runRow{Job: r.Job, RunID: r.RunID, Started: formatDateTime(r.StartedAt, ps.brussels, lang),
+			Finished: formatDateTime(r.FinishedAt, ps.brussels, lang), Status: statusText(r.Status, lang),
+			StatusClass: statusClass(r.Status), Rows: formatCount(float64(r.Rows), lang), Message: r.Message}
+		if r.FinishedAt.IsZero() {
+			row.Finished = p.L["running"]
+		}
+		body.Runs = append(body.Runs, row)
+	}
+	for _, l := range loads {
+		body.Loads = append(body.Loads, loadRow{File: l.File, Source: l.Source, Dataset: l.Dataset,
+			Rows: formatCount(float64(l.Rows), lang), LoadedAt: formatDateTime(l.LoadedAt, ps.brussels, lang),
+			Status: statusText(l.Status, lang), StatusClass: statusClass(l.Status), Message: l.Message})
+	}
+	p.Body = body
+	return ps.execute(w, "activity", p)
+}
+
+func statusText(status, lang string) string {
+	if t, ok := statusLabels[status]; ok {
+		return t[langIndex(lang)]
+	}
+	return status
+}
+
+// statusClass colours a status: failures stand out.
+func statusClass(status string) string {
+	switch status {
+	case "ok", "loaded":
+		return "ok"
+	case "failed", "rejected":
+		return "bad"
+	}
+	return "neutral"
+}

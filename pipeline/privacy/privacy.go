@@ -1,0 +1,88 @@
+// Package privacy pseudonymises person keys at ingest. Raw identifiers never
+// reach the warehouse: what is stored is a keyed hash (HMAC-SHA-256) whose
+// secret stays outside the data.
+package privacy
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Pseudonymiser turns raw person identifiers into stable keys.
+type Pseudonymiser struct {
+	secret []byte
+}
+
+// MinSecretLength is the shortest secret accepted, in bytes.
+const MinSecretLength = 16
+
+// New returns a pseudonymiser keyed with secret.
+func New(secret []byte) (*Pseudonymiser, error) {
+	if len(secret) < MinSecretLength {
+		return nil, fmt.Errorf("privacy: the pseudonymisation secret must be at least %d bytes", MinSecretLength)
+	}
+	return &Pseudonymiser{secret: append([]byte(nil), secret...)}, nil
+}
+
+// Key returns the pseudonymous key of a raw identifier within a dataset:
+// the same person gets the same key in every delivery of the dataset.
+// Identifiers are compared without surrounding spaces and case.
+func (p *Pseudonymiser) Key(dataset, raw string) string {
+	m := hmac.New(sha256.New, p.secret)
+	m.Write([]byte(dataset))
+	m.Write([]byte{0})
+	m.Write([]byte(strings.ToUpper(strings.TrimSpace(raw))))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// LoadSecret reads the secret from the environment variable env when set,
+// otherwise from file; a missing file is created with a random secret
+// (readable by its owner only).
+func LoadSecret(env, file string) ([]byte, error) {
+	if env != "" {
+		if v, ok := os.LookupEnv(env); ok && v != "" {
+			return []byte(v), nil
+		}
+	}
+	if file == "" {
+		return nil, fmt.Errorf("privacy: no secret: set %s or configure privacy.key_file", env)
+	}
+	data, err := os.ReadFile(file)
+	if err == nil {
+		secret := []byte(strings.TrimSpace(string(data)))
+		if len(secret) < MinSecretLength {
+			return nil, fmt.Errorf("privacy: %s: the secret must be at least %d bytes", file, MinSecretLength)
+		}
+		return secret, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("privacy: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("privacy: %w", err)
+	}
+	secret := []byte(hex.EncodeToString(raw))
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return nil, fmt.Errorf("privacy: %w", err)
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process created it first
+		return LoadSecret("", file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("privacy: %w", err)
+	}
+	if _, err := f.Write(append(secret, '\n')); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("privacy: %w", err)
+	}
+	return secret, f.Close()
+}

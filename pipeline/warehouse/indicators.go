@@ -1,0 +1,276 @@
+package warehouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/indicators"
+)
+
+// SaveGeography stores the reference geography and returns its version. The
+// same content keeps its version, so restarts do not pile up copies.
+func (w *Warehouse) SaveGeography(ctx context.Context, g *geography.Geography) (uint64, error) {
+	h := sha256.New()
+	for _, b := range g.Bassins {
+		fmt.Fprintf(h, "b|%s|%s|%s\n", b.Code, b.NameFR, b.NameNL)
+	}
+	for _, c := range g.Communes {
+		fmt.Fprintf(h, "c|%s|%s|%s|%s|%s\n", c.NIS, c.NameFR, c.NameNL, c.MainPostcode, c.Bassin)
+	}
+	for _, a := range g.Areas {
+		fmt.Fprintf(h, "a|%s|%s|%s|%s|%s|%s|%d|%s|%s\n", a.Key, a.NIS, a.Postcode, a.Label, a.Bassin, a.BassinStatus,
+			a.Population, a.PopulationDate.Format(time.DateOnly), a.PopulationStatus)
+	}
+	hash := hex.EncodeToString(h.Sum(nil))
+
+	var version uint64
+	if err := w.conn.QueryRow(ctx, "SELECT max(version) FROM geo_versions WHERE content_hash = ?", hash).Scan(&version); err != nil {
+		return 0, fmt.Errorf("warehouse: geography version: %w", err)
+	}
+	if version > 0 {
+		return version, nil
+	}
+	version = uint64(time.Now().UnixNano())
+
+	var rows [][]any
+	for _, b := range g.Bassins {
+		rows = append(rows, []any{version, b.Code, b.NameFR, b.NameNL})
+	}
+	if err := w.InsertRows(ctx, "geo_bassins", []string{"version", "code", "name_fr", "name_nl"}, rows); err != nil {
+		return 0, err
+	}
+	rows = rows[:0]
+	for _, c := range g.Communes {
+		rows = append(rows, []any{version, c.NIS, c.NameFR, c.NameNL, c.MainPostcode, c.Bassin})
+	}
+	if err := w.InsertRows(ctx, "geo_communes", []string{"version", "nis", "name_fr", "name_nl", "main_postcode", "bassin"}, rows); err != nil {
+		return 0, err
+	}
+	rows = rows[:0]
+	for _, a := range g.Areas {
+		rows = append(rows, []any{version, a.Key, a.NIS, a.Postcode, a.Label, a.Bassin, a.BassinStatus,
+			uint32(a.Population), a.PopulationDate, a.PopulationStatus})
+	}
+	if err := w.InsertRows(ctx, "geo_areas", []string{"version", "area_key", "nis", "postcode", "label", "bassin",
+		"bassin_status", "population", "population_date", "population_status"}, rows); err != nil {
+		return 0, err
+	}
+	// The version row comes last: a version is usable once it is listed.
+	if err := w.InsertRows(ctx, "geo_versions", []string{"version", "content_hash", "loaded_at", "split_source", "population_source"},
+		[][]any{{version, hash, time.Now(), g.SplitSource, g.PopulationSource}}); err != nil {
+		return 0, fmt.Errorf("warehouse: record geography version: %w", err)
+	}
+	w.log.Info("reference geography stored", "version", version, "areas", len(g.Areas))
+	return version, nil
+}
+
+// Aggregate is one monthly aggregate of a dataset for one geography, from
+// which the compute job derives indicator values.
+type Aggregate struct {
+	Measure string
+	Level   string
+	Code    string
+	// Period is the first day of the month; for services, the inventory's
+	// reference date.
+	Period time.Time
+	Value  float64
+}
+
+// located selects the committed rows of a table with the bassin of their
+// area, for the geography version bound as @version. Rows whose area belongs
+// to no bassin get an empty bassin.
+func located(table, columns string) string {
+	return `(SELECT ` + columns + `, nis, area_key FROM ` + table + ` WHERE ` + committed + `)
+		ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) USING area_key`
+}
+
+// geoLevels gives, per level, the expression of the geography code.
+var geoLevels = []struct{ level, code string }{
+	{geography.LevelRegion, "if(nis != '', '" + geography.RegionCode + "', '')"},
+	{geography.LevelBassin, "bassin"},
+	{geography.LevelCommune, "nis"},
+}
+
+type aggregateQuery struct {
+	name     string
+	measures []string // names of the value columns after period and code
+	sql      string   // with {code} for the geography expression
+}
+
+var aggregateQueries = []aggregateQuery{
+	{name: "contacts", measures: []string{"contacts", "persons", "syringes", "naloxone", "referrals"},
+		sql: `SELECT toStartOfMonth(contact_date) AS period, {code} AS code,
+			count(), uniqExact(person_key), sum(syringes), sum(naloxone), sum(referral)
+		FROM ` + located("contacts", "contact_date, person_key, syringes, naloxone, referral") + `
+		WHERE code != '' GROUP BY period, code`},
+	// A new person is one whose first contact anywhere falls in the month;
+	// they count as new wherever they were met that month.
+	{name: "new persons", measures: []string{"new_persons"},
+		sql: `SELECT period, code, uniqExact(person_key) FROM (
+			SELECT toStartOfMonth(contact_date) AS period, person_key, {code} AS code
+			FROM ` + located("contacts", "contact_date, person_key") + `
+			WHERE code != ''
+		) ANY INNER JOIN (
+			SELECT person_key, min(toStartOfMonth(contact_date)) AS first_period
+			FROM contacts WHERE ` + committed + ` GROUP BY person_key
+		) USING person_key
+		WHERE period = first_period GROUP BY period, code`},
+	{name: "treatment demands", measures: []string{"treatment_demands"},
+		sql: `SELECT toStartOfMonth(demand_date) AS period, {code} AS code, count()
+		FROM ` + located("treatment_demands", "demand_date") + `
+		WHERE code != '' GROUP BY period, code`},
+	{name: "services", measures: []string{"services"},
+		sql: `SELECT reference_date AS period, {code} AS code, uniqExact(service_id)
+		FROM ` + located("services", "reference_date, service_id") + `
+		WHERE code != '' GROUP BY period, code`},
+}
+
+// Aggregates computes every monthly aggregate at every geography level, with
+// the bassins of the given geography version.
+func (w *Warehouse) Aggregates(ctx context.Context, runID string, geoVersion uint64) ([]Aggregate, error) {
+	var out []Aggregate
+	for _, q := range aggregateQueries {
+		for _, lvl := range geoLevels {
+			sql := strings.ReplaceAll(q.sql, "{code}", lvl.code)
+			rows, err := w.conn.Query(withRun(ctx, runID, "aggregate"), sql, clickhouse.Named("version", geoVersion))
+			if err != nil {
+				return nil, fmt.Errorf("warehouse: aggregate %s by %s: %w", q.name, lvl.level, err)
+			}
+			for rows.Next() {
+				var period time.Time
+				var code string
+				vals := make([]uint64, len(q.measures))
+				dest := []any{&period, &code}
+				for i := range vals {
+					dest = append(dest, &vals[i])
+				}
+				if err := rows.Scan(dest...); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("warehouse: aggregate %s by %s: %w", q.name, lvl.level, err)
+				}
+				for i, m := range q.measures {
+					out = append(out, Aggregate{Measure: m, Level: lvl.level, Code: code, Period: utcDate(period), Value: float64(vals[i])})
+				}
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return nil, fmt.Errorf("warehouse: aggregate %s by %s: %w", q.name, lvl.level, err)
+			}
+		}
+	}
+	// Federation activity: one aggregate per measure, named federation_<measure>.
+	for _, lvl := range geoLevels {
+		rows, err := w.conn.Query(withRun(ctx, runID, "aggregate"), `SELECT period, `+lvl.code+` AS code, measure, sum(value)
+			FROM `+located("federation_activity", "period, measure, value")+`
+			WHERE code != '' GROUP BY period, code, measure`, clickhouse.Named("version", geoVersion))
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: aggregate federation activity by %s: %w", lvl.level, err)
+		}
+		for rows.Next() {
+			var a Aggregate
+			var measure string
+			if err := rows.Scan(&a.Period, &a.Code, &measure, &a.Value); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("warehouse: aggregate federation activity: %w", err)
+			}
+			a.Measure, a.Level, a.Period = "federation_"+measure, lvl.level, utcDate(a.Period)
+			out = append(out, a)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: aggregate federation activity: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// utcDate keeps the calendar date of a Date column, whatever the server's
+// time zone.
+func utcDate(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// SaveIndicatorValues stores a computing run's values, then the run itself:
+// readers see the run only once all its values are in. Older runs beyond the
+// last three are deleted.
+func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, computedAt time.Time, geoVersion uint64, values []indicators.Value) error {
+	const chunk = 100_000
+	for start := 0; start < len(values); start += chunk {
+		end := min(start+chunk, len(values))
+		rows := make([][]any, 0, end-start)
+		for _, v := range values[start:end] {
+			var est uint8
+			if v.Estimated {
+				est = 1
+			}
+			rows = append(rows, []any{runID, v.Indicator, v.Level, v.Code, v.Period, v.Value, v.Numerator, v.Denominator, est})
+		}
+		if err := w.InsertRows(withRun(ctx, runID, "values"), "indicator_values",
+			[]string{"run_id", "indicator", "level", "code", "period", "value", "numerator", "denominator", "estimated"}, rows); err != nil {
+			return err
+		}
+	}
+	if err := w.InsertRows(ctx, "indicator_runs", []string{"run_id", "computed_at", "geo_version", "value_count"},
+		[][]any{{runID, computedAt, geoVersion, uint64(len(values))}}); err != nil {
+		return fmt.Errorf("warehouse: record indicator run %s: %w", runID, err)
+	}
+	var keep []string
+	rows, err := w.conn.Query(ctx, "SELECT run_id FROM indicator_runs ORDER BY computed_at DESC, run_id DESC LIMIT 3")
+	if err != nil {
+		return fmt.Errorf("warehouse: list indicator runs: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("warehouse: list indicator runs: %w", err)
+		}
+		keep = append(keep, id)
+	}
+	rows.Close()
+	if err := w.conn.Exec(ctx, "ALTER TABLE indicator_values DELETE WHERE NOT has(?, run_id)", keep); err != nil {
+		return fmt.Errorf("warehouse: delete old indicator runs: %w", err)
+	}
+	return nil
+}
+
+// LatestValues returns the values of the latest computing run; an empty
+// runID means nothing has been computed yet.
+func (w *Warehouse) LatestValues(ctx context.Context) (runID string, computedAt time.Time, values []indicators.Value, err error) {
+	rows, err := w.conn.Query(ctx, "SELECT run_id, computed_at FROM indicator_runs ORDER BY computed_at DESC, run_id DESC LIMIT 1")
+	if err != nil {
+		return "", time.Time{}, nil, fmt.Errorf("warehouse: latest indicator run: %w", err)
+	}
+	if rows.Next() {
+		err = rows.Scan(&runID, &computedAt)
+	}
+	rows.Close()
+	if err != nil || runID == "" {
+		return "", time.Time{}, nil, err
+	}
+	rows, err = w.conn.Query(ctx, `SELECT indicator, level, code, period, value, numerator, denominator, estimated
+		FROM indicator_values WHERE run_id = ? ORDER BY indicator, level, code, period`, runID)
+	if err != nil {
+		return "", time.Time{}, nil, fmt.Errorf("warehouse: read indicator values: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := indicators.Value{RunID: runID}
+		var est uint8
+		if err := rows.Scan(&v.Indicator, &v.Level, &v.Code, &v.Period, &v.Value, &v.Numerator, &v.Denominator, &est); err != nil {
+			return "", time.Time{}, nil, fmt.Errorf("warehouse: read indicator values: %w", err)
+		}
+		v.Period, v.Estimated = utcDate(v.Period), est == 1
+		values = append(values, v)
+	}
+	return runID, computedAt, values, rows.Err()
+}

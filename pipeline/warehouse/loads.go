@@ -1,0 +1,162 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+)
+
+// committed keeps the rows of loads that finished: a load is whole or absent.
+const committed = "load_id IN (SELECT load_id FROM loads WHERE status = 'loaded')"
+
+var identifierPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// InsertRows appends rows to a canonical table in one block. Table and column
+// names come from the registered datasets, never from a file.
+func (w *Warehouse) InsertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if !identifierPattern.MatchString(table) {
+		return fmt.Errorf("warehouse: invalid table name %q", table)
+	}
+	for _, c := range columns {
+		if !identifierPattern.MatchString(c) {
+			return fmt.Errorf("warehouse: invalid column name %q", c)
+		}
+	}
+	batch, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+")")
+	if err != nil {
+		return fmt.Errorf("warehouse: prepare insert into %s: %w", table, err)
+	}
+	defer batch.Close()
+	for _, r := range rows {
+		if err := batch.Append(r...); err != nil {
+			return fmt.Errorf("warehouse: insert into %s: %w", table, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("warehouse: insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// DiscardLoad deletes the rows a failed load left behind. They are already
+// invisible (no committed load names them); this frees the space.
+func (w *Warehouse) DiscardLoad(ctx context.Context, table, loadID string) error {
+	if !identifierPattern.MatchString(table) {
+		return fmt.Errorf("warehouse: invalid table name %q", table)
+	}
+	if err := w.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE load_id = ?", loadID); err != nil {
+		return fmt.Errorf("warehouse: discard load %s: %w", loadID, err)
+	}
+	return nil
+}
+
+// FileStatus returns the status of the latest load of a file's content by a
+// source: "loaded", "rejected", or "" when never seen.
+func (w *Warehouse) FileStatus(ctx context.Context, source, sha256 string) (string, error) {
+	var status string
+	err := w.conn.QueryRow(ctx, `SELECT argMax(status, loaded_at) FROM loads WHERE source = ? AND sha256 = ?`,
+		source, sha256).Scan(&status)
+	if err != nil {
+		return "", fmt.Errorf("warehouse: file status: %w", err)
+	}
+	return status, nil
+}
+
+// RecordLoad records what became of a file. A "loaded" record is what makes
+// the load's rows count.
+func (w *Warehouse) RecordLoad(ctx context.Context, l Load) error {
+	err := w.InsertRows(ctx, "loads", []string{"load_id", "source", "dataset", "file", "sha256", "rows", "loaded_at", "status", "message"},
+		[][]any{{l.LoadID, l.Source, l.Dataset, l.File, l.SHA256, l.Rows, l.LoadedAt, l.Status, l.Message}})
+	if err != nil {
+		return fmt.Errorf("warehouse: record load %s: %w", l.LoadID, err)
+	}
+	return nil
+}
+
+// RecentLoads returns the latest load records, newest first.
+func (w *Warehouse) RecentLoads(ctx context.Context, limit int) ([]Load, error) {
+	rows, err := w.conn.Query(ctx, `SELECT load_id, source, dataset, file, sha256, rows, loaded_at, status, message
+		FROM loads ORDER BY loaded_at DESC, file DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: recent loads: %w", err)
+	}
+	defer rows.Close()
+	var out []Load
+	for rows.Next() {
+		var l Load
+		if err := rows.Scan(&l.LoadID, &l.Source, &l.Dataset, &l.File, &l.SHA256, &l.Rows, &l.LoadedAt, &l.Status, &l.Message); err != nil {
+			return nil, fmt.Errorf("warehouse: recent loads: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// CountRows returns the committed rows of a canonical table.
+func (w *Warehouse) CountRows(ctx context.Context, table string) (uint64, error) {
+	if !identifierPattern.MatchString(table) {
+		return 0, fmt.Errorf("warehouse: invalid table name %q", table)
+	}
+	var n uint64
+	if err := w.conn.QueryRow(ctx, "SELECT count() FROM "+table+" WHERE "+committed).Scan(&n); err != nil {
+		return 0, fmt.Errorf("warehouse: count %s: %w", table, err)
+	}
+	return n, nil
+}
+
+// RecordRun records a job run; a run is recorded when it starts and again
+// when it ends, the later revision winning.
+func (w *Warehouse) RecordRun(ctx context.Context, r JobRun) error {
+	revision := uint8(1)
+	if !r.FinishedAt.IsZero() {
+		revision = 2
+	}
+	err := w.InsertRows(ctx, "job_runs", []string{"run_id", "job", "started_at", "finished_at", "status", "rows", "message", "revision"},
+		[][]any{{r.RunID, r.Job, r.StartedAt, orEpoch(r.FinishedAt), r.Status, r.Rows, r.Message, revision}})
+	if err != nil {
+		return fmt.Errorf("warehouse: record run %s: %w", r.RunID, err)
+	}
+	return nil
+}
+
+// RecentRuns returns the latest job runs, newest first.
+func (w *Warehouse) RecentRuns(ctx context.Context, limit int) ([]JobRun, error) {
+	rows, err := w.conn.Query(ctx, `SELECT run_id, any(job), min(started_at) AS started,
+			argMax(finished_at, revision), argMax(status, revision), argMax(rows, revision), argMax(message, revision)
+		FROM job_runs GROUP BY run_id ORDER BY started DESC, run_id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: recent runs: %w", err)
+	}
+	defer rows.Close()
+	var out []JobRun
+	for rows.Next() {
+		var r JobRun
+		if err := rows.Scan(&r.RunID, &r.Job, &r.StartedAt, &r.FinishedAt, &r.Status, &r.Rows, &r.Message); err != nil {
+			return nil, fmt.Errorf("warehouse: recent runs: %w", err)
+		}
+		if r.FinishedAt.Unix() <= 0 {
+			r.FinishedAt = time.Time{}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func orEpoch(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0)
+	}
+	return t
+}
+
+// Query ids carry the run id so that a run can be traced in system.query_log.
+func withRun(ctx context.Context, runID, step string) context.Context {
+	if runID == "" {
+		return ctx
+	}
+	return clickhouse.Context(ctx, clickhouse.WithQueryID(runID+"-"+step+"-"+fmt.Sprint(time.Now().UnixNano())))
+}

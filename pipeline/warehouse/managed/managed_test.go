@@ -1,0 +1,318 @@
+package managed
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+)
+
+// startServer starts a server on dataDir, skipping the test when no
+// ClickHouse binary is installed.
+func startServer(t *testing.T, dataDir string) *Server {
+	t.Helper()
+	s, err := Start(t.Context(), Options{DataDir: dataDir, StartTimeout: 30 * time.Second, Logger: testLogger(t)})
+	if errors.Is(err, ErrNoBinary) {
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// testLogger writes the package's log to the test's output.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func TestStartAnswersQueries(t *testing.T) {
+	tests := []struct {
+		name    string
+		dataDir func(t *testing.T) string
+	}{
+		{name: "absolute", dataDir: func(t *testing.T) string { return t.TempDir() }},
+		{name: "relative and missing", dataDir: func(t *testing.T) string {
+			t.Chdir(t.TempDir())
+			return filepath.Join("var", "clickhouse")
+		}},
+		{name: "XML special characters", dataDir: func(t *testing.T) string {
+			return filepath.Join(t.TempDir(), `a&b <c> "d"`)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testAnswersQueries(t, startServer(t, tt.dataDir(t)))
+		})
+	}
+}
+
+func testAnswersQueries(t *testing.T, s *Server) {
+	if !filepath.IsAbs(s.DataDir()) {
+		t.Errorf("DataDir() = %q, want an absolute path", s.DataDir())
+	}
+	if s.Reused() {
+		t.Fatal("Reused() = true for a fresh data dir")
+	}
+
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get("http://" + s.HTTPAddr() + "/ping")
+	if err != nil {
+		t.Fatalf("GET /ping: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := strings.TrimSpace(string(body)); got != "Ok." {
+		t.Errorf("GET /ping = %q, want %q", got, "Ok.")
+	}
+
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{s.Addr()}})
+	if err != nil {
+		t.Fatalf("clickhouse.Open: %v", err)
+	}
+	if err := conn.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	var one uint8
+	if err := conn.QueryRow(t.Context(), "SELECT 1").Scan(&one); err != nil {
+		t.Fatalf("SELECT 1: %v", err)
+	}
+	if one != 1 {
+		t.Errorf("SELECT 1 = %d", one)
+	}
+	// The server waits for open connections when it stops.
+	if err := conn.Close(); err != nil {
+		t.Errorf("close connection: %v", err)
+	}
+
+	if _, err := os.Stat(filepath.Join(s.DataDir(), stateFile)); err != nil {
+		t.Errorf("state file: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.DataDir(), stateFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state file after Close: err = %v, want not exist", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestSecondStartReusesServer(t *testing.T) {
+	dataDir := t.TempDir()
+	first := startServer(t, dataDir)
+
+	second, err := Start(t.Context(), Options{DataDir: dataDir, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("second Start: %v", err)
+	}
+	if !second.Reused() {
+		t.Fatal("second Start: Reused() = false")
+	}
+	if second.Addr() != first.Addr() || second.HTTPAddr() != first.HTTPAddr() || second.PID() != first.PID() {
+		t.Fatalf("second Start: addr %s http %s pid %d, want %s %s %d",
+			second.Addr(), second.HTTPAddr(), second.PID(), first.Addr(), first.HTTPAddr(), first.PID())
+	}
+
+	if err := second.Close(); err != nil {
+		t.Fatalf("Close reused: %v", err)
+	}
+	if err := second.Close(); err != nil {
+		t.Fatalf("Close reused twice: %v", err)
+	}
+	p := newProber()
+	defer p.close()
+	if !p.answers(t.Context(), first.HTTPPort(), first.TCPPort()) {
+		t.Fatal("first server stopped answering after the reused one was closed")
+	}
+
+	if err := first.Close(); err != nil {
+		t.Fatalf("Close first: %v", err)
+	}
+	if processAlive(first.PID()) {
+		t.Errorf("pid %d still alive after Close", first.PID())
+	}
+	for _, addr := range []string{first.Addr(), first.HTTPAddr()} {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			t.Errorf("%s still accepts connections after Close", addr)
+		}
+	}
+}
+
+func TestConcurrentStartsShareOneServer(t *testing.T) {
+	dataDir := t.TempDir()
+	const starts = 3
+	servers := make(chan *Server, starts)
+	errs := make(chan error, starts)
+	for range starts {
+		go func() {
+			s, err := Start(t.Context(), Options{DataDir: dataDir, Logger: testLogger(t)})
+			if err != nil {
+				errs <- err
+				return
+			}
+			servers <- s
+		}()
+	}
+	var owners, reused []*Server
+	for range starts {
+		select {
+		case err := <-errs:
+			if errors.Is(err, ErrNoBinary) {
+				t.Skipf("skipping: %v", err)
+			}
+			t.Errorf("Start: %v", err)
+		case s := <-servers:
+			t.Cleanup(func() { s.Close() })
+			if s.Reused() {
+				reused = append(reused, s)
+			} else {
+				owners = append(owners, s)
+			}
+		}
+	}
+	if len(owners) != 1 || len(reused) != starts-1 {
+		t.Fatalf("%d servers started and %d reused, want 1 and %d", len(owners), len(reused), starts-1)
+	}
+	for _, s := range reused {
+		if s.Addr() != owners[0].Addr() {
+			t.Errorf("reused Addr() = %s, want %s", s.Addr(), owners[0].Addr())
+		}
+	}
+}
+
+func TestStartHonoursCancellation(t *testing.T) {
+	if _, err := findBinary(""); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	dataDir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	s, err := Start(ctx, Options{DataDir: dataDir, Logger: testLogger(t)})
+	if err == nil {
+		s.Close()
+		t.Fatal("Start with a cancelled context succeeded")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, stateFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state file after cancelled start: err = %v, want not exist", err)
+	}
+}
+
+func TestStaleStateIsIgnored(t *testing.T) {
+	// A process that has exited leaves its pid unused.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatalf("run true: %v", err)
+	}
+	closedPort := func(t *testing.T) int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+
+	tests := []struct {
+		name string
+		pid  int
+	}{
+		{name: "dead pid", pid: dead.ProcessState.Pid()},
+		{name: "live pid not answering", pid: os.Getpid()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			st := serverState{PID: tt.pid, TCPPort: closedPort(t), HTTPPort: closedPort(t), StartedAt: time.Now()}
+			if err := writeState(filepath.Join(dataDir, stateFile), st); err != nil {
+				t.Fatal(err)
+			}
+			s := startServer(t, dataDir)
+			if s.Reused() {
+				t.Fatal("Reused() = true with a stale state file")
+			}
+			if s.PID() == tt.pid {
+				t.Fatalf("PID() = %d, the stale one", s.PID())
+			}
+			got, err := readState(filepath.Join(dataDir, stateFile))
+			if err != nil || got == nil || got.PID != s.PID() {
+				t.Fatalf("state after start = %+v, %v; want pid %d", got, err, s.PID())
+			}
+		})
+	}
+}
+
+func TestStartFailures(t *testing.T) {
+	if _, err := findBinary(""); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	tests := []struct {
+		name    string
+		binary  string
+		wantErr []string
+	}{
+		{name: "missing binary", binary: "/nonexistent/clickhouse-server", wantErr: []string{"/nonexistent/clickhouse-server"}},
+		{name: "unknown name", binary: "no-such-clickhouse-server", wantErr: []string{"no-such-clickhouse-server"}},
+		{name: "binary exits at once", binary: "false", wantErr: []string{"false", "exited during start-up"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: tt.binary, StartTimeout: 10 * time.Second})
+			if err == nil {
+				s.Close()
+				t.Fatal("Start succeeded")
+			}
+			t.Logf("error: %v", err)
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "managed: start: ") {
+				t.Errorf("error %q lacks the package prefix", err)
+			}
+			if _, err := os.Stat(filepath.Join(dataDir, stateFile)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("state file after failed start: err = %v, want not exist", err)
+			}
+		})
+	}
+}
+
+func TestStartReportsServerError(t *testing.T) {
+	dataDir := t.TempDir()
+	first := startServer(t, dataDir)
+	// Without the state file the next Start cannot know a server runs there;
+	// ClickHouse itself refuses to share the data directory, and the user
+	// must see its reason.
+	if err := os.Remove(filepath.Join(dataDir, stateFile)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(t.Context(), Options{DataDir: dataDir, StartTimeout: 30 * time.Second})
+	if err == nil {
+		t.Fatal("second server on the same data started")
+	}
+	t.Logf("error: %v", err)
+	if !strings.Contains(err.Error(), "exited during start-up") || !strings.Contains(err.Error(), "last lines of") {
+		t.Errorf("error lacks the server's output: %v", err)
+	}
+	if !processAlive(first.PID()) {
+		t.Error("first server died")
+	}
+}

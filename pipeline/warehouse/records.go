@@ -1,0 +1,28 @@
+package warehouse
+
+import "time"
+
+// JobRun is one run of a scheduled job, as recorded in the job_runs table.
+type JobRun struct {
+	RunID      string
+	Job        string
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+	Status     string    // "running", "ok" or "failed"
+	Rows       uint64
+	Message    string
+}
+
+// Load is one delivered file and what became of it, as recorded in the loads
+// table.
+type Load struct {
+	LoadID   string
+	Source   string
+	Dataset  string
+	File     string
+	SHA256   string
+	Rows     uint64
+	LoadedAt time.Time
+	Status   string // "loaded" or "rejected"
+	Message  string
+}
