@@ -15,7 +15,7 @@ run: build clickhouse
 	./$(BIN) demo
 
 test: check-go clickhouse chromium $(ECHARTS)
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './dashboards/node_modules/*')); \
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path '*/node_modules/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
@@ -28,7 +28,7 @@ build: check-go $(ECHARTS)
 	$(GO) build -o $(BIN) ./cmd/bassins
 
 check-go:
-	@command -v $(GO) >/dev/null || { echo "Go is required: install Go 1.24 or later (https://go.dev/doc/install)"; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "Go is required: install Go 1.26 or later (https://go.dev/doc/install)"; exit 1; }
 
 # The ClickHouse server the program starts itself (Debian: clickhouse-server).
 clickhouse:

@@ -84,23 +84,13 @@ func testSnapshot(t *testing.T) *indicators.Snapshot {
 	return indicators.NewSnapshot("run-test", computedAt, geo, 5, values)
 }
 
-// testGeography loads the embedded reference geography. Should the embedded
-// split table not parse, the test uses a corrected copy of it under testdata
-// and says so, so that the dashboards stay tested meanwhile.
+// testGeography loads the embedded reference geography.
 func testGeography(t *testing.T) *geography.Geography {
 	t.Helper()
 	geo, err := geography.Load(geography.Files{})
-	if err == nil {
-		return geo
-	}
-	t.Logf("embedded geography does not load (%v); using testdata/geography/bruxelles-ville-split.csv", err)
-	geo, err = geography.Load(geography.Files{Split: "testdata/geography/bruxelles-ville-split.csv"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As the embedded default names itself, so that golden files do not
-	// depend on which copy was read.
-	geo.SplitSource = "default postcode split (reference/bruxelles-ville-split.csv)"
 	return geo
 }
 

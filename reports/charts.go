@@ -86,8 +86,8 @@ func bassinBarChart(bars []barValue, lang string, font *truetype.Font) chart.Bar
 		Height:     chartHeight * chartScale,
 		DPI:        chart.DefaultDPI * chartScale,
 		BarWidth:   100 * chartScale,
-		BarSpacing: 50 * chartScale,
-		Background: chart.Style{Padding: chart.Box{Top: 20 * chartScale, Left: 20 * chartScale, Right: 10 * chartScale, Bottom: 50 * chartScale}},
+		BarSpacing: 60 * chartScale,
+		Background: chart.Style{Padding: chart.Box{Top: 20 * chartScale, Left: 20 * chartScale, Right: 10 * chartScale, Bottom: 40 * chartScale}},
 		XAxis:      chart.Style{FontColor: textColor, FontSize: 10},
 		YAxis: chart.YAxis{
 			Style:          chart.Style{FontColor: textColor, FontSize: 9},

@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,6 +190,10 @@ func estimationNote(snap *indicators.Snapshot, c column, period time.Time, name,
 		}
 	}
 	var parts []string
+	if len(split) > 0 && slices.Equal(split, pop) {
+		parts = append(parts, fmt.Sprintf(msg.EstimatedBoth, joinList(split, msg)))
+		split, pop = nil, nil
+	}
 	if len(split) > 0 {
 		parts = append(parts, fmt.Sprintf(msg.EstimatedSplit, joinList(split, msg)))
 	}

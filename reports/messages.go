@@ -35,6 +35,7 @@ type messages struct {
 	EstimatedIntro  string // %s: split source
 	EstimatedSplit  string // %s: areas
 	EstimatedPop    string // %s: areas
+	EstimatedBoth   string // %s: areas
 	EstimatedValues string
 	Unassigned      string // %s: areas, %s: population
 	Suppression     string // %d: min count, %d: min count
@@ -91,6 +92,7 @@ var translations = map[string]*messages{
 		EstimatedIntro:  "Les chiffres des colonnes marquées * reposent en partie sur la répartition par défaut de Bruxelles-Ville entre bassins (source : %s) ou sur une population estimée :",
 		EstimatedSplit:  "répartition par défaut pour %s",
 		EstimatedPop:    "population estimée pour %s",
+		EstimatedBoth:   "répartition par défaut et population estimée pour %s",
 		EstimatedValues: "une partie des valeurs de ce mois repose sur une estimation",
 		Unassigned:      "Les zones qu'aucune source disponible ne rattache à un bassin (%s ; %s habitants) sont comptées dans la Région uniquement : la somme des cinq bassins peut donc être inférieure au total régional.",
 		Suppression:     "Pour protéger la vie privée, les nombres inférieurs à %d ne sont pas publiés, ni les taux calculés à partir de ces nombres : ils apparaissent comme « < %d ».",
@@ -120,7 +122,7 @@ var translations = map[string]*messages{
 		HTMLLang: "nl-BE",
 		FileName: "maandrapport-%s.nl.html",
 
-		Title:          "Maandrapport van de zorg- en hulpbekkens — %s",
+		Title:          "Maandrapport van de zorgzones — %s",
 		RunLine:        "Berekening %s, uitgevoerd op %s (Brusselse tijd).",
 		At:             "om",
 		PopulationLine: "Bevolking van het Brussels Hoofdstedelijk Gewest: %s inwoners (bron: %s; toestand op %s).",
@@ -128,27 +130,28 @@ var translations = map[string]*messages{
 		Unknown:        "onbekend",
 
 		SummaryHeading: "Overzichtstabel — %s",
-		SummaryIntro:   "Waarden per bekken en voor het Gewest in %s. Onder elke waarde: de verandering ten opzichte van %s.",
+		SummaryIntro:   "Waarden per zorgzone en voor het Gewest in %s. Onder elke waarde: de verandering ten opzichte van %s.",
 		Indicator:      "Indicator",
 		Region:         "Gewest",
 		PopulationRow:  "Bevolking (inwoners)",
 
 		ChartsHeading: "Grafieken",
-		BarTitle:      "%s, per bekken — %s",
-		LineTitle:     "%s, per maand en per bekken, %s",
-		BarAlt:        "Staafdiagram: %s in %s, per bekken. %s.",
-		LineAlt:       "Lijngrafiek: %s per maand, %s, één lijn per bekken (%s).",
+		BarTitle:      "%s, per zorgzone — %s",
+		LineTitle:     "%s, per maand en per zorgzone, %s",
+		BarAlt:        "Staafdiagram: %s in %s, per zorgzone. %s.",
+		LineAlt:       "Lijngrafiek: %s per maand, %s, één lijn per zorgzone (%s).",
 		BarNote:       "De waardeas begint bij nul. Niet-gepubliceerde waarden („< %d”) worden getekend met hoogte nul en het label „< %d”.",
 		BarMissing:    "Bekkens zonder waarde voor deze maand krijgen het teken „—”.",
 		LineNote:      "De waardeas begint bij nul. Maanden waarvan de waarde niet gepubliceerd wordt („< %d”) of ontbreekt, worden weggelaten: de lijn wordt onderbroken.",
 		NoChart:       "Geen publiceerbare waarde: de grafiek wordt niet getekend.",
 
 		NotesHeading:    "Opmerkingen",
-		EstimatedIntro:  "De cijfers van de met * gemarkeerde kolommen steunen deels op de standaardverdeling van Brussel-Stad over de bekkens (bron: %s) of op een geschatte bevolking:",
+		EstimatedIntro:  "De cijfers van de met * gemarkeerde kolommen steunen deels op de standaardverdeling van Brussel-Stad over de zorgzones (bron: %s) of op een geschatte bevolking:",
 		EstimatedSplit:  "standaardverdeling voor %s",
 		EstimatedPop:    "geschatte bevolking voor %s",
+		EstimatedBoth:   "standaardverdeling en geschatte bevolking voor %s",
 		EstimatedValues: "een deel van de waarden van deze maand steunt op een schatting",
-		Unassigned:      "Gebieden die volgens geen enkele beschikbare bron bij een bekken horen (%s; %s inwoners), tellen alleen mee voor het Gewest: de som van de vijf bekkens kan dus lager zijn dan het gewestelijke totaal.",
+		Unassigned:      "Gebieden die volgens geen enkele beschikbare bron bij een zorgzone horen (%s; %s inwoners), tellen alleen mee voor het Gewest: de som van de vijf zorgzones kan dus lager zijn dan het gewestelijke totaal.",
 		Suppression:     "Om de privacy te beschermen worden aantallen kleiner dan %d niet gepubliceerd, net zomin als de cijfers die erop berekend zijn: ze verschijnen als „< %d”.",
 		Change:          "De verandering vergelijkt elke waarde met die van de vorige maand (%s); ze wordt niet vermeld wanneer een van beide waarden ontbreekt, nul is of niet gepubliceerd wordt.",
 		Missing:         "„—”: geen waarde voor deze maand.",

@@ -102,22 +102,13 @@ func testSnapshot(t *testing.T) *indicators.Snapshot {
 	return indicators.NewSnapshot("run-2024-04-02-0600", time.Date(2024, time.April, 2, 4, 0, 0, 0, time.UTC), g, 5, values)
 }
 
-// loadGeography loads the embedded default geography. Should the embedded
-// split table fail to parse, it falls back to testdata/bruxelles-ville-split.csv,
-// the same table with its quotes escaped, under the default's source name, so
-// that the reports (and the golden files) are the same either way.
+// loadGeography loads the embedded default geography.
 func loadGeography(t *testing.T) *geography.Geography {
 	t.Helper()
 	g, err := geography.Load(geography.Files{})
-	if err == nil {
-		return g
-	}
-	t.Logf("default geography does not load (%v): using testdata/bruxelles-ville-split.csv", err)
-	g, err = geography.Load(geography.Files{Split: filepath.Join("testdata", "bruxelles-ville-split.csv")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.SplitSource = "default postcode split (reference/bruxelles-ville-split.csv)"
 	return g
 }
 
@@ -165,7 +156,7 @@ func TestRender(t *testing.T) {
 		names []string
 	}{
 		{"fr", "Rapport mensuel des bassins d&#39;aide et de soins — mars 2024", []string{"Nord", "Nord-Est", "Sud", "Sud-Est", "Centre-Ouest"}},
-		{"nl", "Maandrapport van de zorg- en hulpbekkens — maart 2024", []string{"Noord", "Noord-Oost", "Zuid", "Zuid-Oost", "Centrum-West"}},
+		{"nl", "Maandrapport van de zorgzones — maart 2024", []string{"Noord", "Noord-Oost", "Zuid", "Zuid-Oost", "Centrum-West"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
@@ -245,7 +236,7 @@ func TestRenderNotes(t *testing.T) {
 		{"fr", []string{
 			snap.Geography.SplitSource,
 			"Nord : population estimée pour Bruxelles 1020 (Laeken), Bruxelles 1120 (Neder-Over-Heembeek) et Bruxelles 1130 (Haren).",
-			"Sud : répartition par défaut pour Bruxelles 1050",
+			"Sud : répartition par défaut et population estimée pour Bruxelles 1050 (Louise / Bois de la Cambre).",
 			"Bruxelles 1040 (Quartier européen)",
 			"Centre-Ouest&nbsp;*",
 			"Sud-Est</th>",
@@ -259,7 +250,7 @@ func TestRenderNotes(t *testing.T) {
 		{"nl", []string{
 			snap.Geography.SplitSource,
 			"Noord: geschatte bevolking voor Brussel 1020, Brussel 1120 en Brussel 1130.",
-			"Zuid: standaardverdeling voor Brussel 1050",
+			"Zuid: standaardverdeling en geschatte bevolking voor Brussel 1050.",
 			"(Brussel 1040; 10.000 inwoners)",
 			"aantallen kleiner dan 5 niet gepubliceerd",
 			"Aantal doorverwijzingen in de loop van de maand.",
@@ -326,6 +317,7 @@ func TestWriteMonthly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.files, "+"), func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "var", "reports")
 			w, err := New(Options{Dir: dir, Languages: tt.languages})
 			if err != nil {
@@ -459,6 +451,7 @@ func TestGolden(t *testing.T) {
 	w := newTestWriter(t, t.TempDir())
 	for _, lang := range []string{"fr", "nl"} {
 		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
 			doc := dataURIs.ReplaceAllString(render(t, w, snap, lang), "data:image/png;base64,PLACEHOLDER")
 			golden := filepath.Join("testdata", "monthly-2024-03."+lang+".golden.html")
 			if *update {

@@ -119,8 +119,8 @@ func (csvFormat) Scan(r io.Reader, s *Spec, columns []string, row func(int, []Ce
 			return csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line, as Excel leaves at the end
+		if blank(rec) {
+			continue // a line of separators only, as Excel leaves at the end
 		}
 		for i, p := range index {
 			cells[i] = Cell{}
@@ -132,6 +132,15 @@ func (csvFormat) Scan(r io.Reader, s *Spec, columns []string, row func(int, []Ce
 			return err
 		}
 	}
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func csvError(err error) error {

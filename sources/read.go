@@ -45,8 +45,9 @@ type Env struct {
 	LoadID string
 }
 
-// Read reads one file of a source and passes its rows to emit in chunks of at
-// most chunk rows, each row holding the dataset's Columns() in order. It stops
+// Read reads one file of a source and passes its rows to emit in chunks of
+// about chunk rows (a file line stored as several measure rows is never
+// split), each row holding the dataset's Columns() in order. It stops
 // at the first value that cannot be read and returns a *RowError; rows emitted
 // before it belong to a load that must then be discarded whole.
 func Read(ctx context.Context, s *Spec, path string, env Env, chunk int, emit func([][]any) error) (int, error) {
@@ -114,6 +115,16 @@ type plan struct {
 	measCol  []int
 	postcode int // index of the postcode field, -1 if none
 	nis      int
+	width    int // len(dataset.Columns())
+}
+
+// label names a field in messages, with the column it is read from.
+func (p *plan) label(field int) string {
+	f := p.dataset.Fields[field]
+	if p.fieldCol[field] >= 0 {
+		return fmt.Sprintf("%s (column %q)", f.Name, p.spec.Fields[f.Name])
+	}
+	return f.Name
 }
 
 func newPlan(s *Spec, d *Dataset) (*plan, error) {
@@ -121,7 +132,7 @@ func newPlan(s *Spec, d *Dataset) (*plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sources: %s: %w", s.Name, err)
 	}
-	p := &plan{spec: s, dataset: d, layout: layout, postcode: -1, nis: -1}
+	p := &plan{spec: s, dataset: d, layout: layout, postcode: -1, nis: -1, width: len(d.Columns())}
 	for i, f := range d.Fields {
 		idx := -1
 		if col, ok := s.Fields[f.Name]; ok {
@@ -148,22 +159,20 @@ func (p *plan) rows(line int, cells []Cell, env Env) ([][]any, error) {
 	fail := func(field, format string, args ...any) error {
 		return &RowError{Line: line, Field: field, Message: fmt.Sprintf(format, args...)}
 	}
-	row := make([]any, 0, len(p.dataset.Columns()))
+	row := make([]any, 0, p.width)
 	for i, f := range p.dataset.Fields {
 		var cell Cell
-		name := f.Name
 		if idx := p.fieldCol[i]; idx >= 0 {
 			cell = cells[idx]
-			name = fmt.Sprintf("%s (column %q)", f.Name, p.spec.Fields[f.Name])
 		} else if v, ok := p.spec.Constants[f.Name]; ok {
 			cell = Cell{Text: v, Present: true}
 		}
 		if f.Required && (!cell.Present || (cell.Text == "" && !cell.IsList)) {
-			return nil, fail(name, "a value is required")
+			return nil, fail(p.label(i), "a value is required")
 		}
 		v, err := p.convert(f, cell, env)
 		if err != nil {
-			return nil, fail(name, "%v", err)
+			return nil, fail(p.label(i), "%v", err)
 		}
 		row = append(row, v)
 	}
@@ -305,7 +314,7 @@ func (p *plan) convert(f Field, c Cell, env Env) (any, error) {
 }
 
 func (p *plan) decimal(text string) (float64, error) {
-	t := strings.ReplaceAll(text, " ", "")
+	t := thousands.Replace(text)
 	if p.spec.DecimalComma {
 		t = strings.ReplaceAll(strings.ReplaceAll(t, ".", ""), ",", ".")
 	}
@@ -315,6 +324,9 @@ func (p *plan) decimal(text string) (float64, error) {
 	}
 	return v, nil
 }
+
+// thousands drops the spaces Excel and users put between digit groups.
+var thousands = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "")
 
 func orDefault(s, def string) string {
 	if s == "" {

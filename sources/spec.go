@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // Spec is a source as an operator declares it in the configuration.
@@ -141,7 +142,9 @@ func dateLayout(format string) (string, error) {
 	}
 	r := strings.NewReplacer("yyyy", "2006", "dd", "02", "mm", "01")
 	layout := r.Replace(format)
-	if !strings.Contains(layout, "2006") || !strings.Contains(layout, "01") || strings.ContainsAny(layout, "dmyDMY") {
+	// Anything left but separators (a letter, a digit) would not be read back.
+	stray := strings.ContainsFunc(layout, unicode.IsLetter) || strings.ContainsFunc(format, unicode.IsDigit)
+	if strings.Count(format, "yyyy") != 1 || strings.Count(format, "mm") != 1 || strings.Count(format, "dd") > 1 || stray {
 		return "", fmt.Errorf("%q is not a date format made of dd, mm and yyyy", format)
 	}
 	return layout, nil

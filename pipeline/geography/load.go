@@ -38,8 +38,8 @@ type Files struct {
 // one is named and from the embedded default otherwise.
 func Load(files Files) (*Geography, error) {
 	g := &Geography{Postcodes: map[string]string{},
-		SplitSource:      "default postcode split (reference/bruxelles-ville-split.csv)",
-		PopulationSource: "communes.csv, about 1 January 2020 (compilation of Statbel data)"}
+		SplitSource:      "reference/bruxelles-ville-split.csv",
+		PopulationSource: "reference/communes.csv (Statbel, 2020)"}
 	open := func(path, name string) (io.ReadCloser, string, error) {
 		if path == "" {
 			f, err := reference.Open("reference/" + name)

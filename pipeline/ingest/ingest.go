@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -148,12 +149,7 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, file string, now 
 		AreaKey:      geography.AreaKey,
 		LoadID:       load.LoadID,
 	}
-	columns := dataset.Columns()
-	var sent bool
-	n, readErr := sources.Read(ctx, src, file, env, j.opts.ChunkRows, func(chunk [][]any) error {
-		sent = true
-		return j.opts.Warehouse.InsertRows(ctx, dataset.Table, columns, chunk)
-	})
+	n, sent, readErr := j.readAndSend(ctx, src, file, env, dataset)
 	load.LoadedAt = time.Now()
 	if readErr != nil {
 		if sent {
@@ -181,6 +177,42 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, file string, now 
 	j.log.Info("file loaded", "source", src.Name, "file", rel, "rows", n)
 	return true, uint64(n), "", nil
 }
+
+// readAndSend reads a file and sends its rows in chunks; the next chunk is
+// parsed while the previous one is being inserted. sent reports whether any
+// chunk reached the server.
+func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, file string, env sources.Env, dataset *sources.Dataset) (rows int, sent bool, err error) {
+	columns := dataset.Columns()
+	chunks := make(chan [][]any, 1)
+	inserted := make(chan error, 1)
+	var failed atomic.Bool
+	go func() {
+		var err error
+		for chunk := range chunks {
+			if err == nil {
+				if err = j.opts.Warehouse.InsertRows(ctx, dataset.Table, columns, chunk); err != nil {
+					failed.Store(true)
+				}
+			}
+		}
+		inserted <- err
+	}()
+	rows, err = sources.Read(ctx, src, file, env, j.opts.ChunkRows, func(chunk [][]any) error {
+		if failed.Load() {
+			return errInsertFailed
+		}
+		sent = true
+		chunks <- chunk
+		return nil
+	})
+	close(chunks)
+	if insertErr := <-inserted; insertErr != nil {
+		return rows, sent, insertErr
+	}
+	return rows, sent, err
+}
+
+var errInsertFailed = errors.New("ingest: insert failed")
 
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)

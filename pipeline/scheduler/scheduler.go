@@ -50,6 +50,7 @@ type Scheduler struct {
 	log     *slog.Logger
 	cron    *cron.Cron
 	running map[string]*sync.Mutex
+	entries map[string]cron.EntryID
 	wg      sync.WaitGroup
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -73,7 +74,8 @@ func New(opts Options) (*Scheduler, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Scheduler{opts: opts, log: log.With("component", "scheduler"), running: map[string]*sync.Mutex{}}
+	s := &Scheduler{opts: opts, log: log.With("component", "scheduler"), running: map[string]*sync.Mutex{},
+		entries: map[string]cron.EntryID{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.cron = cron.New(cron.WithLocation(opts.Location),
 		cron.WithParser(cron.NewParser(cron.Minute|cron.Hour|cron.Dom|cron.Month|cron.Dow|cron.Descriptor)))
@@ -83,14 +85,16 @@ func New(opts Options) (*Scheduler, error) {
 		}
 		s.running[j.Name] = &sync.Mutex{}
 		name := j.Name
-		if _, err := s.cron.AddFunc(j.Schedule, func() {
+		id, err := s.cron.AddFunc(j.Schedule, func() {
 			_, err := s.RunNow(s.ctx, name)
 			if errors.Is(err, ErrBusy) {
 				s.log.Warn("run skipped: the previous run is still going", "job", name)
 			}
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, fmt.Errorf("scheduler: job %s: schedule %q: %w", j.Name, j.Schedule, err)
 		}
+		s.entries[j.Name] = id
 	}
 	return s, nil
 }
@@ -108,10 +112,8 @@ func (s *Scheduler) Stop() {
 // Next returns when each job runs next.
 func (s *Scheduler) Next() map[string]time.Time {
 	out := map[string]time.Time{}
-	for i, e := range s.cron.Entries() {
-		if i < len(s.opts.Jobs) {
-			out[s.opts.Jobs[i].Name] = e.Next
-		}
+	for name, id := range s.entries {
+		out[name] = s.cron.Entry(id).Next
 	}
 	return out
 }

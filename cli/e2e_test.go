@@ -1,0 +1,380 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/brusano/bassins/config"
+	"github.com/brusano/bassins/dashboards"
+	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/sources/demo"
+)
+
+// The test's own reading of the reference geography, written from the
+// bassins' sites, not from the product's tables.
+var (
+	bassinOfPostcode = map[string]string{
+		"1000": "centre-ouest", "1070": "centre-ouest", "1080": "centre-ouest",
+		"1020": "nord", "1120": "nord", "1130": "nord", "1081": "nord", "1082": "nord", "1083": "nord", "1090": "nord",
+		"1030": "nord-est", "1140": "nord-est", "1210": "nord-est",
+		"1050": "sud", "1060": "sud", "1170": "sud", "1180": "sud", "1190": "sud",
+		"1040": "sud-est", "1150": "sud-est", "1160": "sud-est", "1200": "sud-est",
+	}
+	// Bruxelles-Ville (21004) areas by postcode; 1040 belongs to no bassin.
+	bassinOfCityArea = map[string]string{"1000": "centre-ouest", "1020": "nord", "1120": "nord", "1130": "nord", "1050": "sud", "1040": ""}
+	bassinOfCommune  = map[string]string{
+		"21001": "centre-ouest", "21012": "centre-ouest",
+		"21003": "nord", "21008": "nord", "21010": "nord", "21011": "nord",
+		"21006": "nord-est", "21014": "nord-est", "21015": "nord-est",
+		"21007": "sud", "21009": "sud", "21013": "sud", "21016": "sud", "21017": "sud",
+		"21002": "sud-est", "21005": "sud-est", "21018": "sud-est", "21019": "sud-est",
+	}
+	allBassins = []string{"nord", "nord-est", "sud", "sud-est", "centre-ouest"}
+)
+
+// testConfig writes the default configuration with every folder moved under dir.
+func testConfig(t *testing.T, dir string) string {
+	t.Helper()
+	body := strings.ReplaceAll(string(config.Default), " var/", " "+filepath.Join(dir, "var")+"/")
+	path := filepath.Join(dir, "bassins.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+type contactLine struct {
+	Date     string `json:"date"`
+	Postcode string `json:"postcode"`
+	Person   string `json:"person"`
+	Syringes int    `json:"syringes"`
+	Referral bool   `json:"referral"`
+}
+
+type expected struct {
+	contacts, syringes, referrals, demands, services map[string]int
+	persons, newPersons                              map[string]map[string]bool
+}
+
+// expectations counts, from the generated files alone, what the month's
+// indicators must be for each bassin and for the region ("region").
+func expectations(t *testing.T, inbox string, month time.Time) expected {
+	t.Helper()
+	e := expected{contacts: map[string]int{}, syringes: map[string]int{}, referrals: map[string]int{}, demands: map[string]int{},
+		services: map[string]int{}, persons: map[string]map[string]bool{}, newPersons: map[string]map[string]bool{}}
+	ym := month.Format("2006-01")
+	first := map[string]string{} // person -> first month seen
+	var inMonth []contactLine
+	files, _ := filepath.Glob(filepath.Join(inbox, "mobile-teams", "*.jsonl"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+			var c contactLine
+			if err := json.Unmarshal(line, &c); err != nil {
+				t.Fatal(err)
+			}
+			m := c.Date[:7]
+			if p, ok := first[c.Person]; !ok || m < p {
+				first[c.Person] = m
+			}
+			if m == ym {
+				inMonth = append(inMonth, c)
+			}
+		}
+	}
+	add := func(set map[string]map[string]bool, key, person string) {
+		if set[key] == nil {
+			set[key] = map[string]bool{}
+		}
+		set[key][person] = true
+	}
+	for _, c := range inMonth {
+		for _, key := range []string{"region", bassinOfPostcode[c.Postcode]} {
+			e.contacts[key]++
+			e.syringes[key] += c.Syringes
+			if c.Referral {
+				e.referrals[key]++
+			}
+			add(e.persons, key, c.Person)
+			if first[c.Person] == ym {
+				add(e.newPersons, key, c.Person)
+			}
+		}
+	}
+
+	tdi, err := os.ReadFile(filepath.Join(inbox, "tdi", "tdi-"+ym+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(tdi)), "\n") {
+		if i == 0 {
+			continue
+		}
+		postcode := strings.Split(line, ";")[5]
+		e.demands["region"]++
+		e.demands[bassinOfPostcode[postcode]]++
+	}
+
+	inv, err := os.Open(filepath.Join(inbox, "offre", "inventaire-"+month.Format("2006")+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inv.Close()
+	r := csv.NewReader(charmap.Windows1252.NewDecoder().Reader(inv))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, row := range rows[1:] {
+		id, postcode, nis := row[0], row[5], row[6]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		b := bassinOfCommune[nis]
+		if nis == "21004" {
+			b = bassinOfCityArea[postcode]
+		}
+		e.services["region"]++
+		if b != "" {
+			e.services[b]++
+		}
+	}
+	return e
+}
+
+func TestEndToEnd(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	cfgPath := testConfig(t, dir)
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	month := lastCompleteMonth(time.Now().In(cfg.Location()))
+	if _, err := demo.Write(ctx, demo.Options{Dir: cfg.Paths.Inbox, Seed: 7, Scale: 0.2, Until: month, Months: 14}); err != nil {
+		t.Fatal(err)
+	}
+	want := expectations(t, cfg.Paths.Inbox, month)
+
+	var logs bytes.Buffer
+	a, err := start(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if err := a.runJobsOnce(ctx, "ingest", "compute", "monthly-report"); err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	snap, err := a.snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	get := func(indicator, key string) indicators.Value {
+		t.Helper()
+		level, code := "bassin", key
+		if key == "region" {
+			level, code = "region", "04000"
+		}
+		v, ok := snap.Get(indicator, level, code, month)
+		if !ok {
+			t.Fatalf("no %s value for %s %s in %s", indicator, level, code, month.Format("2006-01"))
+		}
+		return v
+	}
+	for _, key := range append([]string{"region"}, allBassins...) {
+		checks := []struct {
+			indicator string
+			want      int
+		}{
+			{"contacts", want.contacts[key]},
+			{"persons", len(want.persons[key])},
+			{"new_persons", len(want.newPersons[key])},
+			{"syringes", want.syringes[key]},
+			{"referrals", want.referrals[key]},
+			{"treatment_demands", want.demands[key]},
+			{"services", want.services[key]},
+		}
+		for _, c := range checks {
+			if got := get(c.indicator, key).Value; got != float64(c.want) {
+				t.Errorf("%s of %s in %s = %v, want %d (counted from the files)", c.indicator, key, month.Format("2006-01"), got, c.want)
+			}
+		}
+	}
+	if want.contacts["region"] == 0 {
+		t.Fatal("the demo data has no contacts in the last month: the test proves nothing")
+	}
+	// Sud-Est: Auderghem 34,404 + Etterbeek 48,473 + Woluwe-Saint-Lambert
+	// 57,712 + Woluwe-Saint-Pierre 42,119 inhabitants (communes.csv).
+	rate := get("contacts_per_10k", "sud-est")
+	if rate.Denominator != 182708 {
+		t.Errorf("Sud-Est population = %v, want 182708", rate.Denominator)
+	}
+	if wantRate := float64(want.contacts["sud-est"]) / 182708 * 10000; abs(rate.Value-wantRate) > 1e-9 {
+		t.Errorf("Sud-Est contacts per 10,000 = %v, want %v", rate.Value, wantRate)
+	}
+
+	// A second ingest finds nothing new and changes nothing.
+	before, _ := a.wh.CountRows(ctx, "contacts")
+	run, err := a.sched.RunNow(ctx, "ingest")
+	if err != nil || run.Rows != 0 {
+		t.Fatalf("second ingest: %+v, %v; want no rows", run, err)
+	}
+	if after, _ := a.wh.CountRows(ctx, "contacts"); after != before {
+		t.Fatalf("contacts went from %d to %d on a re-run", before, after)
+	}
+
+	// Every run is recorded.
+	runs, err := a.wh.RecentRuns(ctx, 10)
+	if err != nil || len(runs) != 4 {
+		t.Fatalf("recorded runs: %d, %v; want 4", len(runs), err)
+	}
+	for _, r := range runs {
+		if r.Status != "ok" || r.FinishedAt.IsZero() {
+			t.Errorf("run %s: status %s, finished %v", r.Job, r.Status, r.FinishedAt)
+		}
+	}
+
+	figure := func(key string) string { return indicators.FormatNumber(float64(want.contacts[key]), 0, "fr") }
+
+	// The report holds every bassin's contacts of the month.
+	reportPath := filepath.Join(cfg.Paths.Reports, month.Format("2006-01"), "rapport-mensuel-"+month.Format("2006-01")+".fr.html")
+	report, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range allBassins {
+		if !containsCell(string(report), figure(b)) {
+			t.Errorf("report lacks %s's contacts %s", b, figure(b))
+		}
+	}
+	assertNoOutsideAddress(t, "report", report)
+
+	// The bassin page holds the same figures.
+	srv, err := dashboards.New(dashboards.Options{Store: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for _, b := range allBassins {
+		body := fetch(t, ts.URL+"/bassins/"+b)
+		if !containsCell(body, figure(b)) {
+			t.Errorf("page of %s lacks its contacts %s", b, figure(b))
+		}
+		assertNoOutsideAddress(t, "page "+b, []byte(body))
+	}
+	overview := fetch(t, ts.URL+"/")
+	assertNoOutsideAddress(t, "overview", []byte(overview))
+	dom, err := dashboards.DumpDOM(ctx, ts.URL+"/bassins/sud")
+	switch {
+	case errors.Is(err, dashboards.ErrNoBrowser):
+		t.Log("chromium not installed: browser check skipped (make test installs it)")
+	case err != nil:
+		t.Fatal(err)
+	case !strings.Contains(dom, "<canvas"):
+		t.Error("in chromium, the bassin page drew no chart")
+	}
+
+	// The export lists all five bassins, through the command line, on the
+	// server this test already runs (the managed server is reused).
+	var out, errOut bytes.Buffer
+	if code := Run(ctx, []string{"export", "indicators", "--config", cfgPath, "--format", "csv"}, &out, &errOut); code != 0 {
+		t.Fatalf("export exited %d: %s", code, errOut.String())
+	}
+	exported, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, row := range exported[1:] {
+		if row[1] == "bassin" && row[0] == "contacts" && row[5] == month.Format("2006-01") {
+			found[row[2]] = true
+			if want.contacts[row[2]] >= 5 && row[6] != strconv.Itoa(want.contacts[row[2]]) {
+				t.Errorf("export: contacts of %s = %s, want %d", row[2], row[6], want.contacts[row[2]])
+			}
+		}
+	}
+	for _, b := range allBassins {
+		if !found[b] {
+			t.Errorf("export lacks bassin %s", b)
+		}
+	}
+}
+
+func TestCheckExitCodes(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := Run(t.Context(), []string{"check"}, &out, &errOut); code != 0 {
+		t.Fatalf("check of the default configuration exited %d: %s", code, errOut.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("jobs:\n  - name: ingest\n    kind: ingest\n    schedule: \"61 * * * *\"\n"), 0o644)
+	errOut.Reset()
+	if code := Run(t.Context(), []string{"check", "--config", bad}, &out, &errOut); code != 2 {
+		t.Fatalf("check of a bad configuration exited %d, want 2", code)
+	}
+	if !strings.Contains(errOut.String(), bad+":4: jobs[0].schedule") {
+		t.Errorf("message %q does not name file, line and key", errOut.String())
+	}
+	if code := Run(t.Context(), []string{"frobnicate"}, &out, &errOut); code != 2 {
+		t.Errorf("an unknown command exited %d, want 2", code)
+	}
+}
+
+var outside = regexp.MustCompile(`https?://`)
+
+func assertNoOutsideAddress(t *testing.T, what string, body []byte) {
+	t.Helper()
+	if loc := outside.FindIndex(body); loc != nil {
+		t.Errorf("%s holds an outside address: %q", what, body[loc[0]:min(loc[1]+40, len(body))])
+	}
+}
+
+// containsCell reports whether a figure stands alone in the HTML: between a
+// tag's end and the next tag or space.
+func containsCell(html, figure string) bool {
+	return regexp.MustCompile(`>\s*` + regexp.QuoteMeta(figure) + `\s*[<*]`).MatchString(html)
+}
+
+func fetch(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(bufio.NewReader(resp.Body))
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	return string(body)
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/ingest"
+	"github.com/brusano/bassins/pipeline/privacy"
+	"github.com/brusano/bassins/pipeline/warehouse"
+	"github.com/brusano/bassins/pipeline/warehouse/managed"
+	"github.com/brusano/bassins/sources"
+	"github.com/brusano/bassins/sources/demo"
+)
+
+// options are the command-line flags.
+type options struct {
+	rows       int
+	chunk      int
+	dir        string
+	keep       bool
+	cpuProfile string
+}
+
+const (
+	// database is created for the benchmark and dropped at its start, never
+	// the product's own.
+	database = "bassins_bench"
+	// secret keys the pseudonymisation of the benchmark's synthetic persons.
+	secret = "bench-secret-0123456789"
+	// seed and until fix the generated contacts, so runs compare.
+	seed = 1
+	// mergeWait bounds the wait for the server's background merges to end
+	// before each load, so that one load's merges are not billed to the next.
+	mergeWait = 2 * time.Minute
+)
+
+var until = time.Date(2025, time.December, 1, 0, 0, 0, 0, time.UTC)
+
+// The reference table holds the CSV's own columns, typed, ordered and
+// partitioned like the product's contacts table.
+const (
+	createReference = `CREATE TABLE bassins_bench.contacts_reference (date Date, time String, team String, ` +
+		`place_type String, postcode String, person String, poles String, referral UInt8, ` +
+		`referral_destination String, syringes UInt32, kits UInt32, naloxone UInt32) ` +
+		`ENGINE = MergeTree() PARTITION BY toYYYYMM(date) ORDER BY (date, postcode, person)`
+	// ClickHouse 18.16 reads CSVWithNames input and the
+	// format_csv_delimiter setting given on the client's command line.
+	insertReference = `INSERT INTO bassins_bench.contacts_reference (date, time, team, place_type, postcode, ` +
+		`person, poles, referral, referral_destination, syringes, kits, naloxone) FORMAT CSVWithNames`
+	countReference = `SELECT count() FROM bassins_bench.contacts_reference`
+	dropDatabase   = `DROP DATABASE IF EXISTS bassins_bench`
+	countMerges    = `SELECT count() FROM system.merges`
+
+	// Both tables must hold the same contacts: compare what survives
+	// loading unchanged (persons are pseudonymised by the pipeline only).
+	summarisePipeline = `SELECT count(), min(contact_date), max(contact_date), sum(referral), ` +
+		`sum(syringes), sum(kits), sum(naloxone), uniqExact(postcode) FROM bassins_bench.contacts`
+	summariseReference = `SELECT count(), min(date), max(date), sum(referral), ` +
+		`sum(syringes), sum(kits), sum(naloxone), uniqExact(postcode) FROM bassins_bench.contacts_reference`
+)
+
+// contactsSpec is the source declaration the pipeline loads the file with,
+// as an operator would write it in the configuration.
+func contactsSpec() sources.Spec {
+	return sources.Spec{
+		Name:      "bench-contacts",
+		Path:      "bench/*.csv",
+		Format:    "csv",
+		Dataset:   "contacts",
+		Delimiter: ";",
+		Fields: map[string]string{
+			"contact_date":         "date",
+			"contact_time":         "time",
+			"team":                 "team",
+			"place_type":           "place_type",
+			"postcode":             "postcode",
+			"person_key":           "person",
+			"poles":                "poles",
+			"referral":             "referral",
+			"referral_destination": "referral_destination",
+			"syringes":             "syringes",
+			"kits":                 "kits",
+			"naloxone":             "naloxone",
+		},
+	}
+}
+
+// bench runs the whole benchmark and writes the report to stdout.
+func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err error) {
+	progress := func(format string, args ...any) {
+		fmt.Fprintf(stderr, "bassins-bench: "+format+"\n", args...)
+	}
+	spec := contactsSpec()
+	if problems := spec.Validate(); len(problems) > 0 {
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.Path + ": " + p.Message
+		}
+		return fmt.Errorf("source declaration: %s", strings.Join(msgs, "; "))
+	}
+
+	dir := opts.dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "bassins-bench-"); err != nil {
+			return fmt.Errorf("work folder: %w", err)
+		}
+		if opts.keep {
+			defer progress("work folder kept: %s", dir)
+		} else {
+			defer os.RemoveAll(dir)
+		}
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return fmt.Errorf("work folder: %w", err)
+	}
+
+	progress("starting ClickHouse in %s", filepath.Join(dir, "clickhouse"))
+	srv, err := managed.Start(ctx, managed.Options{DataDir: filepath.Join(dir, "clickhouse")})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := srv.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if srv.Reused() {
+		progress("warning: a ClickHouse server was already running on this folder; its other work skews the figures")
+	}
+	client, err := newClickHouseClient(srv.TCPPort())
+	if err != nil {
+		return err
+	}
+	// A kept --dir holds the previous run's loads, which the pipeline would
+	// skip as already loaded: start from an empty database.
+	if _, err := client.query(ctx, dropDatabase); err != nil {
+		return err
+	}
+
+	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: "default"})
+	if err != nil {
+		return err
+	}
+	// Deferred after srv.Close, so it runs first: the server waits for open
+	// connections when it stops.
+	defer wh.Close()
+	if _, err := wh.Migrate(ctx); err != nil {
+		return err
+	}
+	geo, err := geography.Load(geography.Files{})
+	if err != nil {
+		return err
+	}
+	geoVersion, err := wh.SaveGeography(ctx, geo)
+	if err != nil {
+		return err
+	}
+	version, err := wh.ServerVersion()
+	if err != nil {
+		return err
+	}
+	progress("ClickHouse %s at %s (pid %d), geography version %d", version, srv.Addr(), srv.PID(), geoVersion)
+
+	csvPath := filepath.Join(dir, "inbox", "bench", "contacts.csv")
+	progress("writing %s contact rows to %s", thousands(int64(opts.rows)), csvPath)
+	genTime, size, err := writeContacts(csvPath, opts.rows)
+	if err != nil {
+		return err
+	}
+
+	if err := waitForMerges(ctx, client); err != nil {
+		return err
+	}
+	progress("loading with the pipeline (chunks of %s rows)", thousands(int64(opts.chunk)))
+	pipe, err := loadPipeline(ctx, wh, geo, spec, dir, srv.PID(), opts)
+	if err != nil {
+		return err
+	}
+	loaded, err := wh.CountRows(ctx, "contacts")
+	if err != nil {
+		return err
+	}
+	if loaded != uint64(opts.rows) {
+		return fmt.Errorf("pipeline: the contacts table holds %d rows, want %d", loaded, opts.rows)
+	}
+
+	if err := waitForMerges(ctx, client); err != nil {
+		return err
+	}
+	progress("loading with clickhouse-client")
+	ref, err := loadReference(ctx, client, csvPath, srv.PID())
+	if err != nil {
+		return err
+	}
+	out, err := client.query(ctx, countReference)
+	if err != nil {
+		return err
+	}
+	if got := strings.TrimSpace(out); got != fmt.Sprint(opts.rows) {
+		return fmt.Errorf("clickhouse-client: the reference table holds %s rows, want %d", got, opts.rows)
+	}
+
+	pipeSummary, err := client.query(ctx, summarisePipeline)
+	if err != nil {
+		return err
+	}
+	refSummary, err := client.query(ctx, summariseReference)
+	if err != nil {
+		return err
+	}
+	if pipeSummary != refSummary {
+		return fmt.Errorf("the two tables differ: count, dates, sums and postcodes are %q in the pipeline's, %q in the reference",
+			strings.TrimSpace(pipeSummary), strings.TrimSpace(refSummary))
+	}
+
+	writeReport(stdout, report{
+		rows:     opts.rows,
+		chunk:    opts.chunk,
+		csvBytes: size,
+		version:  version,
+		generate: genTime,
+		pipeline: pipe,
+		client:   ref,
+	})
+	return nil
+}
+
+// writeContacts writes the benchmark's contacts file and returns how long it
+// took and its size.
+func writeContacts(path string, rows int) (time.Duration, int64, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return 0, 0, fmt.Errorf("generate: %w", err)
+	}
+	start := time.Now()
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("generate: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	err = demo.WriteContactsCSV(w, rows, seed, until)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("generate: %w", err)
+	}
+	elapsed := time.Since(start)
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("generate: %w", err)
+	}
+	return elapsed, info.Size(), nil
+}
+
+// loadPipeline loads the inbox with the ingest job and measures it.
+func loadPipeline(ctx context.Context, wh *warehouse.Warehouse, geo *geography.Geography, spec sources.Spec,
+	dir string, serverPID int, opts options) (measurement, error) {
+	pseudonymiser, err := privacy.New([]byte(secret))
+	if err != nil {
+		return measurement{}, err
+	}
+	job := ingest.New(ingest.Options{
+		Warehouse:     wh,
+		Sources:       []sources.Spec{spec},
+		Inbox:         filepath.Join(dir, "inbox"),
+		StateDir:      filepath.Join(dir, "state"),
+		Pseudonymiser: pseudonymiser,
+		Geography:     geo,
+		ChunkRows:     opts.chunk,
+	})
+
+	var m measurement
+	// The peak RSS is the process's high-water mark, which would otherwise
+	// include the generation of the file.
+	m.peakKnown = resetPeakRSS() == nil
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if opts.cpuProfile != "" {
+		f, err := os.Create(opts.cpuProfile)
+		if err != nil {
+			return m, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return m, fmt.Errorf("cpu profile: %w", err)
+		}
+	}
+	serverBefore, serverErr := processCPU(serverPID)
+	cpuBefore := selfCPU()
+	start := time.Now()
+
+	res, err := job.Run(ctx, time.Now(), "bench")
+
+	m.elapsed = time.Since(start)
+	m.cpu = selfCPU() - cpuBefore
+	serverAfter, serverErr2 := processCPU(serverPID)
+	if opts.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	runtime.ReadMemStats(&after)
+	if m.peakKnown {
+		var rssErr error
+		m.peakRSS, rssErr = vmHWM(0)
+		m.peakKnown = rssErr == nil
+	}
+	if err != nil {
+		return m, fmt.Errorf("pipeline: %w", err)
+	}
+	if res.Loaded != 1 || res.Rows != uint64(opts.rows) {
+		return m, fmt.Errorf("pipeline: loaded %d files and %d rows, want 1 file and %d rows (skipped %d, rejected %d)",
+			res.Loaded, res.Rows, opts.rows, res.Skipped, res.Rejected)
+	}
+	m.serverCPU, m.serverKnown = serverAfter-serverBefore, errors.Join(serverErr, serverErr2) == nil
+	m.heapSysDelta = int64(after.HeapSys) - int64(before.HeapSys)
+	m.totalAlloc = after.TotalAlloc - before.TotalAlloc
+	m.gcCycles = after.NumGC - before.NumGC
+	return m, nil
+}
+
+// loadReference loads the file with clickhouse-client, reading it on its
+// standard input, and measures it.
+func loadReference(ctx context.Context, client *clickHouseClient, csvPath string, serverPID int) (measurement, error) {
+	if _, err := client.query(ctx, createReference); err != nil {
+		return measurement{}, err
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return measurement{}, fmt.Errorf("clickhouse-client: %w", err)
+	}
+	defer f.Close()
+
+	var m measurement
+	serverBefore, serverErr := processCPU(serverPID)
+	start := time.Now()
+	run, err := client.run(ctx, f, insertReference, "--format_csv_delimiter=;")
+	m.elapsed = time.Since(start)
+	serverAfter, serverErr2 := processCPU(serverPID)
+	if err != nil {
+		return m, err
+	}
+	m.cpu = run.state.UserTime() + run.state.SystemTime()
+	m.peakRSS, m.peakKnown = run.peakRSS, run.peakRSS > 0
+	m.serverCPU, m.serverKnown = serverAfter-serverBefore, errors.Join(serverErr, serverErr2) == nil
+	return m, nil
+}

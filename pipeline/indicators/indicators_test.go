@@ -1,0 +1,249 @@
+package indicators_test
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/indicators"
+)
+
+func month(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
+
+func TestFormatNumber(t *testing.T) {
+	const nnbsp = "\u202f"
+	tests := []struct {
+		x        float64
+		decimals int
+		lang     string
+		want     string
+	}{
+		{1234567, 0, "fr", "1" + nnbsp + "234" + nnbsp + "567"},
+		{1234567, 0, "nl", "1.234.567"},
+		{12.345, 1, "fr", "12,3"},
+		{12.345, 1, "nl", "12,3"},
+		{1234.5, 1, "fr", "1" + nnbsp + "234,5"},
+		{1234.5, 1, "nl", "1.234,5"},
+		{-1234.5, 1, "fr", "-1" + nnbsp + "234,5"},
+		{-1234567, 0, "nl", "-1.234.567"},
+		{-7, 0, "fr", "-7"},
+		{-0.04, 1, "fr", "0,0"}, // rounds to zero: no minus sign
+		{0, 0, "fr", "0"},
+		{0, 1, "nl", "0,0"},
+		{999, 0, "fr", "999"},
+		{999.96, 1, "fr", "1" + nnbsp + "000,0"}, // the rounding carries into a new group
+		{1000, 0, "fr", "1" + nnbsp + "000"},
+		{1000, 0, "nl", "1.000"},
+		{100000, 0, "nl", "100.000"},
+		{0.75, 2, "fr", "0,75"},
+	}
+	for _, tt := range tests {
+		if got := indicators.FormatNumber(tt.x, tt.decimals, tt.lang); got != tt.want {
+			t.Errorf("FormatNumber(%v, %d, %s) = %q, want %q", tt.x, tt.decimals, tt.lang, got, tt.want)
+		}
+	}
+}
+
+func TestMonthName(t *testing.T) {
+	tests := []struct {
+		m          time.Time
+		lang, want string
+	}{
+		{month(2024, time.March), "fr", "mars 2024"},
+		{month(2024, time.March), "nl", "maart 2024"},
+		{month(2025, time.February), "fr", "février 2025"},
+		{month(2023, time.August), "fr", "août 2023"},
+		{month(2023, time.August), "nl", "augustus 2023"},
+		{month(2024, time.December), "fr", "décembre 2024"},
+		{month(2024, time.January), "nl", "januari 2024"},
+		{time.Date(2024, time.May, 31, 23, 0, 0, 0, time.UTC), "", "mai 2024"}, // French by default
+	}
+	for _, tt := range tests {
+		if got := indicators.MonthName(tt.m, tt.lang); got != tt.want {
+			t.Errorf("MonthName(%v, %q) = %q, want %q", tt.m, tt.lang, got, tt.want)
+		}
+	}
+}
+
+// snapshot holds contacts for bassin nord in January and March 2024 (none in
+// February) and a region value in April.
+func snapshot() *indicators.Snapshot {
+	values := []indicators.Value{
+		{Indicator: "contacts", Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.March), Value: 120, Numerator: 120},
+		{Indicator: "contacts", Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.January), Value: 100, Numerator: 100},
+		{Indicator: "contacts", Level: geography.LevelRegion, Code: geography.RegionCode, Period: month(2024, time.April), Value: 900, Numerator: 900},
+		{Indicator: "contacts_per_10k", Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.March),
+			Value: 5.84, Numerator: 120, Denominator: 205423},
+	}
+	return indicators.NewSnapshot("run-1", time.Date(2024, 5, 2, 6, 0, 0, 0, time.UTC), nil, 5, values)
+}
+
+func TestSnapshotGet(t *testing.T) {
+	s := snapshot()
+	tests := []struct {
+		indicator, level, code string
+		period                 time.Time
+		want                   float64
+		ok                     bool
+	}{
+		{"contacts", geography.LevelBassin, "nord", month(2024, time.January), 100, true},
+		{"contacts", geography.LevelBassin, "nord", month(2024, time.March), 120, true},
+		{"contacts", geography.LevelBassin, "nord", month(2024, time.February), 0, false},
+		{"contacts", geography.LevelBassin, "sud", month(2024, time.March), 0, false},
+		{"contacts", geography.LevelCommune, "nord", month(2024, time.March), 0, false},
+		{"persons", geography.LevelBassin, "nord", month(2024, time.March), 0, false},
+		{"contacts_per_10k", geography.LevelBassin, "nord", month(2024, time.March), 5.84, true},
+	}
+	for _, tt := range tests {
+		v, ok := s.Get(tt.indicator, tt.level, tt.code, tt.period)
+		if ok != tt.ok || v.Value != tt.want {
+			t.Errorf("Get(%s, %s, %s, %s) = %v, %v; want %v, %v", tt.indicator, tt.level, tt.code,
+				tt.period.Format("2006-01"), v.Value, ok, tt.want, tt.ok)
+		}
+		if ok && (v.Indicator != tt.indicator || v.Code != tt.code || !v.Period.Equal(tt.period)) {
+			t.Errorf("Get returned %+v for %s %s %v", v, tt.indicator, tt.code, tt.period)
+		}
+	}
+}
+
+func TestSnapshotSeriesAndPeriods(t *testing.T) {
+	s := snapshot()
+	months, values, ok := s.Series("contacts", geography.LevelBassin, "nord", month(2023, time.December), month(2024, time.April))
+	wantMonths := []time.Time{month(2023, 12), month(2024, 1), month(2024, 2), month(2024, 3), month(2024, 4)}
+	if !slices.EqualFunc(months, wantMonths, time.Time.Equal) {
+		t.Errorf("months %v, want %v", months, wantMonths)
+	}
+	if want := []bool{false, true, false, true, false}; !slices.Equal(ok, want) {
+		t.Errorf("ok %v, want %v", ok, want)
+	}
+	if len(values) != 5 || values[1].Value != 100 || values[3].Value != 120 || values[2].Value != 0 {
+		t.Errorf("values %+v, want 100 in January and 120 in March", values)
+	}
+
+	if got, want := s.Periods(), []time.Time{month(2024, 1), month(2024, 3), month(2024, 4)}; !slices.EqualFunc(got, want, time.Time.Equal) {
+		t.Errorf("Periods() = %v, want %v (sorted, each once)", got, want)
+	}
+	if got := s.LastPeriod(); !got.Equal(month(2024, time.April)) {
+		t.Errorf("LastPeriod() = %v, want 2024-04", got)
+	}
+	empty := indicators.NewSnapshot("run-0", time.Time{}, nil, 5, nil)
+	if !empty.LastPeriod().IsZero() || len(empty.Periods()) != 0 {
+		t.Errorf("an empty snapshot must have no periods")
+	}
+	if m, _, _ := s.Series("contacts", geography.LevelBassin, "nord", month(2024, 4), month(2024, 3)); len(m) != 0 {
+		t.Errorf("a series from after its end must be empty, got %v", m)
+	}
+}
+
+func TestSuppressedAndDisplay(t *testing.T) {
+	s := indicators.NewSnapshot("run-1", time.Time{}, nil, 5, nil)
+	tests := []struct {
+		name       string
+		v          indicators.Value
+		suppressed bool
+		fr, nl     string
+	}{
+		{"zero is published", indicators.Value{Indicator: "contacts", Value: 0, Numerator: 0}, false, "0", "0"},
+		{"one", indicators.Value{Indicator: "persons", Value: 1, Numerator: 1}, true, "< 5", "< 5"},
+		{"three is below 5", indicators.Value{Indicator: "contacts", Value: 3, Numerator: 3}, true, "< 5", "< 5"},
+		{"4.9 is below 5", indicators.Value{Indicator: "contacts", Value: 4.9, Numerator: 4.9}, true, "< 5", "< 5"},
+		{"five is published", indicators.Value{Indicator: "contacts", Value: 5, Numerator: 5}, false, "5", "5"},
+		{"a large count", indicators.Value{Indicator: "syringes", Value: 12345, Numerator: 12345}, false, "12\u202f345", "12.345"},
+		{"a rate over a small count", indicators.Value{Indicator: "contacts_per_10k", Value: 0.15, Numerator: 3, Denominator: 205423},
+			true, "< 5", "< 5"},
+		{"a rate shows one decimal", indicators.Value{Indicator: "contacts_per_10k", Value: 5.8416, Numerator: 120, Denominator: 205423},
+			false, "5,8", "5,8"},
+		{"a count rounds to a whole number", indicators.Value{Indicator: "services", Value: 41.6, Numerator: 41.6}, false, "42", "42"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := s.Suppressed(tt.v); got != tt.suppressed {
+				t.Errorf("Suppressed = %v, want %v", got, tt.suppressed)
+			}
+			if got := s.Display(tt.v, "fr"); got != tt.fr {
+				t.Errorf("Display fr = %q, want %q", got, tt.fr)
+			}
+			if got := s.Display(tt.v, "nl"); got != tt.nl {
+				t.Errorf("Display nl = %q, want %q", got, tt.nl)
+			}
+		})
+	}
+	if other := indicators.NewSnapshot("run-2", time.Time{}, nil, 10, nil); other.Display(indicators.Value{Indicator: "contacts", Value: 7, Numerator: 7}, "fr") != "< 10" {
+		t.Errorf("with MinCount 10, 7 must show as < 10")
+	}
+}
+
+func TestChange(t *testing.T) {
+	s := indicators.NewSnapshot("run-1", time.Time{}, nil, 5, nil)
+	count := func(n float64) indicators.Value {
+		return indicators.Value{Indicator: "contacts", Value: n, Numerator: n}
+	}
+	tests := []struct {
+		name      string
+		cur, prev indicators.Value
+		percent   float64
+		ok        bool
+	}{
+		{"+20 %", count(120), count(100), 20, true},
+		{"-25 %", count(75), count(100), -25, true},
+		{"no change", count(40), count(40), 0, true},
+		{"to zero", count(0), count(50), -100, true},
+		{"from zero", count(10), count(0), 0, false},
+		{"current suppressed", count(3), count(100), 0, false},
+		{"previous suppressed", count(100), count(4), 0, false},
+		{"both at the threshold", count(10), count(5), 100, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, ok := s.Change(tt.cur, tt.prev)
+			if ok != tt.ok || math.Abs(p-tt.percent) > 1e-9 {
+				t.Errorf("Change(%v, %v) = %v, %v; want %v, %v", tt.cur.Value, tt.prev.Value, p, ok, tt.percent, tt.ok)
+			}
+		})
+	}
+}
+
+func TestCatalogue(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range indicators.Catalogue {
+		if seen[d.Code] {
+			t.Errorf("indicator %s listed twice", d.Code)
+		}
+		seen[d.Code] = true
+		if d.NameFR == "" || d.NameNL == "" || d.UnitFR == "" || d.UnitNL == "" || d.Source == "" {
+			t.Errorf("%s: names, units and source are required in both languages", d.Code)
+		}
+		if d.Name("nl") != d.NameNL || d.Name("fr") != d.NameFR || d.Unit("nl") != d.UnitNL || d.Unit("fr") != d.UnitFR {
+			t.Errorf("%s: Name/Unit do not pick the language", d.Code)
+		}
+		switch d.Kind {
+		case indicators.Count:
+			if d.Numerator != "" || d.Per != 0 {
+				t.Errorf("count %s must have no numerator nor Per", d.Code)
+			}
+		case indicators.Rate:
+			num, ok := indicators.Lookup(d.Numerator)
+			if !ok || num.Kind != indicators.Count {
+				t.Errorf("rate %s names numerator %q, which is not a count of the catalogue", d.Code, d.Numerator)
+			}
+			if ok && num.Source != d.Source {
+				t.Errorf("rate %s reads %s but its numerator %s reads %s", d.Code, d.Source, num.Code, num.Source)
+			}
+			if d.Per != 10000 {
+				t.Errorf("rate %s per %v, want per 10,000 inhabitants", d.Code, d.Per)
+			}
+		default:
+			t.Errorf("%s: unknown kind %q", d.Code, d.Kind)
+		}
+	}
+	if _, ok := indicators.Lookup("no_such_indicator"); ok {
+		t.Errorf("Lookup of an unknown code must fail")
+	}
+	for _, code := range []string{"contacts", "contacts_per_10k", "services", "services_per_10k", "treatment_demands_per_10k"} {
+		if !seen[code] {
+			t.Errorf("catalogue lacks %s", code)
+		}
+	}
+}

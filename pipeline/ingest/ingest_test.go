@@ -1,0 +1,156 @@
+package ingest_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/ingest"
+	"github.com/brusano/bassins/pipeline/privacy"
+	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
+	"github.com/brusano/bassins/sources"
+)
+
+const header = "date;team;postcode;person;syringes\n"
+
+func newJob(t *testing.T, chunk int) (*ingest.Job, string, func() uint64) {
+	t.Helper()
+	wh, _ := warehousetest.Open(t)
+	g, err := geography.Load(geography.Files{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := privacy.New([]byte("ingest-test-secret-0123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := t.TempDir()
+	spec := sources.Spec{Name: "street-team", Path: "team/*.csv", Format: "csv", Dataset: "contacts", Delimiter: ";",
+		DateFormat: "dd/mm/yyyy",
+		Fields: map[string]string{"contact_date": "date", "team": "team", "postcode": "postcode",
+			"person_key": "person", "syringes": "syringes"}}
+	if ps := spec.Validate(); len(ps) > 0 {
+		t.Fatalf("spec: %v", ps)
+	}
+	job := ingest.New(ingest.Options{Warehouse: wh, Sources: []sources.Spec{spec}, Inbox: inbox, StateDir: t.TempDir(),
+		Pseudonymiser: p, Geography: g, ChunkRows: chunk})
+	count := func() uint64 {
+		n, err := wh.CountRows(t.Context(), "contacts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	return job, inbox, count
+}
+
+func deliver(t *testing.T, inbox, name, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(inbox, "team"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inbox, "team", name), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadingTheSameFileTwiceCountsOnce(t *testing.T) {
+	job, inbox, count := newJob(t, 2)
+	deliver(t, inbox, "2025-01.csv", header+
+		"03/01/2025;MASS;1000;A-1;10\n"+
+		"04/01/2025;MASS;1030;A-2;0\n"+
+		"05/01/2025;MASS;1070;A-1;5\n")
+	res, err := job.Run(t.Context(), time.Now(), "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Loaded != 1 || res.Rows != 3 || count() != 3 {
+		t.Fatalf("first run: %+v, %d rows stored; want 1 file, 3 rows", res, count())
+	}
+	res, err = job.Run(t.Context(), time.Now(), "run-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Loaded != 0 || res.Skipped != 1 || count() != 3 {
+		t.Fatalf("second run: %+v, %d rows stored; want the file skipped and still 3 rows", res, count())
+	}
+	// The same content under another name is the same delivery.
+	deliver(t, inbox, "2025-01-copy.csv", header+
+		"03/01/2025;MASS;1000;A-1;10\n"+
+		"04/01/2025;MASS;1030;A-2;0\n"+
+		"05/01/2025;MASS;1070;A-1;5\n")
+	if res, _ = job.Run(t.Context(), time.Now(), "run-3"); res.Loaded != 0 || count() != 3 {
+		t.Fatalf("a copy of a loaded file was loaded again: %+v", res)
+	}
+}
+
+func TestABadRowRejectsTheWholeFileAndNamesFileLineAndField(t *testing.T) {
+	// Chunks of one row: the good rows before the bad one reach the server
+	// before the error is found, and must still not count.
+	job, inbox, count := newJob(t, 1)
+	deliver(t, inbox, "2025-02.csv", header+
+		"03/02/2025;MASS;1000;A-1;10\n"+
+		"04/02/2025;MASS;1030;A-2;0\n"+
+		"31/02/2025;MASS;1070;A-3;5\n"+
+		"06/02/2025;MASS;1080;A-4;1\n")
+	res, err := job.Run(t.Context(), time.Now(), "run-1")
+	if !errors.Is(err, ingest.ErrRejected) {
+		t.Fatalf("err = %v, want ErrRejected", err)
+	}
+	if res.Rejected != 1 || res.Loaded != 0 {
+		t.Fatalf("result %+v, want one rejected file", res)
+	}
+	msg := res.Problems[0]
+	for _, want := range []string{filepath.Join("team", "2025-02.csv"), "line 4", `field contact_date (column "date")`, `"31/02/2025"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problem %q does not name %q", msg, want)
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d rows of a rejected file count; want none", n)
+	}
+
+	// The rejection is recorded once; the same file is not retried.
+	res, err = job.Run(t.Context(), time.Now(), "run-2")
+	if err != nil || res.Rejected != 0 || res.Skipped != 1 {
+		t.Fatalf("re-run: %+v, %v; want the rejected file skipped", res, err)
+	}
+
+	// A corrected delivery loads whole.
+	deliver(t, inbox, "2025-02.csv", header+
+		"03/02/2025;MASS;1000;A-1;10\n"+
+		"04/02/2025;MASS;1030;A-2;0\n"+
+		"28/02/2025;MASS;1070;A-3;5\n"+
+		"06/02/2025;MASS;1080;A-4;1\n")
+	res, err = job.Run(t.Context(), time.Now(), "run-3")
+	if err != nil || res.Loaded != 1 {
+		t.Fatalf("corrected file: %+v, %v", res, err)
+	}
+	if n := count(); n != 4 {
+		t.Fatalf("%d rows after the corrected delivery, want 4", n)
+	}
+}
+
+func TestTwoRunsAtOnceAreRefused(t *testing.T) {
+	wh, _ := warehousetest.Open(t)
+	g, _ := geography.Load(geography.Files{})
+	p, _ := privacy.New([]byte("ingest-test-secret-0123"))
+	state := t.TempDir()
+	opts := ingest.Options{Warehouse: wh, Inbox: t.TempDir(), StateDir: state, Pseudonymiser: p, Geography: g}
+	// Hold the lock as another process would.
+	f, err := os.OpenFile(filepath.Join(state, "ingest.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := flock(f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.New(opts).Run(t.Context(), time.Now(), "r"); err == nil || !strings.Contains(err.Error(), "another ingest is running") {
+		t.Fatalf("err = %v, want a refusal while another ingest holds the lock", err)
+	}
+}
