@@ -181,8 +181,8 @@ func href(path, lang string) string {
 
 func privacyNote(minCount int, lang string) string {
 	return fmt.Sprintf(pick(lang,
-		"Protection de la vie privée : les nombres de personnes ou d'événements compris entre 1 et %[1]d sont masqués et affichés « < %[2]d », de même que les taux et évolutions calculés à partir d'eux. Dans les graphiques, ces points sont laissés vides et la courbe s'interrompt.",
-		"Bescherming van de privacy: aantallen personen of gebeurtenissen tussen 1 en %[1]d worden verborgen en als „< %[2]d” getoond, net als de cijfers per inwoner en de evoluties die erop steunen. In de grafieken blijven die punten leeg en wordt de lijn onderbroken."),
+		"Protection de la vie privée : les nombres de personnes ou d'événements compris entre 1 et %[1]d sont masqués et affichés « < %[2]d », de même que les taux et évolutions calculés à partir d'eux. Quand un seul bassin ou une seule commune est masqué, une autre valeur est aussi retenue (« n.p. », non publié) pour qu'il ne puisse être retrouvé par soustraction du total. Dans les graphiques, ces points sont laissés vides et la courbe s'interrompt.",
+		"Bescherming van de privacy: aantallen personen of gebeurtenissen tussen 1 en %[1]d worden verborgen en als „< %[2]d” getoond, net als de cijfers per inwoner en de evoluties die erop steunen. Wanneer slechts één zorgzone of gemeente verborgen is, wordt nog een andere waarde achtergehouden („n.g.”, niet gepubliceerd), zodat ze niet uit het totaal kan worden afgeleid. In de grafieken blijven die punten leeg en wordt de lijn onderbroken."),
 		minCount-1, minCount)
 }
 

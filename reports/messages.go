@@ -95,7 +95,7 @@ var translations = map[string]*messages{
 		EstimatedBoth:   "répartition par défaut et population estimée pour %s",
 		EstimatedValues: "une partie des valeurs de ce mois repose sur une estimation",
 		Unassigned:      "Les zones qu'aucune source disponible ne rattache à un bassin (%s ; %s habitants) sont comptées dans la Région uniquement : la somme des cinq bassins peut donc être inférieure au total régional.",
-		Suppression:     "Pour protéger la vie privée, les nombres inférieurs à %d ne sont pas publiés, ni les taux calculés à partir de ces nombres : ils apparaissent comme « < %d ».",
+		Suppression:     "Pour protéger la vie privée, les nombres inférieurs à %d ne sont pas publiés, ni les taux calculés à partir de ces nombres : ils apparaissent comme « < %d ». Quand un seul bassin est masqué, un autre est aussi retenu (« n.p. », non publié) pour qu'il ne puisse être retrouvé par soustraction du total régional.",
 		Change:          "La variation compare chaque valeur à celle du mois précédent (%s) ; elle n'est pas indiquée quand l'une des deux valeurs manque, vaut zéro ou n'est pas publiée.",
 		Missing:         "« — » : pas de valeur pour ce mois.",
 
@@ -152,7 +152,7 @@ var translations = map[string]*messages{
 		EstimatedBoth:   "standaardverdeling en geschatte bevolking voor %s",
 		EstimatedValues: "een deel van de waarden van deze maand steunt op een schatting",
 		Unassigned:      "Gebieden die volgens geen enkele beschikbare bron bij een zorgzone horen (%s; %s inwoners), tellen alleen mee voor het Gewest: de som van de vijf zorgzones kan dus lager zijn dan het gewestelijke totaal.",
-		Suppression:     "Om de privacy te beschermen worden aantallen kleiner dan %d niet gepubliceerd, net zomin als de cijfers die erop berekend zijn: ze verschijnen als „< %d”.",
+		Suppression:     "Om de privacy te beschermen worden aantallen kleiner dan %d niet gepubliceerd, net zomin als de cijfers die erop berekend zijn: ze verschijnen als „< %d”. Wanneer slechts één zorgzone verborgen is, wordt ook een andere achtergehouden („n.g.”, niet gepubliceerd), zodat ze niet uit het gewestelijke totaal kan worden afgeleid.",
 		Change:          "De verandering vergelijkt elke waarde met die van de vorige maand (%s); ze wordt niet vermeld wanneer een van beide waarden ontbreekt, nul is of niet gepubliceerd wordt.",
 		Missing:         "„—”: geen waarde voor deze maand.",
 

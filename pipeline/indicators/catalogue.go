@@ -115,7 +115,8 @@ type Snapshot struct {
 	// MinCount is the smallest count published; smaller counts are suppressed.
 	MinCount int
 
-	index map[key]int
+	index  map[key]int
+	hidden map[key]bool // withheld by complementary suppression
 }
 
 type key struct {
@@ -130,6 +131,7 @@ func NewSnapshot(runID string, computedAt time.Time, g *geography.Geography, min
 	for i, v := range values {
 		s.index[key{v.Indicator, v.Level, v.Code, v.Period}] = i
 	}
+	s.hidden = s.complement()
 	return s
 }
 
@@ -178,7 +180,8 @@ func (s *Snapshot) Series(indicator, level, code string, from, to time.Time) (mo
 }
 
 // Suppressed reports whether a value must not be published: its numerator is
-// a count of people or events above zero and below the snapshot's MinCount.
+// a count above zero and below the snapshot's MinCount, or it is withheld so
+// that such a count cannot be recomputed from a total (see suppression.go).
 func (s *Snapshot) Suppressed(v Value) bool {
-	return v.Numerator > 0 && v.Numerator < float64(s.MinCount)
+	return s.primary(v) || s.withheld(v)
 }

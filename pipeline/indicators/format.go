@@ -35,10 +35,17 @@ func FormatNumber(x float64, decimals int, lang string) string {
 }
 
 // Display returns how a value is shown to readers: counts as whole numbers,
-// rates with one decimal, and suppressed values as "< MinCount".
+// rates with one decimal, small counts as "< MinCount" and values withheld to
+// protect them as "n.p." (non publié) / "n.g." (niet gepubliceerd).
 func (s *Snapshot) Display(v Value, lang string) string {
-	if s.Suppressed(v) {
+	if s.primary(v) {
 		return "< " + strconv.Itoa(s.MinCount)
+	}
+	if s.withheld(v) {
+		if lang == "nl" {
+			return "n.g."
+		}
+		return "n.p."
 	}
 	d, _ := Lookup(v.Indicator)
 	if d.Kind == Rate {

@@ -1,0 +1,75 @@
+package indicators_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/brusano/bassins/pipeline/indicators"
+)
+
+func TestComplementarySuppression(t *testing.T) {
+	march := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	april := march.AddDate(0, 1, 0)
+	count := func(indicator, level, code string, period time.Time, n float64) indicators.Value {
+		return indicators.Value{Indicator: indicator, Level: level, Code: code, Period: period, Value: n, Numerator: n}
+	}
+	rate := func(level, code string, period time.Time, n, pop float64) indicators.Value {
+		return indicators.Value{Indicator: "contacts_per_10k", Level: level, Code: code, Period: period,
+			Value: n / pop * 10000, Numerator: n, Denominator: pop}
+	}
+	values := []indicators.Value{
+		count("contacts", "region", "04000", march, 133),
+		// March: Nord-Est alone is small; Sud-Est (20) is the smallest other
+		// bassin and must be withheld, or 133 - the others gives Nord-Est back.
+		count("contacts", "bassin", "nord", march, 40),
+		count("contacts", "bassin", "nord-est", march, 3),
+		count("contacts", "bassin", "sud", march, 30),
+		count("contacts", "bassin", "sud-est", march, 20),
+		count("contacts", "bassin", "centre-ouest", march, 40),
+		rate("bassin", "sud-est", march, 20, 182708),
+		rate("bassin", "sud", march, 30, 313203),
+		// April: two small bassins protect each other; nothing more is withheld.
+		count("contacts", "bassin", "nord", april, 2),
+		count("contacts", "bassin", "nord-est", april, 4),
+		count("contacts", "bassin", "sud", april, 30),
+		// April persons: none small, none withheld; a zero is published.
+		count("persons", "bassin", "nord", april, 0),
+		count("persons", "bassin", "sud", april, 12),
+	}
+	snap := indicators.NewSnapshot("run", march, nil, 5, values)
+	tests := []struct {
+		indicator, code string
+		period          time.Time
+		fr, nl          string
+	}{
+		{"contacts", "nord-est", march, "< 5", "< 5"},
+		{"contacts", "sud-est", march, "n.p.", "n.g."},
+		{"contacts_per_10k", "sud-est", march, "n.p.", "n.g."},
+		{"contacts", "sud", march, "30", "30"},
+		{"contacts_per_10k", "sud", march, "1,0", "1,0"},
+		{"contacts", "nord", march, "40", "40"},
+		{"contacts", "nord", april, "< 5", "< 5"},
+		{"contacts", "nord-est", april, "< 5", "< 5"},
+		{"contacts", "sud", april, "30", "30"},
+		{"persons", "nord", april, "0", "0"},
+		{"persons", "sud", april, "12", "12"},
+	}
+	for _, tt := range tests {
+		v, ok := snap.Get(tt.indicator, "bassin", tt.code, tt.period)
+		if !ok {
+			t.Fatalf("no %s %s", tt.indicator, tt.code)
+		}
+		if got := snap.Display(v, "fr"); got != tt.fr {
+			t.Errorf("%s of %s in %s shows %q, want %q", tt.indicator, tt.code, tt.period.Format("2006-01"), got, tt.fr)
+		}
+		if got := snap.Display(v, "nl"); got != tt.nl {
+			t.Errorf("%s of %s in %s shows %q in Dutch, want %q", tt.indicator, tt.code, tt.period.Format("2006-01"), got, tt.nl)
+		}
+		if hidden := tt.fr == "< 5" || tt.fr == "n.p."; snap.Suppressed(v) != hidden {
+			t.Errorf("Suppressed(%s %s) = %v, want %v", tt.indicator, tt.code, !hidden, hidden)
+		}
+	}
+	if region, _ := snap.Get("contacts", "region", "04000", march); snap.Suppressed(region) {
+		t.Error("the region total stays published")
+	}
+}
