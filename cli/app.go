@@ -158,15 +158,20 @@ func (a *app) close() {
 	}
 }
 
-// runJobsOnce runs the named jobs in order, stopping at the first that fails
-// for another reason than rejected files.
+// runJobsOnce runs the named jobs in order. A failed job does not stop the
+// next ones (a report can fail for want of data while the rest is fine); the
+// failures are returned together, and every run is recorded either way.
 func (a *app) runJobsOnce(ctx context.Context, names ...string) error {
+	var errs []error
 	for _, name := range names {
 		run, err := a.sched.RunNow(ctx, name)
-		if err != nil && !errors.Is(err, ingest.ErrRejected) {
-			return fmt.Errorf("job %s: %w", name, err)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("job %s: %w", name, err))
 		}
 		a.log.Info("job finished", "job", name, "status", run.Status, "rows", run.Rows)
 	}
-	return nil
+	return errors.Join(errs...)
 }

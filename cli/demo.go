@@ -49,7 +49,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if err := a.runJobsOnce(ctx, order...); err != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		// Shown on /activite too; the dashboards still serve what was computed.
+		log.Warn("a job failed; serving what is there", "err", err)
 	}
 	fmt.Fprintf(stdout, "Rapports / Rapporten: %s\n", cfg.Paths.Reports)
 	return a.serve(ctx, *addr, stdout)
