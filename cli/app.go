@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/brusano/bassins/config"
@@ -28,6 +29,9 @@ type app struct {
 	geo        *geography.Geography
 	geoVersion uint64
 	sched      *scheduler.Scheduler
+
+	mu     sync.Mutex
+	cached *indicators.Snapshot // latest snapshot read, shared by requests
 }
 
 // loadConfig reads the configuration; a mistake is a usage error (exit 2).
@@ -126,13 +130,30 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, e
 	return a, nil
 }
 
-// snapshot reads the latest computed values.
+// snapshot returns the latest computed values, read again only when a newer
+// computing run has been stored: pages are served from memory meanwhile.
 func (a *app) snapshot(ctx context.Context) (*indicators.Snapshot, error) {
-	runID, computedAt, values, err := a.wh.LatestValues(ctx)
+	runID, computedAt, err := a.wh.LatestRun(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return indicators.NewSnapshot(runID, computedAt, a.geo, a.cfg.Privacy.MinCount, values), nil
+	a.mu.Lock()
+	cached := a.cached
+	a.mu.Unlock()
+	if cached != nil && cached.RunID == runID {
+		return cached, nil
+	}
+	var values []indicators.Value
+	if runID != "" {
+		if values, err = a.wh.Values(ctx, runID); err != nil {
+			return nil, err
+		}
+	}
+	snap := indicators.NewSnapshot(runID, computedAt, a.geo, a.cfg.Privacy.MinCount, values)
+	a.mu.Lock()
+	a.cached = snap
+	a.mu.Unlock()
+	return snap, nil
 }
 
 // Snapshot, RecentRuns and RecentLoads make the app the dashboards' store.

@@ -10,49 +10,104 @@ import (
 // Suppression rules for anything published:
 //
 //   - primary: a count above zero and below MinCount is not shown ("< 5");
-//   - complementary: when a single bassin (or a single commune) of a month is
-//     suppressed for a count, the published region total would give it back
-//     by subtraction, so the smallest other bassin (or commune) is withheld
-//     too ("n.p.");
+//   - complementary: a published total must not give a suppressed count back
+//     by subtraction. Within every group of values that add up to a published
+//     total (the five bassins and the region; the 19 communes and the region;
+//     the communes of a bassin made of whole communes and that bassin), a
+//     lone withheld value gets company: the smallest other value of the group
+//     is withheld too ("n.p."), until no group has exactly one;
 //   - a rate is withheld whenever its numerator count is.
 
-type group struct {
-	indicator, level string
-	period           time.Time
+type cell struct {
+	level, code string
 }
 
-// complement finds the values withheld to protect a lone suppressed one.
-func (s *Snapshot) complement() map[key]bool {
-	groups := map[group][]Value{}
-	for _, v := range s.Values {
-		d, ok := Lookup(v.Indicator)
-		if !ok || d.Kind != Count || (v.Level != geography.LevelBassin && v.Level != geography.LevelCommune) {
+// partitions lists the groups of geographies whose counts add up to a
+// published total.
+func partitions(g *geography.Geography, values []Value) [][]cell {
+	var bassins, communes []cell
+	seen := map[cell]bool{}
+	for _, v := range values {
+		c := cell{v.Level, v.Code}
+		if seen[c] {
 			continue
 		}
-		g := group{v.Indicator, v.Level, v.Period}
-		groups[g] = append(groups[g], v)
+		seen[c] = true
+		switch v.Level {
+		case geography.LevelBassin:
+			bassins = append(bassins, c)
+		case geography.LevelCommune:
+			communes = append(communes, c)
+		}
 	}
+	groups := [][]cell{bassins, communes}
+	if g == nil {
+		return groups
+	}
+	for _, b := range g.Bassins {
+		var members []cell
+		whole := true
+		for _, a := range g.Areas {
+			if a.Bassin == b.Code && a.BassinStatus != "commune" {
+				whole = false // part of a split commune: its share is never published
+			}
+		}
+		for _, nis := range g.CommunesOf(b.Code) {
+			members = append(members, cell{geography.LevelCommune, nis})
+		}
+		if whole {
+			groups = append(groups, members)
+		}
+	}
+	return groups
+}
+
+// complement finds the values withheld to protect suppressed ones.
+func (s *Snapshot) complement() map[key]bool {
+	type slice struct {
+		indicator string
+		period    time.Time
+	}
+	slices := map[slice]bool{}
+	for _, v := range s.Values {
+		if d, ok := Lookup(v.Indicator); ok && d.Kind == Count {
+			slices[slice{v.Indicator, v.Period}] = true
+		}
+	}
+	groups := partitions(s.Geography, s.Values)
+	// Smaller groups first: a value withheld inside a bassin often protects
+	// the region-wide group as well, so fewer values are lost.
+	sort.SliceStable(groups, func(i, j int) bool { return len(groups[i]) < len(groups[j]) })
 	hidden := map[key]bool{}
-	for _, values := range groups {
-		var primary int
-		for _, v := range values {
-			if s.primary(v) {
-				primary++
-			}
-		}
-		if primary != 1 {
-			continue // none to protect, or several protecting each other
-		}
-		sort.Slice(values, func(i, j int) bool {
-			if values[i].Value != values[j].Value {
-				return values[i].Value < values[j].Value
-			}
-			return values[i].Code < values[j].Code
-		})
-		for _, v := range values {
-			if !s.primary(v) {
-				hidden[key{v.Indicator, v.Level, v.Code, v.Period}] = true
-				break
+	for sl := range slices {
+		for changed := true; changed; {
+			changed = false
+			for _, group := range groups {
+				var members []Value
+				var withheld int
+				for _, c := range group {
+					v, ok := s.Get(sl.indicator, c.level, c.code, sl.period)
+					if !ok {
+						continue
+					}
+					if s.primary(v) || hidden[key{v.Indicator, v.Level, v.Code, v.Period}] {
+						withheld++
+					} else {
+						members = append(members, v)
+					}
+				}
+				if withheld != 1 || len(members) == 0 {
+					continue // nothing to protect, or values protecting each other
+				}
+				sort.Slice(members, func(i, j int) bool {
+					if members[i].Value != members[j].Value {
+						return members[i].Value < members[j].Value
+					}
+					return members[i].Code < members[j].Code
+				})
+				m := members[0]
+				hidden[key{m.Indicator, m.Level, m.Code, m.Period}] = true
+				changed = true
 			}
 		}
 	}

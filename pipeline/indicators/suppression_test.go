@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
 )
 
@@ -71,5 +72,37 @@ func TestComplementarySuppression(t *testing.T) {
 	}
 	if region, _ := snap.Get("contacts", "region", "04000", march); snap.Suppressed(region) {
 		t.Error("the region total stays published")
+	}
+}
+
+func TestComplementarySuppressionWithinABassin(t *testing.T) {
+	g, err := geography.Load(geography.Files{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	may := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	v := func(level, code string, n float64) indicators.Value {
+		return indicators.Value{Indicator: "contacts", Level: level, Code: code, Period: may, Value: n, Numerator: n}
+	}
+	values := []indicators.Value{
+		// Nord-Est is Schaerbeek + Evere + Saint-Josse, whole communes: with
+		// Evere at 3 and the bassin published, Evere = 60 - 40 - 17 unless
+		// Saint-Josse (17, the smaller other) is withheld too.
+		v("bassin", "nord-est", 60),
+		v("commune", "21015", 40), v("commune", "21006", 3), v("commune", "21014", 17),
+		// Across the region, two communes are now withheld (Evere and
+		// Saint-Josse): they protect each other, nothing more is needed.
+		v("commune", "21001", 90), v("commune", "21016", 8),
+		// Sud holds part of Bruxelles-Ville, whose share is never published:
+		// its communes form no exact sum and need no protection of their own.
+		v("bassin", "sud", 50),
+	}
+	snap := indicators.NewSnapshot("run", may, g, 5, values)
+	want := map[string]string{"21015": "40", "21006": "< 5", "21014": "n.p.", "21001": "90", "21016": "8"}
+	for nis, display := range want {
+		got, _ := snap.Get("contacts", "commune", nis, may)
+		if d := snap.Display(got, "fr"); d != display {
+			t.Errorf("commune %s shows %q, want %q", nis, d, display)
+		}
 	}
 }

@@ -243,34 +243,39 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 	return nil
 }
 
-// LatestValues returns the values of the latest computing run; an empty
-// runID means nothing has been computed yet.
-func (w *Warehouse) LatestValues(ctx context.Context) (runID string, computedAt time.Time, values []indicators.Value, err error) {
+// LatestRun returns the latest computing run; an empty runID means nothing
+// has been computed yet.
+func (w *Warehouse) LatestRun(ctx context.Context) (runID string, computedAt time.Time, err error) {
 	rows, err := w.conn.Query(ctx, "SELECT run_id, computed_at FROM indicator_runs ORDER BY computed_at DESC, run_id DESC LIMIT 1")
 	if err != nil {
-		return "", time.Time{}, nil, fmt.Errorf("warehouse: latest indicator run: %w", err)
-	}
-	if rows.Next() {
-		err = rows.Scan(&runID, &computedAt)
-	}
-	rows.Close()
-	if err != nil || runID == "" {
-		return "", time.Time{}, nil, err
-	}
-	rows, err = w.conn.Query(ctx, `SELECT indicator, level, code, period, value, numerator, denominator, estimated
-		FROM indicator_values WHERE run_id = ? ORDER BY indicator, level, code, period`, runID)
-	if err != nil {
-		return "", time.Time{}, nil, fmt.Errorf("warehouse: read indicator values: %w", err)
+		return "", time.Time{}, fmt.Errorf("warehouse: latest indicator run: %w", err)
 	}
 	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&runID, &computedAt); err != nil {
+			return "", time.Time{}, fmt.Errorf("warehouse: latest indicator run: %w", err)
+		}
+	}
+	return runID, computedAt, rows.Err()
+}
+
+// Values returns the values stored by a computing run.
+func (w *Warehouse) Values(ctx context.Context, runID string) ([]indicators.Value, error) {
+	rows, err := w.conn.Query(ctx, `SELECT indicator, level, code, period, value, numerator, denominator, estimated
+		FROM indicator_values WHERE run_id = ? ORDER BY indicator, level, code, period`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: read indicator values: %w", err)
+	}
+	defer rows.Close()
+	var values []indicators.Value
 	for rows.Next() {
 		v := indicators.Value{RunID: runID}
 		var est uint8
 		if err := rows.Scan(&v.Indicator, &v.Level, &v.Code, &v.Period, &v.Value, &v.Numerator, &v.Denominator, &est); err != nil {
-			return "", time.Time{}, nil, fmt.Errorf("warehouse: read indicator values: %w", err)
+			return nil, fmt.Errorf("warehouse: read indicator values: %w", err)
 		}
 		v.Period, v.Estimated = utcDate(v.Period), est == 1
 		values = append(values, v)
 	}
-	return runID, computedAt, values, rows.Err()
+	return values, rows.Err()
 }

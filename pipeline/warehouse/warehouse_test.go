@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/indicators"
 	"github.com/brusano/bassins/pipeline/warehouse"
 	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
 )
@@ -68,5 +69,45 @@ func TestRunsAreRecordedWithTheirLatestRevision(t *testing.T) {
 	got := runs[0]
 	if got.Status != "failed" || got.Rows != 42 || got.Message != "line 3: bad" || !got.StartedAt.Equal(start) || !got.FinishedAt.Equal(start.Add(3*time.Second)) {
 		t.Errorf("run = %+v", got)
+	}
+}
+
+func TestIndicatorValuesRoundTripAndTheLatestRunWins(t *testing.T) {
+	wh, _ := warehousetest.Open(t)
+	ctx := t.Context()
+	if id, _, err := wh.LatestRun(ctx); err != nil || id != "" {
+		t.Fatalf("before any run: %q, %v; want no run", id, err)
+	}
+	march := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	first := []indicators.Value{{Indicator: "contacts", Level: "bassin", Code: "sud", Period: march, Value: 12, Numerator: 12}}
+	second := []indicators.Value{
+		{Indicator: "contacts", Level: "bassin", Code: "sud", Period: march, Value: 13, Numerator: 13},
+		{Indicator: "contacts_per_10k", Level: "bassin", Code: "sud", Period: march, Value: 13.0 / 313203 * 10000,
+			Numerator: 13, Denominator: 313203, Estimated: true},
+	}
+	at := time.Date(2025, 4, 1, 6, 0, 0, 0, time.UTC)
+	if err := wh.SaveIndicatorValues(ctx, "run-a", at, 1, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.SaveIndicatorValues(ctx, "run-b", at.Add(time.Hour), 1, second); err != nil {
+		t.Fatal(err)
+	}
+	id, computedAt, err := wh.LatestRun(ctx)
+	if err != nil || id != "run-b" || !computedAt.Equal(at.Add(time.Hour)) {
+		t.Fatalf("latest run %q at %v, %v; want run-b at %v", id, computedAt, err, at.Add(time.Hour))
+	}
+	got, err := wh.Values(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d values, want 2", len(got))
+	}
+	rate := got[1]
+	if rate.Indicator != "contacts_per_10k" || rate.Denominator != 313203 || !rate.Estimated || !rate.Period.Equal(march) || rate.RunID != "run-b" {
+		t.Errorf("rate read back as %+v", rate)
+	}
+	if got[0].Value != 13 {
+		t.Errorf("contacts = %v, want the second run's 13", got[0].Value)
 	}
 }
