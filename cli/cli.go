@@ -26,7 +26,7 @@ const usage = `bassins: dashboards and reports of the bassins d'aide et de soins
 Usage:
   bassins demo        [--config FILE] [--addr ADDR] [--scale N]  demo data, every job once, then serve and schedule
   bassins serve       [--config FILE] [--addr ADDR]              serve the dashboards and run the scheduled jobs
-  bassins run JOB     [--config FILE]                            run one job now (ingest, compute, monthly-report…)
+  bassins run JOB     [--config FILE] [--period YYYY-MM]         run one job now (ingest, compute, monthly-report…)
   bassins check       [--config FILE]                            check a configuration (exit 2 on a mistake)
   bassins export indicators [--config FILE] [--format csv|json] [--output FILE] [--unsuppressed]
   bassins demo-data   [--config FILE] [--dir DIR] [--scale N] [--seed N] [--until YYYY-MM]

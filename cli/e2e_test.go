@@ -322,6 +322,16 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("export lacks bassin %s", b)
 		}
 	}
+
+	// A report for an earlier month, on demand.
+	earlier := month.AddDate(0, -2, 0).Format("2006-01")
+	out.Reset()
+	if code := Run(ctx, []string{"run", "monthly-report", "--period", earlier, "--config", cfgPath}, &out, &errOut); code != 0 {
+		t.Fatalf("run monthly-report --period %s exited %d: %s", earlier, code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Paths.Reports, earlier, "maandrapport-"+earlier+".nl.html")); err != nil {
+		t.Errorf("no Dutch report for %s: %v", earlier, err)
+	}
 }
 
 func TestCheckExitCodes(t *testing.T) {

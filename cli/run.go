@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/brusano/bassins/config"
 )
 
 func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
 	configPath := fs.String("config", "", "configuration file")
+	period := fs.String("period", "", "for a report job: the month to report, YYYY-MM (default: the last complete month)")
 	positional, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -21,19 +24,29 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if _, ok := cfg.Job(positional[0]); !ok {
+	job, ok := cfg.Job(positional[0])
+	if !ok {
 		var names []string
 		for _, j := range cfg.Jobs {
 			names = append(names, j.Name)
 		}
 		return usageError{fmt.Errorf("no job %q in %s (jobs: %v)", positional[0], cfg.File, names)}
 	}
+	var asOf time.Time
+	if *period != "" {
+		month, err := time.Parse("2006-01", *period)
+		if err != nil || job.Kind != config.KindReport {
+			return usageError{fmt.Errorf("--period takes a month written YYYY-MM, for a report job")}
+		}
+		// A report run covers the month before the one it runs in.
+		asOf = time.Date(month.Year(), month.Month()+1, 1, 6, 0, 0, 0, cfg.Location())
+	}
 	a, err := start(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	run, err := a.sched.RunNow(ctx, positional[0])
+	run, err := a.sched.RunAsOf(ctx, job.Name, asOf)
 	fmt.Fprintf(stdout, "%s: %s, %d rows, %s (run %s)\n", run.Job, run.Status, run.Rows,
 		run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond), run.RunID)
 	return err
