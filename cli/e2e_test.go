@@ -286,6 +286,27 @@ func TestEndToEnd(t *testing.T) {
 		}
 		assertNoOutsideAddress(t, "page "+b, []byte(body))
 	}
+	// The bassin's download: the region, the bassin and its communes only.
+	download, err := csv.NewReader(strings.NewReader(fetch(t, ts.URL+"/telechargement/indicateurs.csv?bassin=sud-est"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sudEst := map[string]bool{"04000": true, "sud-est": true, "21002": true, "21005": true, "21018": true, "21019": true}
+	var sawContacts bool
+	for _, row := range download[1:] {
+		if !sudEst[row[2]] {
+			t.Errorf("Sud-Est download holds %s %s", row[1], row[2])
+		}
+		if row[0] == "contacts" && row[2] == "sud-est" && row[5] == month.Format("2006-01") {
+			sawContacts = true
+			if row[6] != strconv.Itoa(want.contacts["sud-est"]) {
+				t.Errorf("download: Sud-Est contacts %s, want %d", row[6], want.contacts["sud-est"])
+			}
+		}
+	}
+	if !sawContacts {
+		t.Error("Sud-Est download lacks the month's contacts")
+	}
 	overview := fetch(t, ts.URL+"/")
 	assertNoOutsideAddress(t, "overview", []byte(overview))
 	dom, err := dashboards.DumpDOM(ctx, ts.URL+"/bassins/sud")

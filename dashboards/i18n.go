@@ -33,6 +33,7 @@ var labels = map[string][2]string{
 	"nav_label":           {"Navigation principale", "Hoofdnavigatie"},
 	"nav_overview":        {"Vue régionale", "Gewestelijk overzicht"},
 	"nav_activity":        {"Activité", "Activiteit"},
+	"download":            {"Télécharger les indicateurs publiés (CSV)", "Gepubliceerde indicatoren downloaden (CSV)"},
 	"lang_label":          {"Langue", "Taal"},
 	"skip":                {"Aller au contenu", "Naar de inhoud"},
 	"computed_at":         {"Calcul du", "Berekening van"},

@@ -118,7 +118,9 @@ type page struct {
 	// Charts loads the ECharts script.
 	Charts       bool
 	ActivityHref string
-	Body         any
+	// Download links to the published values as CSV; empty without figures.
+	Download string
+	Body     any
 }
 
 type navLink struct {
@@ -148,6 +150,7 @@ func (ps *pageSet) newPage(snap *indicators.Snapshot, path, title, lang string) 
 		p.ComputedAt = formatDateTime(snap.ComputedAt, ps.brussels, lang)
 		p.Month = indicators.MonthName(snap.LastPeriod(), lang)
 		p.RunID = snap.RunID
+		p.Download = downloadPath
 		if snap.MinCount > 1 {
 			p.Privacy = privacyNote(snap.MinCount, lang)
 		}

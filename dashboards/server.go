@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
 	"github.com/brusano/bassins/pipeline/warehouse"
 )
@@ -91,6 +92,7 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("GET /{$}", s.serveOverview)
 	s.mux.HandleFunc("GET /bassins/{code}", s.serveBassin)
 	s.mux.HandleFunc("GET /activite", s.serveActivity)
+	s.mux.HandleFunc("GET "+downloadPath, s.serveDownload)
 	s.mux.HandleFunc("GET /assets/echarts.min.js", s.serveECharts)
 	s.mux.HandleFunc("GET /healthz", s.serveHealth)
 	s.mux.HandleFunc("GET /", s.serveNotFound)
@@ -165,6 +167,48 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 		snap = nil
 	}
 	s.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error { return s.pages.activity(buf, runs, loads, snap, lang(r)) })
+}
+
+// downloadPath serves the published values as CSV; ?bassin=CODE keeps the
+// region, that bassin and its communes.
+const downloadPath = "/telechargement/indicateurs.csv"
+
+func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
+	snap, err := s.store.Snapshot(r.Context())
+	if err != nil {
+		s.fail(w, r, "read snapshot", err)
+		return
+	}
+	var keep func(indicators.Value) bool
+	name := "indicateurs"
+	if code := r.URL.Query().Get("bassin"); code != "" {
+		if snap.Geography == nil {
+			s.serveNotFound(w, r)
+			return
+		}
+		if _, ok := snap.Geography.Bassin(code); !ok {
+			s.serveNotFound(w, r)
+			return
+		}
+		communes := map[string]bool{}
+		for _, nis := range snap.Geography.CommunesOf(code) {
+			communes[nis] = true
+		}
+		keep = func(v indicators.Value) bool {
+			return v.Level == geography.LevelRegion || (v.Level == geography.LevelBassin && v.Code == code) ||
+				(v.Level == geography.LevelCommune && communes[v.Code])
+		}
+		name += "-" + code
+	}
+	var buf bytes.Buffer
+	if err := indicators.WriteCSV(&buf, snap.Export(false, keep)); err != nil {
+		s.fail(w, r, "write csv", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(buf.Bytes())
 }
 
 func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {

@@ -296,6 +296,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code, lang str
 	}
 	p := ps.newPage(snap, path, title, lang)
 	p.Charts = true
+	p.Download = downloadPath + "?bassin=" + code
 	last := snap.LastPeriod()
 	prev := last.AddDate(0, -1, 0)
 	body := bassinBody{Name: name, Month: indicators.MonthName(last, lang), PrevMonth: indicators.MonthName(prev, lang)}

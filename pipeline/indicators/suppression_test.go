@@ -1,6 +1,7 @@
 package indicators_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +105,29 @@ func TestComplementarySuppressionWithinABassin(t *testing.T) {
 		if d := snap.Display(got, "fr"); d != display {
 			t.Errorf("commune %s shows %q, want %q", nis, d, display)
 		}
+	}
+}
+
+func TestExportLeavesWithheldValuesEmpty(t *testing.T) {
+	march := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	snap := indicators.NewSnapshot("run", march, nil, 5, []indicators.Value{
+		{Indicator: "contacts", Level: "bassin", Code: "nord", Period: march, Value: 3, Numerator: 3},
+		{Indicator: "contacts", Level: "bassin", Code: "sud", Period: march, Value: 7, Numerator: 7},
+		{Indicator: "contacts", Level: "bassin", Code: "sud-est", Period: march, Value: 70, Numerator: 70},
+	})
+	var out strings.Builder
+	if err := indicators.WriteCSV(&out, snap.Export(false, nil)); err != nil {
+		t.Fatal(err)
+	}
+	want := "indicator,level,code,name_fr,name_nl,period,value,numerator,denominator,estimated,suppressed,run_id\n" +
+		"contacts,bassin,nord,nord,nord,2025-03,,,0,false,true,\n" +
+		"contacts,bassin,sud,sud,sud,2025-03,,,0,false,true,\n" +
+		"contacts,bassin,sud-est,sud-est,sud-est,2025-03,70,70,0,false,false,\n"
+	if out.String() != want {
+		t.Errorf("export:\n%s\nwant:\n%s", out.String(), want)
+	}
+	internal := snap.Export(true, func(v indicators.Value) bool { return v.Code == "nord" })
+	if len(internal) != 1 || internal[0].Value == nil || *internal[0].Value != 3 {
+		t.Errorf("unsuppressed export of nord = %+v, want its 3", internal)
 	}
 }
