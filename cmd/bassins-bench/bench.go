@@ -46,29 +46,6 @@ const (
 
 var until = time.Date(2025, time.December, 1, 0, 0, 0, 0, time.UTC)
 
-// The reference table holds the CSV's own columns, typed, ordered and
-// partitioned like the product's contacts table.
-const (
-	createReference = `CREATE TABLE bassins_bench.contacts_reference (date Date, time String, team String, ` +
-		`place_type String, postcode String, person String, poles String, referral UInt8, ` +
-		`referral_destination String, syringes UInt32, kits UInt32, naloxone UInt32) ` +
-		`ENGINE = MergeTree() PARTITION BY toYYYYMM(date) ORDER BY (date, postcode, person)`
-	// ClickHouse 18.16 reads CSVWithNames input and the
-	// format_csv_delimiter setting given on the client's command line.
-	insertReference = `INSERT INTO bassins_bench.contacts_reference (date, time, team, place_type, postcode, ` +
-		`person, poles, referral, referral_destination, syringes, kits, naloxone) FORMAT CSVWithNames`
-	countReference = `SELECT count() FROM bassins_bench.contacts_reference`
-	dropDatabase   = `DROP DATABASE IF EXISTS bassins_bench`
-	countMerges    = `SELECT count() FROM system.merges`
-
-	// Both tables must hold the same contacts: compare what survives
-	// loading unchanged (persons are pseudonymised by the pipeline only).
-	summarisePipeline = `SELECT count(), min(contact_date), max(contact_date), sum(referral), ` +
-		`sum(syringes), sum(kits), sum(naloxone), uniqExact(postcode) FROM bassins_bench.contacts`
-	summariseReference = `SELECT count(), min(date), max(date), sum(referral), ` +
-		`sum(syringes), sum(kits), sum(naloxone), uniqExact(postcode) FROM bassins_bench.contacts_reference`
-)
-
 // contactsSpec is the source declaration the pipeline loads the file with,
 // as an operator would write it in the configuration.
 func contactsSpec() sources.Spec {
@@ -143,7 +120,7 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 	}
 	// A kept --dir holds the previous run's loads, which the pipeline would
 	// skip as already loaded: start from an empty database.
-	if _, err := client.query(ctx, dropDatabase); err != nil {
+	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
 		return err
 	}
 
@@ -202,7 +179,7 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 	if err != nil {
 		return err
 	}
-	out, err := client.query(ctx, countReference)
+	out, err := client.query(ctx, warehouse.BenchCountReference)
 	if err != nil {
 		return err
 	}
@@ -210,11 +187,11 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 		return fmt.Errorf("clickhouse-client: the reference table holds %s rows, want %d", got, opts.rows)
 	}
 
-	pipeSummary, err := client.query(ctx, summarisePipeline)
+	pipeSummary, err := client.query(ctx, warehouse.BenchSummarisePipeline)
 	if err != nil {
 		return err
 	}
-	refSummary, err := client.query(ctx, summariseReference)
+	refSummary, err := client.query(ctx, warehouse.BenchSummariseReference)
 	if err != nil {
 		return err
 	}
@@ -334,7 +311,7 @@ func loadPipeline(ctx context.Context, wh *warehouse.Warehouse, geo *geography.G
 // loadReference loads the file with clickhouse-client, reading it on its
 // standard input, and measures it.
 func loadReference(ctx context.Context, client *clickHouseClient, csvPath string, serverPID int) (measurement, error) {
-	if _, err := client.query(ctx, createReference); err != nil {
+	if _, err := client.query(ctx, warehouse.BenchCreateReference); err != nil {
 		return measurement{}, err
 	}
 	f, err := os.Open(csvPath)
@@ -346,7 +323,7 @@ func loadReference(ctx context.Context, client *clickHouseClient, csvPath string
 	var m measurement
 	serverBefore, serverErr := processCPU(serverPID)
 	start := time.Now()
-	run, err := client.run(ctx, f, insertReference, "--format_csv_delimiter=;")
+	run, err := client.run(ctx, f, warehouse.BenchInsertReference, "--format_csv_delimiter=;")
 	m.elapsed = time.Since(start)
 	serverAfter, serverErr2 := processCPU(serverPID)
 	if err != nil {

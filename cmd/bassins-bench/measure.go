@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/brusano/bassins/pipeline/warehouse"
 	"io"
 	"os"
 	"os/exec"
@@ -272,7 +273,7 @@ func firstWords(query string) string {
 func waitForMerges(ctx context.Context, c *clickHouseClient) error {
 	deadline := time.Now().Add(mergeWait)
 	for {
-		out, err := c.query(ctx, countMerges)
+		out, err := c.query(ctx, warehouse.BenchCountMerges)
 		if err != nil {
 			return err
 		}
