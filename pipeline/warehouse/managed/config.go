@@ -48,8 +48,11 @@ type serverConfig struct {
 	MarkCacheSize         int64        `xml:"mark_cache_size"`
 	UncompressedCacheSize int64        `xml:"uncompressed_cache_size"`
 	MaxConcurrentQueries  int          `xml:"max_concurrent_queries"`
-	Users                 usersConfig  `xml:"users"`
-	Profiles              struct {
+	// UsersConfig names this very file: the users below are then read from
+	// it by every release, with no users.xml beside it.
+	UsersConfig string      `xml:"users_config"`
+	Users       usersConfig `xml:"users"`
+	Profiles    struct {
 		Default struct{} `xml:"default"`
 	} `xml:"profiles"`
 	Quotas struct {
@@ -100,6 +103,7 @@ func newServerConfig(dataDir string, tcpPort, httpPort int) serverConfig {
 		MarkCacheSize:         markCacheSize,
 		UncompressedCacheSize: uncompressedCacheSize,
 		MaxConcurrentQueries:  maxConcurrentQueries,
+		UsersConfig:           filepath.Join(dataDir, configFile),
 	}
 	cfg.Users.Default.Networks = []string{"127.0.0.1", "::1"}
 	cfg.Users.Default.Profile = "default"
