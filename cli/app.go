@@ -167,6 +167,10 @@ func (a *app) RecentLoads(ctx context.Context, limit int) ([]warehouse.Load, err
 	return a.wh.RecentLoads(ctx, limit)
 }
 
+func (a *app) Deliveries(ctx context.Context) ([]warehouse.Delivery, error) {
+	return a.wh.Deliveries(ctx)
+}
+
 // close releases everything start acquired, the managed server last.
 func (a *app) close() {
 	if a.wh != nil {

@@ -307,6 +307,25 @@ func TestEndToEnd(t *testing.T) {
 	if !sawContacts {
 		t.Error("Sud-Est download lacks the month's contacts")
 	}
+	// Completeness: the month's contact lines, all sources together, and no
+	// gap in a delivery that covers every month.
+	deliveries, err := a.wh.Deliveries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines uint64
+	for _, d := range deliveries {
+		if d.Dataset == "contacts" && d.Period.Equal(month) {
+			lines += d.Lines
+		}
+	}
+	if lines != uint64(want.contacts["region"]) {
+		t.Errorf("contact lines delivered for the month = %d, want %d", lines, want.contacts["region"])
+	}
+	activity := fetch(t, ts.URL+"/activite")
+	if !strings.Contains(activity, "Complétude des livraisons") || strings.Contains(activity, `class="num gap"`) {
+		t.Error("the activity page must show the completeness table, with no gap for the demo's deliveries")
+	}
 	overview := fetch(t, ts.URL+"/")
 	assertNoOutsideAddress(t, "overview", []byte(overview))
 	dom, err := dashboards.DumpDOM(ctx, ts.URL+"/bassins/sud")

@@ -240,7 +240,7 @@ func TestPagesHaveNoExternalAddress(t *testing.T) {
 	pages := map[string]func(*bytes.Buffer) error{
 		"overview":         func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") },
 		"overview nl":      func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl") },
-		"activity":         func(b *bytes.Buffer) error { return RenderActivity(b, testRuns(), testLoads(), "fr") },
+		"activity":         func(b *bytes.Buffer) error { return RenderActivity(b, testRuns(), testLoads(), testDeliveries(), "fr") },
 		"empty overview":   func(b *bytes.Buffer) error { return RenderOverview(b, empty, "fr") },
 		"empty bassin":     func(b *bytes.Buffer) error { return RenderBassin(b, empty, "sud", "nl") },
 		"overview, no run": func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr") },
@@ -271,7 +271,9 @@ func TestActivity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			page := text(renderPage(t, func(b *bytes.Buffer) error { return RenderActivity(b, testRuns(), testLoads(), tt.lang) }))
+			page := text(renderPage(t, func(b *bytes.Buffer) error {
+				return RenderActivity(b, testRuns(), testLoads(), testDeliveries(), tt.lang)
+			}))
 			for _, w := range tt.want {
 				if !strings.Contains(page, w) {
 					t.Errorf("activity page lacks %q", w)
@@ -479,7 +481,7 @@ func TestPagesAreBalanced(t *testing.T) {
 	pages := map[string]func(*bytes.Buffer) error{
 		"overview": func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") },
 		"bassin":   func(b *bytes.Buffer) error { return RenderBassin(b, snap, "sud", "nl") },
-		"activity": func(b *bytes.Buffer) error { return RenderActivity(b, testRuns(), testLoads(), "fr") },
+		"activity": func(b *bytes.Buffer) error { return RenderActivity(b, testRuns(), testLoads(), testDeliveries(), "fr") },
 		"empty":    func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr") },
 	}
 	for name, fn := range pages {

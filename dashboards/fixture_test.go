@@ -96,10 +96,11 @@ func testGeography(t *testing.T) *geography.Geography {
 
 // fakeStore is the Store of the tests.
 type fakeStore struct {
-	snap  *indicators.Snapshot
-	runs  []warehouse.JobRun
-	loads []warehouse.Load
-	err   error
+	snap       *indicators.Snapshot
+	runs       []warehouse.JobRun
+	loads      []warehouse.Load
+	deliveries []warehouse.Delivery
+	err        error
 }
 
 func (f *fakeStore) Snapshot(context.Context) (*indicators.Snapshot, error) { return f.snap, f.err }
@@ -110,6 +111,10 @@ func (f *fakeStore) RecentRuns(_ context.Context, limit int) ([]warehouse.JobRun
 
 func (f *fakeStore) RecentLoads(_ context.Context, limit int) ([]warehouse.Load, error) {
 	return f.loads[:min(limit, len(f.loads))], f.err
+}
+
+func (f *fakeStore) Deliveries(context.Context) ([]warehouse.Delivery, error) {
+	return f.deliveries, f.err
 }
 
 func testRuns() []warehouse.JobRun {
@@ -129,4 +134,19 @@ func testLoads() []warehouse.Load {
 		{LoadID: "l2", Source: "fedito", Dataset: "federation_activity", File: "fedito_2025.xlsx",
 			LoadedAt: computedAt.Add(-4 * time.Hour), Status: "rejected", Message: "line 12: field date: \"31/02/2025\" is not a date"},
 	}
+}
+
+// testDeliveries: combo delivered every month from 2024-04 to 2025-03 but
+// May 2024; tdi started in 2024-12 and missed March 2025.
+func testDeliveries() []warehouse.Delivery {
+	var out []warehouse.Delivery
+	for m := time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC); !m.After(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)); m = m.AddDate(0, 1, 0) {
+		if m.Month() != time.May {
+			out = append(out, warehouse.Delivery{Source: "combo", Dataset: "contacts", Period: m, Lines: 1500})
+		}
+		if !m.Before(time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC)) && m.Month() != time.March {
+			out = append(out, warehouse.Delivery{Source: "tdi", Dataset: "treatment_demands", Period: m, Lines: 120})
+		}
+	}
+	return out
 }

@@ -36,6 +36,9 @@ type Store interface {
 	RecentRuns(ctx context.Context, limit int) ([]warehouse.JobRun, error)
 	// RecentLoads returns up to limit file loads, most recent first.
 	RecentLoads(ctx context.Context, limit int) ([]warehouse.Load, error)
+	// Deliveries returns the lines loaded per source of monthly events and
+	// month, for the completeness table.
+	Deliveries(ctx context.Context) ([]warehouse.Delivery, error)
 }
 
 // Options configure a Server.
@@ -158,6 +161,11 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "read loads", err)
 		return
 	}
+	deliveries, err := s.store.Deliveries(ctx)
+	if err != nil {
+		s.fail(w, r, "read deliveries", err)
+		return
+	}
 	// The snapshot only dates the page and names the bassins: this page must
 	// still work when the snapshot cannot be read, as that is when the
 	// activity is looked at.
@@ -166,7 +174,7 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(ctx, "activity page without snapshot", "error", err)
 		snap = nil
 	}
-	s.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error { return s.pages.activity(buf, runs, loads, snap, lang(r)) })
+	s.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error { return s.pages.activity(buf, runs, loads, deliveries, snap, lang(r)) })
 }
 
 // downloadPath serves the published values as CSV; ?bassin=CODE keeps the

@@ -429,9 +429,80 @@ type loadRow struct {
 type activityBody struct {
 	Runs  []runRow
 	Loads []loadRow
+	// Months and Sources make the completeness table.
+	Months  []string
+	Sources []completenessRow
 }
 
-func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, snap *indicators.Snapshot, lang string) error {
+type completenessRow struct {
+	Source, Dataset string
+	Cells           []completenessCell
+}
+
+type completenessCell struct {
+	Text string
+	Gap  bool // no line for a month the source should have delivered
+}
+
+// completenessMonths is how many months the completeness table shows.
+const completenessMonths = 12
+
+// completeness lays out the lines delivered per source over the last months
+// with data. A month without lines after the source's first delivery is a
+// gap: the source should have delivered.
+func completeness(deliveries []warehouse.Delivery, lang string) ([]string, []completenessRow) {
+	if len(deliveries) == 0 {
+		return nil, nil
+	}
+	type source struct{ name, dataset string }
+	lines := map[source]map[time.Time]uint64{}
+	first := map[source]time.Time{}
+	var last time.Time
+	for _, d := range deliveries {
+		s := source{d.Source, d.Dataset}
+		if lines[s] == nil {
+			lines[s] = map[time.Time]uint64{}
+		}
+		lines[s][d.Period] += d.Lines
+		if f, ok := first[s]; !ok || d.Period.Before(f) {
+			first[s] = d.Period
+		}
+		if d.Period.After(last) {
+			last = d.Period
+		}
+	}
+	var months []time.Time
+	var headers []string
+	for i := completenessMonths - 1; i >= 0; i-- {
+		m := last.AddDate(0, -i, 0)
+		months = append(months, m)
+		headers = append(headers, shortMonth(m, lang))
+	}
+	var sources []source
+	for s := range lines {
+		sources = append(sources, s)
+	}
+	slices.SortFunc(sources, func(a, b source) int { return strings.Compare(a.name, b.name) })
+	var rows []completenessRow
+	for _, s := range sources {
+		row := completenessRow{Source: s.name, Dataset: s.dataset}
+		for _, m := range months {
+			n, ok := lines[s][m]
+			switch {
+			case ok:
+				row.Cells = append(row.Cells, completenessCell{Text: formatCount(float64(n), lang)})
+			case m.Before(first[s]):
+				row.Cells = append(row.Cells, completenessCell{})
+			default:
+				row.Cells = append(row.Cells, completenessCell{Text: "—", Gap: true})
+			}
+		}
+		rows = append(rows, row)
+	}
+	return headers, rows
+}
+
+func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, deliveries []warehouse.Delivery, snap *indicators.Snapshot, lang string) error {
 	p := ps.newPage(snap, "/activite", labels["activity_title"][langIndex(lang)], lang)
 	p.Privacy = "" // no figures on this page
 	var body activityBody
@@ -449,6 +520,7 @@ func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []wareho
 			Rows: formatCount(float64(l.Rows), lang), LoadedAt: formatDateTime(l.LoadedAt, ps.brussels, lang),
 			Status: statusText(l.Status, lang), StatusClass: statusClass(l.Status), Message: l.Message})
 	}
+	body.Months, body.Sources = completeness(deliveries, lang)
 	p.Body = body
 	return ps.execute(w, "activity", p)
 }

@@ -160,3 +160,48 @@ func withRun(ctx context.Context, runID, step string) context.Context {
 	}
 	return clickhouse.Context(ctx, clickhouse.WithQueryID(runID+"-"+step+"-"+fmt.Sprint(time.Now().UnixNano())))
 }
+
+// Delivery is what one source delivered for one month: the file lines whose
+// rows count (committed loads only).
+type Delivery struct {
+	Source  string
+	Dataset string
+	Period  time.Time
+	Lines   uint64
+}
+
+// monthlyTables are the tables of events dated within a month, with their
+// date column; inventories (services) describe a date and are left out.
+var monthlyTables = []struct{ dataset, table, date string }{
+	{"contacts", "contacts", "contact_date"},
+	{"federation_activity", "federation_activity", "period"},
+	{"treatment_demands", "treatment_demands", "demand_date"},
+}
+
+// Deliveries returns, for every source of monthly events, the lines loaded
+// per month: what the completeness table is made of.
+func (w *Warehouse) Deliveries(ctx context.Context) ([]Delivery, error) {
+	var out []Delivery
+	for _, t := range monthlyTables {
+		rows, err := w.conn.Query(ctx, `SELECT source, toStartOfMonth(`+t.date+`) AS month, uniqExact(load_id, line)
+			FROM `+t.table+` WHERE `+committed+` GROUP BY source, month ORDER BY source, month`)
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
+		}
+		for rows.Next() {
+			d := Delivery{Dataset: t.dataset}
+			if err := rows.Scan(&d.Source, &d.Period, &d.Lines); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
+			}
+			d.Period = utcDate(d.Period)
+			out = append(out, d)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
+		}
+	}
+	return out, nil
+}
