@@ -108,11 +108,12 @@ var labels = map[string][2]string{
 
 // statusLabels translates the statuses of job runs and loads.
 var statusLabels = map[string][2]string{
-	"running":  {"en cours", "bezig"},
-	"ok":       {"réussi", "geslaagd"},
-	"failed":   {"échec", "mislukt"},
-	"loaded":   {"chargé", "geladen"},
-	"rejected": {"rejeté", "geweigerd"},
+	"running":    {"en cours", "bezig"},
+	"ok":         {"réussi", "geslaagd"},
+	"failed":     {"échec", "mislukt"},
+	"loaded":     {"chargé", "geladen"},
+	"rejected":   {"rejeté", "geweigerd"},
+	"superseded": {"remplacé", "vervangen"},
 }
 
 // labelsFor returns the fixed texts in one language.

@@ -1,6 +1,7 @@
 // Package ingest is the job that loads delivered files from the inbox into the
-// warehouse. A file is loaded whole or not at all, and a file whose content
-// was already loaded by its source is never loaded again.
+// warehouse. A file is loaded whole or not at all, a file whose content was
+// already loaded by its source is never loaded again, and a new content under
+// the path of a loaded file (a corrected delivery) replaces the earlier load.
 package ingest
 
 import (
@@ -163,18 +164,24 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, file string, now 
 		if !errors.As(readErr, &re) {
 			return false, 0, "", fmt.Errorf("ingest: %s: %w", rel, readErr)
 		}
-		load.Status, load.Message = "rejected", re.Error()
+		load.Status, load.Message = warehouse.StatusRejected, re.Error()
 		if err := j.opts.Warehouse.RecordLoad(ctx, load); err != nil {
 			return false, 0, "", err
 		}
 		j.log.Warn("file rejected", "source", src.Name, "file", rel, "problem", re.Error())
 		return false, 0, re.Error(), nil
 	}
-	load.Status, load.Rows = "loaded", uint64(n)
-	if err := j.opts.Warehouse.RecordLoad(ctx, load); err != nil {
+	// A new content for a file already loaded is a corrected delivery: it
+	// replaces the earlier load instead of adding to it.
+	previous, err := j.opts.Warehouse.CurrentLoads(ctx, src.Name, rel)
+	if err != nil {
 		return false, 0, "", err
 	}
-	j.log.Info("file loaded", "source", src.Name, "file", rel, "rows", n)
+	load.Status, load.Rows = warehouse.StatusLoaded, uint64(n)
+	if err := j.opts.Warehouse.RecordLoad(ctx, load, previous...); err != nil {
+		return false, 0, "", err
+	}
+	j.log.Info("file loaded", "source", src.Name, "file", rel, "rows", n, "replaces", len(previous))
 	return true, uint64(n), "", nil
 }
 

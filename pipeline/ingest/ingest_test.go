@@ -154,3 +154,33 @@ func TestTwoRunsAtOnceAreRefused(t *testing.T) {
 		t.Fatalf("err = %v, want a refusal while another ingest holds the lock", err)
 	}
 }
+
+func TestACorrectedDeliveryReplacesTheEarlierLoad(t *testing.T) {
+	job, inbox, count := newJob(t, 2)
+	deliver(t, inbox, "2025-03.csv", header+
+		"03/03/2025;MASS;1000;A-1;10\n"+
+		"04/03/2025;MASS;1030;A-2;0\n"+
+		"05/03/2025;MASS;1070;A-3;5\n")
+	deliver(t, inbox, "2025-04.csv", header+"03/04/2025;MASS;1000;A-1;1\n")
+	if _, err := job.Run(t.Context(), time.Now(), "run-1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 4 {
+		t.Fatalf("%d rows, want 3 + 1", n)
+	}
+	// The team sends March again, corrected: one contact was a duplicate.
+	deliver(t, inbox, "2025-03.csv", header+
+		"03/03/2025;MASS;1000;A-1;10\n"+
+		"05/03/2025;MASS;1070;A-3;5\n")
+	res, err := job.Run(t.Context(), time.Now(), "run-2")
+	if err != nil || res.Loaded != 1 {
+		t.Fatalf("corrected delivery: %+v, %v", res, err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d rows after the correction, want 2 (corrected March) + 1 (April)", n)
+	}
+	// Running again changes nothing.
+	if res, _ = job.Run(t.Context(), time.Now(), "run-3"); res.Loaded != 0 || count() != 3 {
+		t.Fatalf("re-run after the correction: %+v, %d rows", res, count())
+	}
+}

@@ -219,12 +219,12 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 			return err
 		}
 	}
-	if err := w.InsertRows(ctx, "indicator_runs", []string{"run_id", "computed_at", "geo_version", "value_count"},
-		[][]any{{runID, computedAt, geoVersion, uint64(len(values))}}); err != nil {
+	if err := w.InsertRows(ctx, "indicator_runs", []string{"run_id", "computed_at", "geo_version", "value_count", "recorded_ns"},
+		[][]any{{runID, computedAt, geoVersion, uint64(len(values)), uint64(time.Now().UnixNano())}}); err != nil {
 		return fmt.Errorf("warehouse: record indicator run %s: %w", runID, err)
 	}
 	var keep []string
-	rows, err := w.conn.Query(ctx, "SELECT run_id FROM indicator_runs ORDER BY computed_at DESC, run_id DESC LIMIT 3")
+	rows, err := w.conn.Query(ctx, "SELECT run_id FROM indicator_runs ORDER BY recorded_ns DESC LIMIT 3")
 	if err != nil {
 		return fmt.Errorf("warehouse: list indicator runs: %w", err)
 	}
@@ -246,7 +246,7 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 // LatestRun returns the latest computing run; an empty runID means nothing
 // has been computed yet.
 func (w *Warehouse) LatestRun(ctx context.Context) (runID string, computedAt time.Time, err error) {
-	rows, err := w.conn.Query(ctx, "SELECT run_id, computed_at FROM indicator_runs ORDER BY computed_at DESC, run_id DESC LIMIT 1")
+	rows, err := w.conn.Query(ctx, "SELECT run_id, computed_at FROM indicator_runs ORDER BY recorded_ns DESC LIMIT 1")
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("warehouse: latest indicator run: %w", err)
 	}

@@ -10,8 +10,18 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
-// committed keeps the rows of loads that finished: a load is whole or absent.
-const committed = "load_id IN (SELECT load_id FROM loads WHERE status = 'loaded')"
+// committed keeps the rows of loads whose latest status is "loaded": a load
+// is whole or absent, and a load superseded by a corrected delivery of the
+// same file no longer counts. The loads table is append-only; a load's status
+// is its latest row.
+const committed = `load_id IN (SELECT load_id FROM loads GROUP BY load_id HAVING argMax(status, recorded_ns) = 'loaded')`
+
+// Load statuses.
+const (
+	StatusLoaded     = "loaded"
+	StatusRejected   = "rejected"
+	StatusSuperseded = "superseded"
+)
 
 var identifierPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
@@ -58,7 +68,7 @@ func (w *Warehouse) DiscardLoad(ctx context.Context, table, loadID string) error
 // source: "loaded", "rejected", or "" when never seen.
 func (w *Warehouse) FileStatus(ctx context.Context, source, sha256 string) (string, error) {
 	var status string
-	err := w.conn.QueryRow(ctx, `SELECT argMax(status, loaded_at) FROM loads WHERE source = ? AND sha256 = ?`,
+	err := w.conn.QueryRow(ctx, `SELECT argMax(status, recorded_ns) FROM loads WHERE source = ? AND sha256 = ?`,
 		source, sha256).Scan(&status)
 	if err != nil {
 		return "", fmt.Errorf("warehouse: file status: %w", err)
@@ -67,20 +77,48 @@ func (w *Warehouse) FileStatus(ctx context.Context, source, sha256 string) (stri
 }
 
 // RecordLoad records what became of a file. A "loaded" record is what makes
-// the load's rows count.
-func (w *Warehouse) RecordLoad(ctx context.Context, l Load) error {
-	err := w.InsertRows(ctx, "loads", []string{"load_id", "source", "dataset", "file", "sha256", "rows", "loaded_at", "status", "message"},
-		[][]any{{l.LoadID, l.Source, l.Dataset, l.File, l.SHA256, l.Rows, l.LoadedAt, l.Status, l.Message}})
+// the load's rows count; the loads it supersedes stop counting in the same
+// insert (one block: both or neither).
+func (w *Warehouse) RecordLoad(ctx context.Context, l Load, supersedes ...Load) error {
+	now := uint64(time.Now().UnixNano())
+	rows := [][]any{{l.LoadID, l.Source, l.Dataset, l.File, l.SHA256, l.Rows, l.LoadedAt, l.Status, l.Message, now}}
+	for _, old := range supersedes {
+		rows = append(rows, []any{old.LoadID, old.Source, old.Dataset, old.File, old.SHA256, old.Rows, l.LoadedAt,
+			StatusSuperseded, "replaced by load " + l.LoadID, now})
+	}
+	err := w.InsertRows(ctx, "loads", []string{"load_id", "source", "dataset", "file", "sha256", "rows", "loaded_at",
+		"status", "message", "recorded_ns"}, rows)
 	if err != nil {
 		return fmt.Errorf("warehouse: record load %s: %w", l.LoadID, err)
 	}
 	return nil
 }
 
+// CurrentLoads returns the loads of a source's file (its path in the inbox)
+// whose rows count now: what a corrected delivery of that file supersedes.
+func (w *Warehouse) CurrentLoads(ctx context.Context, source, file string) ([]Load, error) {
+	rows, err := w.conn.Query(ctx, `SELECT load_id, any(dataset), any(sha256), any(rows)
+		FROM loads WHERE source = ? AND file = ?
+		GROUP BY load_id HAVING argMax(status, recorded_ns) = 'loaded'`, source, file)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: current loads of %s: %w", file, err)
+	}
+	defer rows.Close()
+	var out []Load
+	for rows.Next() {
+		l := Load{Source: source, File: file, Status: StatusLoaded}
+		if err := rows.Scan(&l.LoadID, &l.Dataset, &l.SHA256, &l.Rows); err != nil {
+			return nil, fmt.Errorf("warehouse: current loads of %s: %w", file, err)
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 // RecentLoads returns the latest load records, newest first.
 func (w *Warehouse) RecentLoads(ctx context.Context, limit int) ([]Load, error) {
 	rows, err := w.conn.Query(ctx, `SELECT load_id, source, dataset, file, sha256, rows, loaded_at, status, message
-		FROM loads ORDER BY loaded_at DESC, file DESC LIMIT ?`, limit)
+		FROM loads ORDER BY recorded_ns DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: recent loads: %w", err)
 	}

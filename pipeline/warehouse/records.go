@@ -23,6 +23,6 @@ type Load struct {
 	SHA256   string
 	Rows     uint64
 	LoadedAt time.Time
-	Status   string // "loaded" or "rejected"
+	Status   string // StatusLoaded, StatusRejected or StatusSuperseded
 	Message  string
 }

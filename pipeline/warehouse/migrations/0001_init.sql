@@ -9,7 +9,9 @@ CREATE TABLE IF NOT EXISTS loads (
     rows UInt64,
     loaded_at DateTime,
     status String,
-    message String
+    message String,
+    -- orders the records of one load (DateTime has whole seconds only)
+    recorded_ns UInt64
 ) ENGINE = MergeTree() ORDER BY (source, sha256, loaded_at);
 
 CREATE TABLE IF NOT EXISTS job_runs (
@@ -151,5 +153,7 @@ CREATE TABLE IF NOT EXISTS indicator_runs (
     run_id String,
     computed_at DateTime,
     geo_version UInt64,
-    value_count UInt64
+    value_count UInt64,
+    -- orders runs stored within the same second
+    recorded_ns UInt64
 ) ENGINE = MergeTree() ORDER BY (computed_at, run_id);
