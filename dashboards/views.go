@@ -516,9 +516,13 @@ func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []wareho
 		body.Runs = append(body.Runs, row)
 	}
 	for _, l := range loads {
+		message := l.Message
+		if text, ok := problemText(l.Problem, lang); ok {
+			message = text
+		}
 		body.Loads = append(body.Loads, loadRow{File: l.File, Source: l.Source, Dataset: l.Dataset,
 			Rows: formatCount(float64(l.Rows), lang), LoadedAt: formatDateTime(l.LoadedAt, ps.brussels, lang),
-			Status: statusText(l.Status, lang), StatusClass: statusClass(l.Status), Message: l.Message})
+			Status: statusText(l.Status, lang), StatusClass: statusClass(l.Status), Message: message})
 	}
 	body.Months, body.Sources = completeness(deliveries, lang)
 	p.Body = body

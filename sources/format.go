@@ -92,7 +92,7 @@ func (csvFormat) Scan(r io.Reader, s *Spec, columns []string, row func(int, []Ce
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
-		return &RowError{Line: 1, Message: "the file is empty: a header line is expected"}
+		return rowProblem(1, ProblemEmpty, "", "")
 	}
 	if err != nil {
 		return csvError(err)
@@ -105,7 +105,9 @@ func (csvFormat) Scan(r io.Reader, s *Spec, columns []string, row func(int, []Ce
 	for i, c := range columns {
 		p, ok := position[c]
 		if !ok {
-			return &RowError{Line: 1, Message: fmt.Sprintf("column %q not found in the header (%s)", c, strings.Join(header, string(cr.Comma)))}
+			re := rowProblem(1, ProblemColumn, c, strings.Join(header, string(cr.Comma)))
+			re.Column = c
+			return re
 		}
 		index[i] = p
 	}
@@ -146,7 +148,7 @@ func blank(rec []string) bool {
 func csvError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &RowError{Line: pe.Line, Message: pe.Err.Error()}
+		return rowProblem(pe.Line, ProblemSyntax, "", pe.Err.Error())
 	}
 	return err
 }
@@ -164,7 +166,7 @@ func (jsonLinesFormat) Scan(r io.Reader, _ *Spec, columns []string, row func(int
 		}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(text, &obj); err != nil {
-			return &RowError{Line: line, Message: "not a JSON object: " + err.Error()}
+			return rowProblem(line, ProblemSyntax, "", "not a JSON object: "+err.Error())
 		}
 		for i, c := range columns {
 			raw, ok := obj[c]
@@ -174,7 +176,9 @@ func (jsonLinesFormat) Scan(r io.Reader, _ *Spec, columns []string, row func(int
 			}
 			cell, err := jsonCell(raw)
 			if err != nil {
-				return &RowError{Line: line, Field: c, Message: err.Error()}
+				re := rowProblem(line, ProblemSyntax, "", err.Error())
+				re.Field, re.Column = c, c
+				return re
 			}
 			cells[i] = cell
 		}

@@ -9,29 +9,6 @@ import (
 	"time"
 )
 
-// RowError is a value that could not be read: it names the file, the line and
-// the field, so the person who delivered the file can correct it.
-type RowError struct {
-	File    string
-	Line    int
-	Field   string
-	Message string
-}
-
-func (e *RowError) Error() string {
-	var b strings.Builder
-	b.WriteString("sources: ")
-	if e.File != "" {
-		b.WriteString(e.File + ": ")
-	}
-	fmt.Fprintf(&b, "line %d: ", e.Line)
-	if e.Field != "" {
-		b.WriteString("field " + e.Field + ": ")
-	}
-	b.WriteString(e.Message)
-	return b.String()
-}
-
 // Env is what reading needs from the rest of the pipeline.
 type Env struct {
 	// Pseudonymise turns a raw person identifier into the key stored.
@@ -156,8 +133,23 @@ func newPlan(s *Spec, d *Dataset) (*plan, error) {
 }
 
 func (p *plan) rows(line int, cells []Cell, env Env) ([][]any, error) {
-	fail := func(field, format string, args ...any) error {
-		return &RowError{Line: line, Field: field, Message: fmt.Sprintf(format, args...)}
+	// fail describes a problem with field i of the dataset (-1: the nis
+	// resolved from the record), or with a measure column.
+	fail := func(i int, measure string, err error) error {
+		re := &RowError{Line: line, Code: ProblemSyntax, Message: err.Error(), Detail: err.Error()}
+		if ve, ok := err.(*valueError); ok {
+			re.Code, re.Value, re.Detail = ve.code, ve.value, ve.detail
+		}
+		switch {
+		case measure != "":
+			re.Name, re.Column = measure, p.spec.Measures[measure]
+			re.Field = fmt.Sprintf("%s (column %q)", measure, re.Column)
+		case i >= 0:
+			re.Name, re.Column, re.Field = p.dataset.Fields[i].Name, p.spec.Fields[p.dataset.Fields[i].Name], p.label(i)
+		default:
+			re.Name, re.Field = "nis", "nis"
+		}
+		return re
 	}
 	row := make([]any, 0, p.width)
 	for i, f := range p.dataset.Fields {
@@ -168,11 +160,11 @@ func (p *plan) rows(line int, cells []Cell, env Env) ([][]any, error) {
 			cell = Cell{Text: v, Present: true}
 		}
 		if f.Required && (!cell.Present || (cell.Text == "" && !cell.IsList)) {
-			return nil, fail(p.label(i), "a value is required")
+			return nil, fail(i, "", &valueError{code: ProblemRequired})
 		}
 		v, err := p.convert(f, cell, env)
 		if err != nil {
-			return nil, fail(p.label(i), "%v", err)
+			return nil, fail(i, "", err)
 		}
 		row = append(row, v)
 	}
@@ -185,7 +177,7 @@ func (p *plan) rows(line int, cells []Cell, env Env) ([][]any, error) {
 		resolved, ok := env.Locate(nis, postcode)
 		if !ok {
 			if nis != "" {
-				return nil, fail("nis", "%q is not a commune of the region", nis)
+				return nil, fail(-1, "", &valueError{code: ProblemCommune, value: nis})
 			}
 			resolved = "" // a place outside the region: kept, counted in no geography
 		}
@@ -210,7 +202,7 @@ func (p *plan) rows(line int, cells []Cell, env Env) ([][]any, error) {
 		}
 		v, err := p.decimal(cell.Text)
 		if err != nil {
-			return nil, fail(fmt.Sprintf("%s (column %q)", m, p.spec.Measures[m]), "%v", err)
+			return nil, fail(-1, m, err)
 		}
 		r := make([]any, 0, len(row)+5)
 		r = append(append(append(r, row...), m, v), meta...)
@@ -222,7 +214,7 @@ func (p *plan) rows(line int, cells []Cell, env Env) ([][]any, error) {
 func (p *plan) convert(f Field, c Cell, env Env) (any, error) {
 	text := c.Text
 	if c.IsList && f.Type != List {
-		return nil, fmt.Errorf("a list where one value is expected")
+		return nil, &valueError{code: ProblemList}
 	}
 	switch f.Type {
 	case String:
@@ -233,7 +225,7 @@ func (p *plan) convert(f Field, c Cell, env Env) (any, error) {
 		}
 		t, err := time.Parse(p.layout, text)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a date written %s", text, orDefault(p.spec.DateFormat, "yyyy-mm-dd"))
+			return nil, &valueError{code: ProblemDate, value: text, detail: orDefault(p.spec.DateFormat, "yyyy-mm-dd")}
 		}
 		if f.Type == Month {
 			t = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -246,7 +238,7 @@ func (p *plan) convert(f Field, c Cell, env Env) (any, error) {
 		t, err := time.Parse("15:04", text)
 		if err != nil {
 			if t, err = time.Parse("15:04:05", text); err != nil {
-				return nil, fmt.Errorf("%q is not a time of day (HH:MM)", text)
+				return nil, &valueError{code: ProblemTime, value: text}
 			}
 		}
 		return t.Format("15:04"), nil
@@ -256,7 +248,7 @@ func (p *plan) convert(f Field, c Cell, env Env) (any, error) {
 		}
 		n, err := strconv.ParseUint(text, 10, 32)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number of 0 or more", text)
+			return nil, &valueError{code: ProblemInteger, value: text}
 		}
 		return uint32(n), nil
 	case Age:
@@ -265,7 +257,7 @@ func (p *plan) convert(f Field, c Cell, env Env) (any, error) {
 		}
 		n, err := strconv.ParseUint(text, 10, 8)
 		if err != nil || n > 120 {
-			return nil, fmt.Errorf("%q is not an age in years", text)
+			return nil, &valueError{code: ProblemAge, value: text}
 		}
 		a := uint8(n)
 		return &a, nil
@@ -281,7 +273,7 @@ func (p *plan) convert(f Field, c Cell, env Env) (any, error) {
 		case "1", "true", "oui", "yes", "ja", "o", "y":
 			return uint8(1), nil
 		}
-		return nil, fmt.Errorf("%q is not yes or no (1/0, true/false, oui/non)", text)
+		return nil, &valueError{code: ProblemBoolean, value: text}
 	case List:
 		if c.IsList {
 			return c.List, nil
@@ -301,12 +293,12 @@ func (p *plan) convert(f Field, c Cell, env Env) (any, error) {
 		return env.Pseudonymise(p.dataset.Name, text), nil
 	case Postcode:
 		if len(text) != 4 || strings.Trim(text, "0123456789") != "" {
-			return nil, fmt.Errorf("%q is not a Belgian postcode (4 digits)", text)
+			return nil, &valueError{code: ProblemPostcode, value: text}
 		}
 		return text, nil
 	case NIS:
 		if text != "" && (len(text) != 5 || strings.Trim(text, "0123456789") != "") {
-			return nil, fmt.Errorf("%q is not a NIS code (5 digits)", text)
+			return nil, &valueError{code: ProblemNIS, value: text}
 		}
 		return text, nil
 	}
@@ -320,7 +312,7 @@ func (p *plan) decimal(text string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number", text)
+		return 0, &valueError{code: ProblemNumber, value: text}
 	}
 	return v, nil
 }

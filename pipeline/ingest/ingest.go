@@ -165,6 +165,7 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, file string, now 
 			return false, 0, "", fmt.Errorf("ingest: %s: %w", rel, readErr)
 		}
 		load.Status, load.Message = warehouse.StatusRejected, re.Error()
+		load.Problem = warehouse.Problem{Line: re.Line, Field: re.Name, Column: re.Column, Code: re.Code, Value: re.Value, Detail: re.Detail}
 		if err := j.opts.Warehouse.RecordLoad(ctx, load); err != nil {
 			return false, 0, "", err
 		}

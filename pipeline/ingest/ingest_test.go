@@ -11,13 +11,14 @@ import (
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/ingest"
 	"github.com/brusano/bassins/pipeline/privacy"
+	"github.com/brusano/bassins/pipeline/warehouse"
 	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
 	"github.com/brusano/bassins/sources"
 )
 
 const header = "date;team;postcode;person;syringes\n"
 
-func newJob(t *testing.T, chunk int) (*ingest.Job, string, func() uint64) {
+func newJob(t *testing.T, chunk int) (*ingest.Job, string, func() uint64, *warehouse.Warehouse) {
 	t.Helper()
 	wh, _ := warehousetest.Open(t)
 	g, err := geography.Load(geography.Files{})
@@ -45,7 +46,7 @@ func newJob(t *testing.T, chunk int) (*ingest.Job, string, func() uint64) {
 		}
 		return n
 	}
-	return job, inbox, count
+	return job, inbox, count, wh
 }
 
 func deliver(t *testing.T, inbox, name, body string) {
@@ -59,7 +60,7 @@ func deliver(t *testing.T, inbox, name, body string) {
 }
 
 func TestLoadingTheSameFileTwiceCountsOnce(t *testing.T) {
-	job, inbox, count := newJob(t, 2)
+	job, inbox, count, _ := newJob(t, 2)
 	deliver(t, inbox, "2025-01.csv", header+
 		"03/01/2025;MASS;1000;A-1;10\n"+
 		"04/01/2025;MASS;1030;A-2;0\n"+
@@ -91,7 +92,7 @@ func TestLoadingTheSameFileTwiceCountsOnce(t *testing.T) {
 func TestABadRowRejectsTheWholeFileAndNamesFileLineAndField(t *testing.T) {
 	// Chunks of one row: the good rows before the bad one reach the server
 	// before the error is found, and must still not count.
-	job, inbox, count := newJob(t, 1)
+	job, inbox, count, wh := newJob(t, 1)
 	deliver(t, inbox, "2025-02.csv", header+
 		"03/02/2025;MASS;1000;A-1;10\n"+
 		"04/02/2025;MASS;1030;A-2;0\n"+
@@ -112,6 +113,14 @@ func TestABadRowRejectsTheWholeFileAndNamesFileLineAndField(t *testing.T) {
 	}
 	if n := count(); n != 0 {
 		t.Fatalf("%d rows of a rejected file count; want none", n)
+	}
+	loads, err := wh.RecentLoads(t.Context(), 10)
+	if err != nil || len(loads) != 1 {
+		t.Fatalf("loads %v, %v; want the rejection recorded", loads, err)
+	}
+	want := warehouse.Problem{Line: 4, Field: "contact_date", Column: "date", Code: "date", Value: "31/02/2025", Detail: "dd/mm/yyyy"}
+	if loads[0].Status != "rejected" || loads[0].Problem != want {
+		t.Errorf("recorded %s with problem %+v, want rejected with %+v", loads[0].Status, loads[0].Problem, want)
 	}
 
 	// The rejection is recorded once; the same file is not retried.
@@ -156,7 +165,7 @@ func TestTwoRunsAtOnceAreRefused(t *testing.T) {
 }
 
 func TestACorrectedDeliveryReplacesTheEarlierLoad(t *testing.T) {
-	job, inbox, count := newJob(t, 2)
+	job, inbox, count, _ := newJob(t, 2)
 	deliver(t, inbox, "2025-03.csv", header+
 		"03/03/2025;MASS;1000;A-1;10\n"+
 		"04/03/2025;MASS;1030;A-2;0\n"+

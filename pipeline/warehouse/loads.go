@@ -81,13 +81,19 @@ func (w *Warehouse) FileStatus(ctx context.Context, source, sha256 string) (stri
 // insert (one block: both or neither).
 func (w *Warehouse) RecordLoad(ctx context.Context, l Load, supersedes ...Load) error {
 	now := uint64(time.Now().UnixNano())
-	rows := [][]any{{l.LoadID, l.Source, l.Dataset, l.File, l.SHA256, l.Rows, l.LoadedAt, l.Status, l.Message, now}}
+	record := func(l Load) []any {
+		p := l.Problem
+		return []any{l.LoadID, l.Source, l.Dataset, l.File, l.SHA256, l.Rows, l.LoadedAt, l.Status, l.Message,
+			uint32(p.Line), p.Field, p.Column, p.Code, p.Value, p.Detail, now}
+	}
+	rows := [][]any{record(l)}
 	for _, old := range supersedes {
-		rows = append(rows, []any{old.LoadID, old.Source, old.Dataset, old.File, old.SHA256, old.Rows, l.LoadedAt,
-			StatusSuperseded, "replaced by load " + l.LoadID, now})
+		old.LoadedAt, old.Status, old.Message, old.Problem = l.LoadedAt, StatusSuperseded, "replaced by load "+l.LoadID, Problem{}
+		rows = append(rows, record(old))
 	}
 	err := w.InsertRows(ctx, "loads", []string{"load_id", "source", "dataset", "file", "sha256", "rows", "loaded_at",
-		"status", "message", "recorded_ns"}, rows)
+		"status", "message", "problem_line", "problem_field", "problem_column", "problem_code", "problem_value",
+		"problem_detail", "recorded_ns"}, rows)
 	if err != nil {
 		return fmt.Errorf("warehouse: record load %s: %w", l.LoadID, err)
 	}
@@ -117,7 +123,8 @@ func (w *Warehouse) CurrentLoads(ctx context.Context, source, file string) ([]Lo
 
 // RecentLoads returns the latest load records, newest first.
 func (w *Warehouse) RecentLoads(ctx context.Context, limit int) ([]Load, error) {
-	rows, err := w.conn.Query(ctx, `SELECT load_id, source, dataset, file, sha256, rows, loaded_at, status, message
+	rows, err := w.conn.Query(ctx, `SELECT load_id, source, dataset, file, sha256, rows, loaded_at, status, message,
+			problem_line, problem_field, problem_column, problem_code, problem_value, problem_detail
 		FROM loads ORDER BY recorded_ns DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: recent loads: %w", err)
@@ -126,9 +133,13 @@ func (w *Warehouse) RecentLoads(ctx context.Context, limit int) ([]Load, error) 
 	var out []Load
 	for rows.Next() {
 		var l Load
-		if err := rows.Scan(&l.LoadID, &l.Source, &l.Dataset, &l.File, &l.SHA256, &l.Rows, &l.LoadedAt, &l.Status, &l.Message); err != nil {
+		var line uint32
+		p := &l.Problem
+		if err := rows.Scan(&l.LoadID, &l.Source, &l.Dataset, &l.File, &l.SHA256, &l.Rows, &l.LoadedAt, &l.Status, &l.Message,
+			&line, &p.Field, &p.Column, &p.Code, &p.Value, &p.Detail); err != nil {
 			return nil, fmt.Errorf("warehouse: recent loads: %w", err)
 		}
+		p.Line = int(line)
 		out = append(out, l)
 	}
 	return out, rows.Err()

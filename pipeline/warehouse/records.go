@@ -25,4 +25,15 @@ type Load struct {
 	LoadedAt time.Time
 	Status   string // StatusLoaded, StatusRejected or StatusSuperseded
 	Message  string
+	// Problem says what rejected the file; zero otherwise.
+	Problem Problem
+}
+
+// Problem is what made a file rejected, kept apart so that it can be told in
+// French and Dutch: the line, the field and its column, a code (see the
+// sources package's Problem* constants), the value read and a detail.
+type Problem struct {
+	Line                int
+	Field, Column       string
+	Code, Value, Detail string
 }

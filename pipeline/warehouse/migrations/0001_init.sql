@@ -10,6 +10,13 @@ CREATE TABLE IF NOT EXISTS loads (
     loaded_at DateTime,
     status String,
     message String,
+    -- what rejected the file, for messages in French and Dutch
+    problem_line UInt32,
+    problem_field String,
+    problem_column String,
+    problem_code String,
+    problem_value String,
+    problem_detail String,
     -- orders the records of one load (DateTime has whole seconds only)
     recorded_ns UInt64
 ) ENGINE = MergeTree() ORDER BY (source, sha256, loaded_at);
