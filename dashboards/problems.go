@@ -45,6 +45,8 @@ func problemText(p warehouse.Problem, lang string) (string, bool) {
 		where += fmt.Sprintf(pick(lang, ", champ %s (colonne « %s »)", ", veld %s (kolom „%s”)"), p.Field, p.Column)
 	case p.Field != "":
 		where += fmt.Sprintf(pick(lang, ", champ %s", ", veld %s"), p.Field)
+	case p.Column != "" && p.Code != sources.ProblemColumn:
+		where += fmt.Sprintf(pick(lang, ", colonne « %s »", ", kolom „%s”"), p.Column)
 	}
 	return where + pick(lang, " : ", ": ") + what, true
 }

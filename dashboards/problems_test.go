@@ -23,6 +23,9 @@ func TestProblemsAreToldInFrenchAndDutch(t *testing.T) {
 		{warehouse.Problem{Line: 3, Field: "nis", Code: "commune", Value: "23000"},
 			"Ligne 3, champ nis : « 23000 » n'est pas une commune de la Région",
 			"Regel 3, veld nis: „23000” is geen gemeente van het Gewest"},
+		{warehouse.Problem{Line: 3, Column: "poles", Code: "syntax", Detail: "list item 1 is not a string"},
+			"Ligne 3, colonne « poles » : erreur de syntaxe : list item 1 is not a string",
+			"Regel 3, kolom „poles”: syntaxfout: list item 1 is not a string"},
 	}
 	for _, tt := range tests {
 		if got, ok := problemText(tt.problem, "fr"); !ok || got != tt.fr {
