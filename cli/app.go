@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/brusano/bassins/config"
@@ -29,9 +28,8 @@ type app struct {
 	geo        *geography.Geography
 	geoVersion uint64
 	sched      *scheduler.Scheduler
-
-	mu     sync.Mutex
-	cached *indicators.Snapshot // latest snapshot read, shared by requests
+	// reader is what the dashboards and the report job read.
+	reader *warehouse.Reader
 }
 
 // loadConfig reads the configuration; a mistake is a usage error (exit 2).
@@ -90,6 +88,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, e
 	if a.geoVersion, err = a.wh.SaveGeography(ctx, a.geo); err != nil {
 		return nil, err
 	}
+	a.reader = warehouse.NewReader(a.wh, a.geo, cfg.Privacy.MinCount)
 
 	ingestJob := ingest.New(ingest.Options{Warehouse: a.wh, Sources: cfg.Sources, Inbox: cfg.Paths.Inbox,
 		StateDir: cfg.Paths.State, Pseudonymiser: pseudonymiser, Geography: a.geo, Logger: log})
@@ -130,45 +129,9 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, e
 	return a, nil
 }
 
-// snapshot returns the latest computed values, read again only when a newer
-// computing run has been stored: pages are served from memory meanwhile.
+// snapshot returns the latest computed values.
 func (a *app) snapshot(ctx context.Context) (*indicators.Snapshot, error) {
-	runID, computedAt, err := a.wh.LatestRun(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a.mu.Lock()
-	cached := a.cached
-	a.mu.Unlock()
-	if cached != nil && cached.RunID == runID {
-		return cached, nil
-	}
-	var values []indicators.Value
-	if runID != "" {
-		if values, err = a.wh.Values(ctx, runID); err != nil {
-			return nil, err
-		}
-	}
-	snap := indicators.NewSnapshot(runID, computedAt, a.geo, a.cfg.Privacy.MinCount, values)
-	a.mu.Lock()
-	a.cached = snap
-	a.mu.Unlock()
-	return snap, nil
-}
-
-// Snapshot, RecentRuns and RecentLoads make the app the dashboards' store.
-func (a *app) Snapshot(ctx context.Context) (*indicators.Snapshot, error) { return a.snapshot(ctx) }
-
-func (a *app) RecentRuns(ctx context.Context, limit int) ([]warehouse.JobRun, error) {
-	return a.wh.RecentRuns(ctx, limit)
-}
-
-func (a *app) RecentLoads(ctx context.Context, limit int) ([]warehouse.Load, error) {
-	return a.wh.RecentLoads(ctx, limit)
-}
-
-func (a *app) Deliveries(ctx context.Context) ([]warehouse.Delivery, error) {
-	return a.wh.Deliveries(ctx)
+	return a.reader.Snapshot(ctx)
 }
 
 // close releases everything start acquired, the managed server last.

@@ -273,7 +273,7 @@ func TestEndToEnd(t *testing.T) {
 	assertNoOutsideAddress(t, "report", report)
 
 	// The bassin page holds the same figures.
-	srv, err := dashboards.New(dashboards.Options{Store: a})
+	srv, err := dashboards.New(dashboards.Options{Store: a.reader})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // serve runs the scheduler and the dashboards until ctx is cancelled.
 func (a *app) serve(ctx context.Context, addr string, stdout io.Writer) error {
-	handler, err := dashboards.New(dashboards.Options{Store: a, Logger: a.log})
+	handler, err := dashboards.New(dashboards.Options{Store: a.reader, Logger: a.log})
 	if err != nil {
 		return err
 	}

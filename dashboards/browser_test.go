@@ -18,7 +18,7 @@ var chartFigure = regexp.MustCompile(`(?s)<figure class="chart" data-chart="(\w+
 // have drawn a canvas in every chart container, which it can only do if the
 // script loaded from the server's /assets/.
 func TestChartsDrawInBrowser(t *testing.T) {
-	srv, err := New(Options{Store: &fakeStore{snap: testSnapshot(t), runs: testRuns(), loads: testLoads()}})
+	srv, err := New(Options{Store: testStore(t, testSnapshot(t), testRuns(), testLoads())})
 	if err != nil {
 		t.Fatal(err)
 	}

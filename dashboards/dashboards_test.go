@@ -325,11 +325,13 @@ func TestUnknownBassin(t *testing.T) {
 
 func TestServeHTTP(t *testing.T) {
 	snap := testSnapshot(t)
-	store := &fakeStore{snap: snap, runs: testRuns(), loads: testLoads()}
+	store := testStore(t, snap, testRuns(), testLoads())
 	srv, err := New(Options{Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
+	unavailable := unavailableStore(t)
+	empty := testStore(t, indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil), nil, nil)
 	tests := []struct {
 		method, path string
 		store        Store
@@ -349,9 +351,9 @@ func TestServeHTTP(t *testing.T) {
 		{"GET", "/healthz", nil, 200, "text/plain", []string{"ok"}, nil},
 		{"GET", "/assets/echarts.min.js", nil, 200, "text/javascript", []string{"echarts"}, nil},
 		{"POST", "/", nil, 405, "", nil, nil},
-		{"GET", "/", &fakeStore{err: errors.New("dial clickhouse: refused")}, 500, "text/html", []string{"Données indisponibles"}, []string{"refused"}},
-		{"GET", "/activite", &fakeStore{err: errors.New("dial clickhouse: refused")}, 500, "text/html", []string{"Données indisponibles"}, nil},
-		{"GET", "/", &fakeStore{snap: indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil)}, 200, "text/html", []string{"Données pas encore calculées"}, nil},
+		{"GET", "/", unavailable, 500, "text/html", []string{"Données indisponibles"}, []string{"closed", "clickhouse"}},
+		{"GET", "/activite", unavailable, 500, "text/html", []string{"Données indisponibles"}, nil},
+		{"GET", "/", empty, 200, "text/html", []string{"Données pas encore calculées"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

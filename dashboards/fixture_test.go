@@ -1,13 +1,13 @@
 package dashboards
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
 	"github.com/brusano/bassins/pipeline/warehouse"
+	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
 )
 
 // The fixture: 26 months of values for every indicator and geography, with a
@@ -94,27 +94,38 @@ func testGeography(t *testing.T) *geography.Geography {
 	return geo
 }
 
-// fakeStore is the Store of the tests.
-type fakeStore struct {
-	snap       *indicators.Snapshot
-	runs       []warehouse.JobRun
-	loads      []warehouse.Load
-	deliveries []warehouse.Delivery
-	err        error
+// testStore stores the snapshot's values, runs and loads in a real warehouse
+// (a ClickHouse server started the way the product starts it) and returns
+// the reader the dashboards are served from.
+func testStore(t *testing.T, snap *indicators.Snapshot, runs []warehouse.JobRun, loads []warehouse.Load) Store {
+	t.Helper()
+	wh, _ := warehousetest.Open(t)
+	ctx := t.Context()
+	if snap.RunID != "" {
+		if err := wh.SaveIndicatorValues(ctx, snap.RunID, snap.ComputedAt, 1, snap.Values); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range runs {
+		if err := wh.RecordRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, l := range loads {
+		if err := wh.RecordLoad(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return warehouse.NewReader(wh, snap.Geography, snap.MinCount)
 }
 
-func (f *fakeStore) Snapshot(context.Context) (*indicators.Snapshot, error) { return f.snap, f.err }
-
-func (f *fakeStore) RecentRuns(_ context.Context, limit int) ([]warehouse.JobRun, error) {
-	return f.runs[:min(limit, len(f.runs))], f.err
-}
-
-func (f *fakeStore) RecentLoads(_ context.Context, limit int) ([]warehouse.Load, error) {
-	return f.loads[:min(limit, len(f.loads))], f.err
-}
-
-func (f *fakeStore) Deliveries(context.Context) ([]warehouse.Delivery, error) {
-	return f.deliveries, f.err
+// unavailableStore is a reader whose server connection is closed: every read
+// fails, as when ClickHouse is down.
+func unavailableStore(t *testing.T) Store {
+	t.Helper()
+	wh, _ := warehousetest.Open(t)
+	wh.Close()
+	return warehouse.NewReader(wh, testGeography(t), 5)
 }
 
 func testRuns() []warehouse.JobRun {

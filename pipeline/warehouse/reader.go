@@ -1,0 +1,68 @@
+package warehouse
+
+import (
+	"context"
+	"sync"
+
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/indicators"
+)
+
+// Reader is what the dashboards read from the warehouse: the latest computed
+// snapshot, kept in memory until a newer computing run is stored, and the
+// record of job runs, loads and deliveries.
+type Reader struct {
+	wh       *Warehouse
+	geo      *geography.Geography
+	minCount int
+
+	mu     sync.Mutex
+	cached *indicators.Snapshot
+}
+
+// NewReader returns a reader of snapshots with the given geography and
+// suppression threshold.
+func NewReader(wh *Warehouse, geo *geography.Geography, minCount int) *Reader {
+	return &Reader{wh: wh, geo: geo, minCount: minCount}
+}
+
+// Snapshot returns the latest computed values; one without values when
+// nothing has been computed yet. Requests share it until a newer run lands.
+func (r *Reader) Snapshot(ctx context.Context) (*indicators.Snapshot, error) {
+	runID, computedAt, err := r.wh.LatestRun(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	cached := r.cached
+	r.mu.Unlock()
+	if cached != nil && cached.RunID == runID {
+		return cached, nil
+	}
+	var values []indicators.Value
+	if runID != "" {
+		if values, err = r.wh.Values(ctx, runID); err != nil {
+			return nil, err
+		}
+	}
+	snap := indicators.NewSnapshot(runID, computedAt, r.geo, r.minCount, values)
+	r.mu.Lock()
+	r.cached = snap
+	r.mu.Unlock()
+	return snap, nil
+}
+
+// RecentRuns returns up to limit job runs, newest first.
+func (r *Reader) RecentRuns(ctx context.Context, limit int) ([]JobRun, error) {
+	return r.wh.RecentRuns(ctx, limit)
+}
+
+// RecentLoads returns up to limit load records, newest first.
+func (r *Reader) RecentLoads(ctx context.Context, limit int) ([]Load, error) {
+	return r.wh.RecentLoads(ctx, limit)
+}
+
+// Deliveries returns the lines loaded per monthly source and month.
+func (r *Reader) Deliveries(ctx context.Context) ([]Delivery, error) {
+	return r.wh.Deliveries(ctx)
+}
