@@ -11,8 +11,9 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 .PHONY: run test bench build check-go clickhouse chromium node clean
 
+# make run ARGS='--addr 127.0.0.1:9090' passes options to `bassins demo`.
 run: build clickhouse
-	./$(BIN) demo
+	./$(BIN) demo $(ARGS)
 
 test: check-go clickhouse chromium $(ECHARTS)
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path '*/node_modules/*')); \
