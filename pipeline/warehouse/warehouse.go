@@ -12,7 +12,6 @@ package warehouse
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -181,14 +180,4 @@ func splitStatements(body string) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-// Exception returns the server's error code when err is a ClickHouse
-// exception.
-func Exception(err error) (int32, bool) {
-	var ex *clickhouse.Exception
-	if errors.As(err, &ex) {
-		return ex.Code, true
-	}
-	return 0, false
 }
