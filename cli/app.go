@@ -91,7 +91,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, e
 	a.reader = warehouse.NewReader(a.wh, a.geo, cfg.Privacy.MinCount)
 
 	ingestJob := ingest.New(ingest.Options{Warehouse: a.wh, Sources: cfg.Sources, Inbox: cfg.Paths.Inbox,
-		StateDir: cfg.Paths.State, Pseudonymiser: pseudonymiser, Geography: a.geo, Logger: log})
+		StateDir: cfg.Paths.State, Pseudonymiser: pseudonymiser, Geography: a.geo, Location: cfg.Location(), Logger: log})
 	computeJob := compute.New(compute.Options{Warehouse: a.wh, Geography: a.geo, GeoVersion: a.geoVersion, Logger: log})
 	reportWriter, err := reports.New(reports.Options{Dir: cfg.Paths.Reports, Languages: cfg.Reports.Languages, Logger: log})
 	if err != nil {

@@ -31,6 +31,10 @@ Usage:
   bassins export indicators [--config FILE] [--format csv|json] [--output FILE] [--unsuppressed]
   bassins demo-data   [--config FILE] [--dir DIR] [--scale N] [--seed N] [--until YYYY-MM]
   bassins datasets                                               list the canonical datasets and their fields
+  bassins sources check NAME --file FILE [--config FILE] [--rows N]  dry run: how a source would read a file
+  bassins loads       [--config FILE] [--source S] [--format table|json]  every delivery and what became of it
+  bassins loads retract LOAD_ID --reason "…" [--config FILE]     withdraw a delivery
+  bassins quarantine  [--config FILE] [--source S] [--load ID] [--format table|json]  rows set aside, with values
 
 Without --config, the configuration shipped in config/bassins.yaml is used.
 `
@@ -58,6 +62,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDemoData(ctx, rest, stdout, stderr)
 	case "datasets":
 		err = runDatasets(stdout)
+	case "sources":
+		err = runSources(ctx, rest, stdout, stderr)
+	case "loads":
+		err = runLoads(ctx, rest, stdout, stderr)
+	case "quarantine":
+		err = runQuarantine(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -53,7 +53,7 @@ func TestBadFixtures(t *testing.T) {
 		{"unknown-dataset.bad.yaml", 5, `sources[0].dataset: unknown dataset "contact"`},
 		{"unmapped-field.bad.yaml", 6, `required field "person_key" of dataset contacts is not mapped`},
 		{"unknown-field.bad.yaml", 10, `sources[0].fields.drug: dataset treatment_demands has no field "drug"`},
-		{"bad-format.bad.yaml", 4, `sources[0].format: unknown format "excel" (known: csv, jsonl)`},
+		{"bad-format.bad.yaml", 4, `sources[0].format: unknown format "excel" (known: csv, jsonl, xlsx)`},
 		{"bad-format.bad.yaml", 6, `sources[0].encoding: unknown encoding "ebcdic"`},
 		{"bad-database.bad.yaml", 2, `clickhouse.database: "bassins; DROP TABLE x" is not a valid database name`},
 		{"bad-timezone.bad.yaml", 1, `timezone: "Europe/Bruxelles" is not a known time zone`},

@@ -238,9 +238,11 @@ func TestPagesHaveNoExternalAddress(t *testing.T) {
 	snap := testSnapshot(t)
 	empty := indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil)
 	pages := map[string]func(*bytes.Buffer) error{
-		"overview":         func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") },
-		"overview nl":      func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl") },
-		"activity":         func(b *bytes.Buffer) error { return RenderActivity(b, testRuns(), testLoads(), testDeliveries(), "fr") },
+		"overview":    func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") },
+		"overview nl": func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl") },
+		"activity": func(b *bytes.Buffer) error {
+			return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), "fr")
+		},
 		"empty overview":   func(b *bytes.Buffer) error { return RenderOverview(b, empty, "fr") },
 		"empty bassin":     func(b *bytes.Buffer) error { return RenderBassin(b, empty, "sud", "nl") },
 		"overview, no run": func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr") },
@@ -266,17 +268,28 @@ func TestActivity(t *testing.T) {
 		want []string
 	}{
 		{"fr", []string{"compute_indicators", "réussi", "échec", "en cours", "12\u202f345", "combo_2025-02.csv", "rejeté",
-			"hxxps://clickhouse.internal:8443", `"31/02/2025" is not a date`, "3 mars 2025 à 06:30"}},
-		{"nl", []string{"geslaagd", "mislukt", "bezig", "12.345", "geweigerd", "3 maart 2025 om 06:30"}},
+			"hxxps://clickhouse.internal:8443", "3 mars 2025 à 06:30", "2\u202f049",
+			"Ligne 12, champ period (colonne « Période ») : cette date n'existe pas",
+			"Ligne 12, champ hours (colonne « Heures ») : nombre négatif là où un compte est attendu",
+			"Ligne 7, champ postcode (colonne « cp ») : hors de la Région de Bruxelles-Capitale",
+			"30 lignes sur 40 en quarantaine, au-delà du seuil de la source : toute la livraison est refusée."}},
+		{"nl", []string{"geslaagd", "mislukt", "bezig", "12.345", "geweigerd", "3 maart 2025 om 06:30",
+			"Regel 12, veld period (kolom „Période”): deze datum bestaat niet"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
 			page := text(renderPage(t, func(b *bytes.Buffer) error {
-				return RenderActivity(b, testRuns(), testLoads(), testDeliveries(), tt.lang)
+				return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), tt.lang)
 			}))
 			for _, w := range tt.want {
 				if !strings.Contains(page, w) {
 					t.Errorf("activity page lacks %q", w)
+				}
+			}
+			// Rejected values stay in the quarantine.
+			for _, raw := range []string{"31/02/2025", "Dupont", "85.07.30", "1300", "-3"} {
+				if strings.Contains(page, raw) {
+					t.Errorf("activity page shows the rejected value %q", raw)
 				}
 			}
 		})
@@ -483,8 +496,10 @@ func TestPagesAreBalanced(t *testing.T) {
 	pages := map[string]func(*bytes.Buffer) error{
 		"overview": func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") },
 		"bassin":   func(b *bytes.Buffer) error { return RenderBassin(b, snap, "sud", "nl") },
-		"activity": func(b *bytes.Buffer) error { return RenderActivity(b, testRuns(), testLoads(), testDeliveries(), "fr") },
-		"empty":    func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr") },
+		"activity": func(b *bytes.Buffer) error {
+			return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), "fr")
+		},
+		"empty": func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr") },
 	}
 	for name, fn := range pages {
 		t.Run(name, func(t *testing.T) {

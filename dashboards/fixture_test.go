@@ -115,6 +115,9 @@ func testStore(t *testing.T, snap *indicators.Snapshot, runs []warehouse.JobRun,
 		if err := wh.RecordLoad(ctx, l); err != nil {
 			t.Fatal(err)
 		}
+		if err := wh.InsertQuarantine(ctx, testQuarantine()[l.LoadID]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return warehouse.NewReader(wh, snap.Geography, snap.MinCount)
 }
@@ -140,10 +143,24 @@ func testRuns() []warehouse.JobRun {
 
 func testLoads() []warehouse.Load {
 	return []warehouse.Load{
-		{LoadID: "l1", Source: "combo", Dataset: "contacts", File: "combo_2025-02.csv", Rows: 2048,
-			LoadedAt: computedAt.Add(-3 * time.Hour), Status: "loaded"},
-		{LoadID: "l2", Source: "fedito", Dataset: "federation_activity", File: "fedito_2025.xlsx",
-			LoadedAt: computedAt.Add(-4 * time.Hour), Status: "rejected", Message: "line 12: field date: \"31/02/2025\" is not a date"},
+		{LoadID: 1, Source: "combo", Dataset: "contacts", File: "combo_2025-02.csv", RowsRead: 2049, RowsLoaded: 2048,
+			RowsStored: 2048, RowsQuarantined: 1, LoadedAt: computedAt.Add(-3 * time.Hour), Status: "loaded",
+			Months: []time.Time{time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)}},
+		{LoadID: 2, Source: "fedito", Dataset: "federation_activity", File: "fedito_2025.xlsx", RowsRead: 40, RowsQuarantined: 30,
+			LoadedAt: computedAt.Add(-4 * time.Hour), Status: "rejected",
+			Message: "fedito_2025.xlsx: 30 of 40 rows quarantined (75.0 %, above the 10.0 % the source accepts): the whole delivery is refused"},
+	}
+}
+
+// testQuarantine holds rows set aside from the test loads; their values must
+// never reach a page.
+func testQuarantine() map[uint64][]warehouse.QuarantinedRow {
+	return map[uint64][]warehouse.QuarantinedRow{
+		1: {{LoadID: 1, Source: "combo", File: "combo_2025-02.csv", Line: 7, Raw: `{"date":"2025-02-03","postcode":"1300"}`,
+			Reasons: []warehouse.Reason{{Code: "outside", Field: "postcode", Column: "cp", Value: "1300"}}}},
+		2: {{LoadID: 2, Source: "fedito", File: "fedito_2025.xlsx", Line: 12, Raw: "31/02/2025;S01;Jean Dupont 85.07.30-033.61",
+			Reasons: []warehouse.Reason{{Code: "date_invalid", Field: "period", Column: "Période", Value: "31/02/2025"},
+				{Code: "negative", Field: "hours", Column: "Heures", Value: "-3"}}}},
 	}
 }
 

@@ -96,6 +96,9 @@ var labels = map[string][2]string{
 	"source":              {"Source", "Bron"},
 	"dataset":             {"Jeu de données", "Dataset"},
 	"loaded_at":           {"Chargé le", "Geladen op"},
+	"rows_read":           {"Lignes lues", "Gelezen regels"},
+	"rows_loaded":         {"Chargées", "Geladen"},
+	"rows_quarantined":    {"En quarantaine", "In quarantaine"},
 	"message":             {"Message", "Bericht"},
 	"no_runs":             {"Aucun traitement enregistré.", "Geen taken geregistreerd."},
 	"no_loads":            {"Aucun fichier chargé.", "Geen bestanden geladen."},
@@ -108,12 +111,13 @@ var labels = map[string][2]string{
 
 // statusLabels translates the statuses of job runs and loads.
 var statusLabels = map[string][2]string{
-	"running":    {"en cours", "bezig"},
-	"ok":         {"réussi", "geslaagd"},
-	"failed":     {"échec", "mislukt"},
-	"loaded":     {"chargé", "geladen"},
-	"rejected":   {"rejeté", "geweigerd"},
-	"superseded": {"remplacé", "vervangen"},
+	"running":   {"en cours", "bezig"},
+	"ok":        {"réussi", "geslaagd"},
+	"failed":    {"échec", "mislukt"},
+	"loaded":    {"chargé", "geladen"},
+	"rejected":  {"rejeté", "geweigerd"},
+	"replaced":  {"remplacé", "vervangen"},
+	"retracted": {"retiré", "ingetrokken"},
 }
 
 // labelsFor returns the fixed texts in one language.

@@ -91,12 +91,13 @@ func RenderBassin(w io.Writer, snap *indicators.Snapshot, bassin, lang string) e
 
 // RenderActivity writes the page of job runs and file loads, most recent
 // first as given.
-func RenderActivity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, deliveries []warehouse.Delivery, lang string) error {
+func RenderActivity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, quarantined map[uint64][]warehouse.QuarantinedRow,
+	deliveries []warehouse.Delivery, lang string) error {
 	ps, err := loadPageSet()
 	if err != nil {
 		return err
 	}
-	return ps.activity(w, runs, loads, deliveries, nil, normLang(lang))
+	return ps.activity(w, runs, loads, quarantined, deliveries, nil, normLang(lang))
 }
 
 // page is what layout.html receives.

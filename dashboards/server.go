@@ -36,6 +36,9 @@ type Store interface {
 	RecentRuns(ctx context.Context, limit int) ([]warehouse.JobRun, error)
 	// RecentLoads returns up to limit file loads, most recent first.
 	RecentLoads(ctx context.Context, limit int) ([]warehouse.Load, error)
+	// QuarantineSample returns up to perLoad quarantined rows of each
+	// listed load; pages show their line, field and reason, never a value.
+	QuarantineSample(ctx context.Context, loadIDs []uint64, perLoad int) (map[uint64][]warehouse.QuarantinedRow, error)
 	// Deliveries returns the lines loaded per source of monthly events and
 	// month, for the completeness table.
 	Deliveries(ctx context.Context) ([]warehouse.Delivery, error)
@@ -48,8 +51,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// activityLimit is how many runs and loads the activity page lists.
-const activityLimit = 100
+// activityLimit is how many runs and loads the activity page lists, and
+// quarantinePerLoad how many quarantined rows it names per load.
+const (
+	activityLimit     = 100
+	quarantinePerLoad = 5
+)
 
 // echartsFile is the embedded ECharts script.
 const echartsFile = "assets/echarts.min.js"
@@ -161,6 +168,17 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "read loads", err)
 		return
 	}
+	var ids []uint64
+	for _, l := range loads {
+		if l.RowsQuarantined > 0 || l.Status == warehouse.StatusRejected {
+			ids = append(ids, l.LoadID)
+		}
+	}
+	quarantined, err := s.store.QuarantineSample(ctx, ids, quarantinePerLoad)
+	if err != nil {
+		s.fail(w, r, "read quarantine", err)
+		return
+	}
 	deliveries, err := s.store.Deliveries(ctx)
 	if err != nil {
 		s.fail(w, r, "read deliveries", err)
@@ -174,7 +192,9 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(ctx, "activity page without snapshot", "error", err)
 		snap = nil
 	}
-	s.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error { return s.pages.activity(buf, runs, loads, deliveries, snap, lang(r)) })
+	s.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error {
+		return s.pages.activity(buf, runs, loads, quarantined, deliveries, snap, lang(r))
+	})
 }
 
 // downloadPath serves the published values as CSV; ?bassin=CODE keeps the

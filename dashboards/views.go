@@ -423,7 +423,10 @@ type runRow struct {
 }
 
 type loadRow struct {
-	File, Source, Dataset, Rows, LoadedAt, Status, StatusClass, Message string
+	File, Source, Dataset, Read, Loaded, Quarantined, LoadedAt, Status, StatusClass, Message string
+	// Reasons are the first rows set aside: line, field and why, never the
+	// value.
+	Reasons []string
 }
 
 type activityBody struct {
@@ -502,7 +505,8 @@ func completeness(deliveries []warehouse.Delivery, lang string) ([]string, []com
 	return headers, rows
 }
 
-func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, deliveries []warehouse.Delivery, snap *indicators.Snapshot, lang string) error {
+func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, quarantined map[uint64][]warehouse.QuarantinedRow,
+	deliveries []warehouse.Delivery, snap *indicators.Snapshot, lang string) error {
 	p := ps.newPage(snap, "/activite", labels["activity_title"][langIndex(lang)], lang)
 	p.Privacy = "" // no figures on this page
 	var body activityBody
@@ -516,17 +520,47 @@ func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []wareho
 		body.Runs = append(body.Runs, row)
 	}
 	for _, l := range loads {
-		message := l.Message
-		if text, ok := problemText(l.Problem, lang); ok {
-			message = text
+		status := l.Status
+		if l.Replaced() {
+			status = "replaced"
 		}
-		body.Loads = append(body.Loads, loadRow{File: l.File, Source: l.Source, Dataset: l.Dataset,
-			Rows: formatCount(float64(l.Rows), lang), LoadedAt: formatDateTime(l.LoadedAt, ps.brussels, lang),
-			Status: statusText(l.Status, lang), StatusClass: statusClass(l.Status), Message: message})
+		row := loadRow{File: l.File, Source: l.Source, Dataset: l.Dataset,
+			Read: formatCount(float64(l.RowsRead), lang), Loaded: formatCount(float64(l.RowsLoaded), lang),
+			Quarantined: formatCount(float64(l.RowsQuarantined), lang), LoadedAt: formatDateTime(l.LoadedAt, ps.brussels, lang),
+			Status: statusText(status, lang), StatusClass: statusClass(status), Message: loadMessage(l, lang)}
+		for _, q := range quarantined[l.LoadID] {
+			for _, r := range q.Reasons {
+				row.Reasons = append(row.Reasons, reasonText(q.Line, r, lang))
+			}
+		}
+		body.Loads = append(body.Loads, row)
 	}
 	body.Months, body.Sources = completeness(deliveries, lang)
 	p.Body = body
 	return ps.execute(w, "activity", p)
+}
+
+// loadMessage sums up a load in the reader's language.
+func loadMessage(l warehouse.Load, lang string) string {
+	switch {
+	case l.Status == warehouse.StatusRetracted:
+		return pick(lang, "Retiré : ", "Ingetrokken: ") + strings.TrimPrefix(l.Message, "retracted: ")
+	case l.Status == warehouse.StatusRejected && l.RowsQuarantined > 0 && l.RowsRead > 0 && l.RowsQuarantined <= l.RowsRead:
+		return fmt.Sprintf(pick(lang, "%s lignes sur %s en quarantaine, au-delà du seuil de la source : toute la livraison est refusée.",
+			"%s van %s regels in quarantaine, boven de drempel van de bron: de hele levering is geweigerd."),
+			formatCount(float64(l.RowsQuarantined), lang), formatCount(float64(l.RowsRead), lang))
+	case l.Status == warehouse.StatusRejected:
+		return pick(lang, "Fichier illisible : rien n'est chargé.", "Onleesbaar bestand: er is niets geladen.")
+	case len(l.ReplacedMonths) > 0:
+		var months []string
+		for _, m := range l.ReplacedMonths {
+			months = append(months, shortMonth(m, lang))
+		}
+		return pick(lang, "Mois remplacés par une livraison ultérieure : ", "Maanden vervangen door een latere levering: ") + strings.Join(months, ", ")
+	case l.RowsDuplicate > 0:
+		return fmt.Sprintf(pick(lang, "%s doublons exacts ignorés.", "%s exacte dubbels genegeerd."), formatCount(float64(l.RowsDuplicate), lang))
+	}
+	return ""
 }
 
 func statusText(status, lang string) string {
@@ -543,6 +577,8 @@ func statusClass(status string) string {
 		return "ok"
 	case "failed", "rejected":
 		return "bad"
+	case "retracted", "replaced":
+		return "neutral"
 	}
 	return "neutral"
 }

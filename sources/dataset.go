@@ -24,10 +24,16 @@ const (
 	Decimal  FieldType = "decimal"  // float64
 	Bool     FieldType = "boolean"  // uint8 0/1
 	List     FieldType = "list"     // []string
-	Person   FieldType = "person"   // string, pseudonymised at ingest
-	Postcode FieldType = "postcode" // string, 4 digits
+	Person   FieldType = "person"   // 16-byte pseudonym, from the raw identifier at ingest
+	Postcode FieldType = "postcode" // string, 4 digits in the Region, or a region-only marker
 	NIS      FieldType = "nis"      // string, 5 digits, empty = from postcode
+	RecordID FieldType = "record"   // the delivery's record id, stored as a keyed hash
 )
+
+// RecordIDField is the canonical field every dataset has for the record id
+// a source may declare: within a source, rows with the same id count once,
+// the latest delivery winning.
+const RecordIDField = "record_id"
 
 // Field is one canonical field of a dataset.
 type Field struct {
@@ -41,10 +47,12 @@ type Field struct {
 // them. Every dataset with a postcode also stores the resolved commune (nis)
 // and area key, and every row carries its load id, source and line.
 type Dataset struct {
-	Name   string
-	Table  string
-	Doc    string
-	Fields []Field
+	Name  string
+	Table string
+	Doc   string
+	// DateField dates a row: deliveries are replaced month by month of it.
+	DateField string
+	Fields    []Field
 	// Measures is true when a source lists measure columns, each file row
 	// becoming one stored row per measure (columns measure and value).
 	Measures bool
@@ -60,10 +68,15 @@ func (d *Dataset) Field(name string) (Field, bool) {
 	return Field{}, false
 }
 
-// Columns returns the stored columns in the order values are appended.
+// Columns returns the stored columns in the order of a Block's columns: the
+// fields (the record id stored as record_key), the area key of located
+// datasets, measure and value, then the load id and the file line.
 func (d *Dataset) Columns() []string {
 	var cols []string
 	for _, f := range d.Fields {
+		if f.Type == RecordID {
+			continue
+		}
 		cols = append(cols, f.Name)
 	}
 	if d.located() {
@@ -72,7 +85,7 @@ func (d *Dataset) Columns() []string {
 	if d.Measures {
 		cols = append(cols, "measure", "value")
 	}
-	return append(cols, "load_id", "source", "line")
+	return append(cols, "record_key", "load_id", "line")
 }
 
 var datasets = map[string]*Dataset{}
@@ -81,6 +94,13 @@ var datasets = map[string]*Dataset{}
 func Register(d *Dataset) {
 	if _, dup := datasets[d.Name]; dup {
 		panic("sources: dataset registered twice: " + d.Name)
+	}
+	if f, ok := d.Field(d.DateField); !ok || (f.Type != Date && f.Type != Month) {
+		panic("sources: dataset " + d.Name + " has no date field " + d.DateField)
+	}
+	if _, ok := d.Field(RecordIDField); !ok {
+		d.Fields = append(d.Fields, Field{RecordIDField, RecordID, false,
+			"the record's id in the delivery: within a source, one id counts once, the latest delivery winning"})
 	}
 	datasets[d.Name] = d
 }
@@ -135,14 +155,14 @@ func (d *Dataset) Describe() string {
 }
 
 func init() {
-	Register(&Dataset{Name: "contacts", Table: "contacts",
+	Register(&Dataset{Name: "contacts", Table: "contacts", DateField: "contact_date",
 		Doc: "mobile outreach teams' contacts, one row per contact",
 		Fields: []Field{
 			{"contact_date", Date, true, "day of the contact"},
 			{"contact_time", Clock, false, "time of the contact, HH:MM"},
 			{"team", String, true, "team that made the contact"},
 			{"place_type", String, false, "street, shelter, hotel, home…"},
-			{"postcode", Postcode, true, "postcode of the place"},
+			{"postcode", Postcode, true, "postcode of the place, or a marker (no fixed address, unknown): Region level only"},
 			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
 			{"person_key", Person, true, "identifier of the person, pseudonymised at ingest"},
 			{"poles", List, false, "poles involved: medical, psychological, social, harm_reduction"},
@@ -152,7 +172,7 @@ func init() {
 			{"kits", Int, false, "kits handed out"},
 			{"naloxone", Int, false, "naloxone doses handed out"},
 		}})
-	Register(&Dataset{Name: "federation_activity", Table: "federation_activity", Measures: true,
+	Register(&Dataset{Name: "federation_activity", Table: "federation_activity", DateField: "period", Measures: true,
 		Doc: "federations' periodic activity exports, one row per service, month and measure",
 		Fields: []Field{
 			{"period", Month, true, "month of the activity"},
@@ -162,7 +182,7 @@ func init() {
 			{"postcode", Postcode, true, "postcode of the service"},
 			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
 		}})
-	Register(&Dataset{Name: "services", Table: "services",
+	Register(&Dataset{Name: "services", Table: "services", DateField: "reference_date",
 		Doc: "the inventory of the care offer (inventaire de l'offre), one row per service and reference date",
 		Fields: []Field{
 			{"service_id", String, true, "service code"},
@@ -174,7 +194,7 @@ func init() {
 			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
 			{"reference_date", Date, true, "date the inventory describes"},
 		}})
-	Register(&Dataset{Name: "treatment_demands", Table: "treatment_demands",
+	Register(&Dataset{Name: "treatment_demands", Table: "treatment_demands", DateField: "demand_date",
 		Doc: "treatment demands (TDI protocol 3.0), one row per person entering treatment",
 		Fields: []Field{
 			{"demand_date", Date, true, "date of the treatment demand"},
@@ -182,7 +202,7 @@ func init() {
 			{"previously_treated", String, false, "yes, no, unknown"},
 			{"sex", String, false, "M, F, unknown"},
 			{"age", Age, false, "age in years; empty when unknown"},
-			{"postcode", Postcode, true, "postcode of residence"},
+			{"postcode", Postcode, false, "postcode of residence; empty or a marker (no fixed address, unknown): Region level only"},
 			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
 			{"referral_source", String, false, "source of referral"},
 			{"primary_drug", String, false, "primary drug (TDI 3.0 categories)"},

@@ -5,98 +5,158 @@ import (
 	"strings"
 )
 
-// Problem codes: what is wrong with a value or a file. They let the product
-// say it in French and Dutch; RowError.Error gives the English text.
+// Problem codes: what is wrong with a value, a row or a file. They let the
+// product say it in French and Dutch; Reason.Message gives the English text.
+// Messages never quote the value: pages and logs must not show what a
+// rejected row holds.
 const (
-	ProblemRequired = "required" // no value where one is required
-	ProblemDate     = "date"     // Value is not a date written Detail
-	ProblemTime     = "time"     // not a time of day
-	ProblemInteger  = "integer"  // not a whole number of 0 or more
-	ProblemAge      = "age"      // not an age in years
-	ProblemNumber   = "number"   // not a number
-	ProblemBoolean  = "boolean"  // not yes or no
-	ProblemPostcode = "postcode" // not a 4-digit postcode
-	ProblemNIS      = "nis"      // not a 5-digit NIS code
-	ProblemCommune  = "commune"  // a NIS code outside the region
-	ProblemList     = "list"     // a list where one value is expected
-	ProblemColumn   = "column"   // Value is a column missing from the header (Detail)
-	ProblemEmpty    = "empty"    // no header line
-	ProblemSyntax   = "syntax"   // the file's syntax (CSV quotes, JSON): Detail says how
+	ProblemRequired     = "required"       // no value where one is required
+	ProblemDate         = "date"           // not a date written Detail
+	ProblemDateInvalid  = "date_invalid"   // written right, but the day does not exist
+	ProblemDateFuture   = "date_future"    // after the delivery day (Detail)
+	ProblemDateEarly    = "date_early"     // before the source's start (Detail)
+	ProblemTime         = "time"           // not a time of day
+	ProblemInteger      = "integer"        // not a whole number
+	ProblemNegative     = "negative"       // a count or measure below 0
+	ProblemRange        = "range"          // outside the field's min/max (Detail)
+	ProblemAge          = "age"            // not an age in years
+	ProblemNumber       = "number"         // not a number
+	ProblemBoolean      = "boolean"        // not yes or no
+	ProblemPostcode     = "postcode"       // not a 4-digit postcode
+	ProblemOutside      = "outside"        // a postcode or NIS code outside the Region
+	ProblemNIS          = "nis"            // not a 5-digit NIS code
+	ProblemUnmapped     = "unmapped"       // a value the field's code table does not list
+	ProblemValue        = "value"          // a value outside the field's accepted values
+	ProblemList         = "list"           // a list where one value is expected
+	ProblemCells        = "cells"          // not as many cells as the header (Detail: "12/13")
+	ProblemEncoding     = "encoding"       // text invalid in the declared encoding (Detail: byte offset)
+	ProblemFieldTooLong = "field_too_long" // a value over max_field_bytes (Detail: the limit)
+	ProblemLineTooLong  = "line_too_long"  // a line over max_line_bytes (Detail: the limit)
+	ProblemDuplicateID  = "duplicate_id"   // the same record id with other content (Detail: the other lines)
+	ProblemColumn       = "column"         // a column missing from the header (Column)
+	ProblemEmpty        = "empty"          // no header line
+	ProblemSyntax       = "syntax"         // the file's syntax (CSV quotes, JSON): Detail says how
+	ProblemSheet        = "sheet"          // the workbook or its sheet cannot be read as declared (Detail)
 )
 
-// valueError is a cell that cannot be read as its field's type.
-type valueError struct {
-	code, value, detail string
+// Reason is one problem of a row or a file.
+type Reason struct {
+	Code string
+	// Field is the canonical field (or measure), Column the file's column
+	// or key; both empty for a problem of the whole row.
+	Field, Column string
+	// Detail is what the message needs besides the value: the expected
+	// format, a limit, a byte offset, the other lines.
+	Detail string
+	// Value is the value read, cut to 256 bytes; for operators only.
+	Value string
 }
 
-func (e *valueError) Error() string { return englishProblem(e.code, e.value, e.detail) }
+// Message is the English description of the reason, without the value.
+func (r Reason) Message() string {
+	var b strings.Builder
+	switch {
+	case r.Field != "" && r.Column != "" && r.Column != r.Field:
+		fmt.Fprintf(&b, "field %s (column %q): ", r.Field, r.Column)
+	case r.Field != "":
+		fmt.Fprintf(&b, "field %s: ", r.Field)
+	case r.Column != "" && r.Code != ProblemColumn:
+		fmt.Fprintf(&b, "column %q: ", r.Column)
+	}
+	b.WriteString(englishProblem(r.Code, r.Column, r.Detail))
+	return b.String()
+}
 
 // englishProblem is the English wording of a problem.
-func englishProblem(code, value, detail string) string {
+func englishProblem(code, column, detail string) string {
 	switch code {
 	case ProblemRequired:
 		return "a value is required"
 	case ProblemDate:
-		return fmt.Sprintf("%q is not a date written %s", value, detail)
+		return "not a date written " + detail
+	case ProblemDateInvalid:
+		return "this day does not exist"
+	case ProblemDateFuture:
+		return "a date after the delivery day (" + detail + ")"
+	case ProblemDateEarly:
+		return "a date before the source's start (" + detail + ")"
 	case ProblemTime:
-		return fmt.Sprintf("%q is not a time of day (HH:MM)", value)
+		return "not a time of day (HH:MM)"
 	case ProblemInteger:
-		return fmt.Sprintf("%q is not a whole number of 0 or more", value)
+		return "not a whole number"
+	case ProblemNegative:
+		return "a count or measure below 0"
+	case ProblemRange:
+		return "outside the accepted range (" + detail + ")"
 	case ProblemAge:
-		return fmt.Sprintf("%q is not an age in years", value)
+		return "not an age in years"
 	case ProblemNumber:
-		return fmt.Sprintf("%q is not a number", value)
+		return "not a number"
 	case ProblemBoolean:
-		return fmt.Sprintf("%q is not yes or no (1/0, true/false, oui/non)", value)
+		return "not yes or no (1/0, true/false, oui/non)"
 	case ProblemPostcode:
-		return fmt.Sprintf("%q is not a Belgian postcode (4 digits)", value)
+		return "not a Belgian postcode (4 digits)"
+	case ProblemOutside:
+		return "not in the Brussels-Capital Region"
 	case ProblemNIS:
-		return fmt.Sprintf("%q is not a NIS code (5 digits)", value)
-	case ProblemCommune:
-		return fmt.Sprintf("%q is not a commune of the region", value)
+		return "not a NIS code (5 digits)"
+	case ProblemUnmapped:
+		return "a value the field's code table does not list"
+	case ProblemValue:
+		return "not one of the accepted values (" + detail + ")"
 	case ProblemList:
 		return "a list where one value is expected"
+	case ProblemCells:
+		return "not as many cells as the header (" + detail + ")"
+	case ProblemEncoding:
+		return "invalid text in the declared encoding at byte " + detail
+	case ProblemFieldTooLong:
+		return "a value longer than " + detail + " bytes"
+	case ProblemLineTooLong:
+		return "a line longer than " + detail + " bytes"
+	case ProblemDuplicateID:
+		return "the same record id with other content on line " + detail
 	case ProblemColumn:
-		return fmt.Sprintf("column %q not found in the header (%s)", value, detail)
+		return fmt.Sprintf("column %q not found in the header", column)
 	case ProblemEmpty:
 		return "the file is empty: a header line is expected"
+	case ProblemSheet:
+		return "the workbook or its sheet cannot be read as declared: " + detail
 	}
 	return detail
 }
 
-// RowError is a value that could not be read: it names the file, the line and
-// the field, so the person who delivered the file can correct it.
-type RowError struct {
-	File string
+// Rejected is a record set aside, with every reason.
+type Rejected struct {
 	Line int
-	// Field names the field in messages, with its column when read from
-	// one: `period (column "Période")`; empty for a problem of the file's
-	// structure.
-	Field string
-	// Name is the canonical field and Column the file's column or key.
-	Name, Column string
-	// Code says what is wrong (Problem*), Value the value read, Detail the
-	// expected format or the parser's words.
-	Code, Value, Detail string
-	// Message is the English description.
-	Message string
+	// Raw is the record as delivered, cut to 4 KiB, with person
+	// identifiers already pseudonymised.
+	Raw     string
+	Reasons []Reason
 }
 
-func (e *RowError) Error() string {
-	var b strings.Builder
-	b.WriteString("sources: ")
-	if e.File != "" {
-		b.WriteString(e.File + ": ")
-	}
-	fmt.Fprintf(&b, "line %d: ", e.Line)
-	if e.Field != "" {
-		b.WriteString("field " + e.Field + ": ")
-	}
-	b.WriteString(e.Message)
-	return b.String()
+// FileError is a problem that makes a whole file unreadable: a missing
+// column, no header, an unknown sheet. It names the file and the line.
+type FileError struct {
+	File   string
+	Line   int
+	Reason Reason
+	// Raw is the line concerned (the header), cut to 4 KiB.
+	Raw string
 }
 
-// rowProblem builds a RowError from a code.
-func rowProblem(line int, code, value, detail string) *RowError {
-	return &RowError{Line: line, Code: code, Value: value, Detail: detail, Message: englishProblem(code, value, detail)}
+func (e *FileError) Error() string {
+	return fmt.Sprintf("sources: %s: line %d: %s", e.File, e.Line, e.Reason.Message())
+}
+
+// cut shortens s to at most n bytes without splitting a UTF-8 sequence.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && i > n-4 && s[i]&0xC0 == 0x80 {
+		i--
+	}
+	return s[:i]
 }

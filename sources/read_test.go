@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"os"
@@ -62,12 +61,12 @@ func federationSpec(encoding string) *sources.Spec {
 	return &sources.Spec{
 		Name: "fedito", Path: "federations/fedito/*.csv", Format: "csv", Dataset: "federation_activity",
 		Delimiter: ";", Encoding: encoding, DecimalComma: true, DateFormat: "dd/mm/yyyy",
-		Fields: map[string]string{
+		Fields: sources.Columns(map[string]string{
 			"period":       "Période",
 			"service_id":   "Code service",
 			"service_name": "Nom du service",
 			"postcode":     "Code postal",
-		},
+		}),
 		Constants: map[string]string{"federation": "fedito"},
 		Measures: map[string]string{
 			"consultations": "Consultations",
@@ -80,19 +79,24 @@ func federationSpec(encoding string) *sources.Spec {
 func contactsSpec() *sources.Spec {
 	return &sources.Spec{
 		Name: "combo", Path: "combo/*.jsonl", Format: "jsonl", Dataset: "contacts",
-		Fields: map[string]string{
+		Fields: sources.Columns(map[string]string{
 			"contact_date": "date", "contact_time": "time", "team": "team", "place_type": "place_type",
 			"postcode": "postcode", "person_key": "person", "poles": "poles", "referral": "referral",
 			"referral_destination": "referral_destination", "syringes": "syringes", "kits": "kits", "naloxone": "naloxone",
-		},
+		}),
 	}
 }
 
 // pseudonym is the test's stand-in for the keyed hash: it hides the raw id.
-func pseudonym(dataset, raw string) string {
+func pseudonym(dataset, raw string) [16]byte {
 	sum := sha256.Sum256([]byte(dataset + "|" + raw))
-	return "P:" + hex.EncodeToString(sum[:8])
+	var k [16]byte
+	copy(k[:], sum[:])
+	return k
 }
+
+// delivered is the delivery day of the test files: later dates are refused.
+var delivered = time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)
 
 func testEnv(t *testing.T) sources.Env {
 	t.Helper()
@@ -100,57 +104,118 @@ func testEnv(t *testing.T) sources.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	brussels, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		t.Fatal(err)
+	}
 	return sources.Env{
-		Pseudonymise: func(dataset, raw string) string {
+		Pseudonymise: func(dataset string, raw []byte) [16]byte {
 			if dataset != "contacts" && dataset != "treatment_demands" {
 				t.Errorf("Pseudonymise called for dataset %q", dataset)
 			}
-			return pseudonym(dataset, raw)
+			return pseudonym(dataset, string(raw))
 		},
-		Locate:  g.ResolveNIS,
-		AreaKey: geography.AreaKey,
-		LoadID:  "load-42",
+		RecordKey:  func(source string, id []byte) string { return "R:" + source + ":" + string(id) },
+		Locate:     g.ResolveNIS,
+		AreaKey:    geography.AreaKey,
+		RegionOnly: geography.RegionOnlyKey,
+		LoadID:     42,
+		Delivered:  delivered,
+		Location:   brussels,
 	}
 }
 
-// readAll reads a file in one chunk and returns its rows as column maps.
-func readAll(t *testing.T, spec *sources.Spec, path string) []map[string]any {
+// result is what reading a file gave.
+type result struct {
+	rows     []map[string]any
+	rejected []sources.Rejected
+	summary  sources.Summary
+	blocks   []int
+}
+
+// read reads a file in chunks of chunk rows.
+func read(t *testing.T, spec *sources.Spec, path string, chunk int) (result, error) {
 	t.Helper()
 	if ps := spec.Validate(); len(ps) > 0 {
 		t.Fatalf("test spec is invalid: %v", ps)
 	}
-	d, ok := sources.LookupDataset(spec.Dataset)
-	if !ok {
-		t.Fatalf("no dataset %s", spec.Dataset)
-	}
-	cols := d.Columns()
-	var rows []map[string]any
-	n, err := sources.Read(t.Context(), spec, path, testEnv(t), 1000, func(chunk [][]any) error {
-		for _, r := range chunk {
-			if len(r) != len(cols) {
-				t.Fatalf("row of %d values, want %d (%v)", len(r), len(cols), cols)
-			}
-			m := map[string]any{}
-			for i, c := range cols {
-				m[c] = r[i]
-			}
-			rows = append(rows, m)
-		}
-		return nil
+	var res result
+	var err error
+	res.summary, err = sources.Read(t.Context(), spec, path, testEnv(t), chunk, sources.Sink{
+		Rows: func(b *sources.Block) error {
+			res.blocks = append(res.blocks, b.Len())
+			res.rows = append(res.rows, blockRows(t, b)...)
+			b.Done()
+			return nil
+		},
+		Reject: func(r sources.Rejected) error {
+			res.rejected = append(res.rejected, r)
+			return nil
+		},
 	})
+	return res, err
+}
+
+// readAll reads a file that must read without a file error.
+func readAll(t *testing.T, spec *sources.Spec, path string) result {
+	t.Helper()
+	res, err := read(t, spec, path, 1000)
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
-	if n != len(rows) {
-		t.Errorf("Read returned %d, emitted %d rows", n, len(rows))
+	if res.summary.Stored != len(res.rows) || res.summary.Quarantined != len(res.rejected) {
+		t.Errorf("summary %+v, emitted %d rows and %d rejected", res.summary, len(res.rows), len(res.rejected))
+	}
+	return res
+}
+
+// blockRows turns a block into one map per row, column name to value.
+func blockRows(t *testing.T, b *sources.Block) []map[string]any {
+	t.Helper()
+	cols := b.Columns()
+	if want := b.Dataset.Columns(); !slices.Equal(cols, want) {
+		t.Fatalf("block columns %v, want %v", cols, want)
+	}
+	rows := make([]map[string]any, b.Len())
+	for i := range rows {
+		rows[i] = map[string]any{}
+	}
+	for c, v := range b.Values() {
+		rv := reflect.ValueOf(v)
+		if rv.Len() != b.Len() {
+			t.Fatalf("column %s holds %d values for %d rows", cols[c], rv.Len(), b.Len())
+		}
+		for i := range rows {
+			x := rv.Index(i).Interface()
+			switch y := x.(type) {
+			case []byte:
+				x = string(y)
+			case *uint8:
+				if y != nil {
+					x = int(*y)
+				} else {
+					x = nil
+				}
+			}
+			rows[i][cols[c]] = x
+		}
 	}
 	return rows
 }
 
+func key(k [16]byte) string { return string(k[:]) }
+
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 func TestReadFederationExportFromBelgianExcel(t *testing.T) {
-	rows := readAll(t, federationSpec("windows-1252"), federationFile)
+	res := readAll(t, federationSpec("windows-1252"), federationFile)
+	rows := res.rows
+	if res.summary.Read != 3 || res.summary.Loaded != 3 || res.summary.Stored != 8 || len(res.rejected) != 0 {
+		t.Errorf("summary %+v, want 3 read and loaded, 8 stored, none quarantined", res.summary)
+	}
+	if want := []time.Time{day(2024, 3, 1)}; !slices.EqualFunc(res.summary.Months, want, time.Time.Equal) {
+		t.Errorf("months %v, want %v", res.summary.Months, want)
+	}
 
 	type measureRow struct {
 		line                               uint32
@@ -196,8 +261,8 @@ func TestReadFederationExportFromBelgianExcel(t *testing.T) {
 			{"nis", r["nis"], w.nis},
 			{"area_key", r["area_key"], w.area},
 			{"value", r["value"], w.value},
-			{"load_id", r["load_id"], "load-42"},
-			{"source", r["source"], "fedito"},
+			{"load_id", r["load_id"], uint64(42)},
+			{"record_key", r["record_key"], ""},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
@@ -208,7 +273,17 @@ func TestReadFederationExportFromBelgianExcel(t *testing.T) {
 }
 
 func TestReadContactsJSONLines(t *testing.T) {
-	rows := readAll(t, contactsSpec(), "testdata/contacts.jsonl")
+	res := readAll(t, contactsSpec(), "testdata/contacts.jsonl")
+	rows := res.rows
+	// Line 4 is in Wavre (1300), outside the Region: quarantined, with the
+	// person pseudonymised in the raw line kept.
+	if len(res.rejected) != 1 || res.rejected[0].Line != 4 || len(res.rejected[0].Reasons) != 1 ||
+		res.rejected[0].Reasons[0].Code != sources.ProblemOutside || res.rejected[0].Reasons[0].Field != "postcode" {
+		t.Fatalf("rejected %+v, want line 4 outside the Region", res.rejected)
+	}
+	if raw := res.rejected[0].Raw; strings.Contains(raw, "ENA-0001") || !strings.Contains(raw, `"postcode":"1300"`) {
+		t.Errorf("quarantined raw line %q must keep the record but not the raw person id", raw)
+	}
 	type contact struct {
 		line                         uint32
 		date                         time.Time
@@ -224,9 +299,7 @@ func TestReadContactsJSONLines(t *testing.T) {
 			[]string{"medical", "harm_reduction"}, 1, "Projet Lama", 10, 2, 1},
 		{2, day(2024, 3, 5), "09:05", "COMBO", "shelter", "1210", "21014", "21014", "MASS-0007",
 			[]string{}, 0, "", 0, 0, 0},
-		// line 3 is blank; 1300 (Wavre) is outside the region: kept, no commune
-		{4, day(2024, 3, 6), "", "RENFORT", "home", "1300", "", "", "ENA-0001",
-			[]string{"psychological"}, 1, "", 0, 1, 2},
+		// line 3 is blank; line 4 is quarantined
 		{5, day(2024, 3, 7), "23:59", "COMBO", "hotel", "1000", "21004", "21004-1000", "LAMA-0042",
 			[]string{"social"}, 0, "", 5, 0, 0},
 		{6, day(2024, 3, 31), "00:00", "COMBO", "street", "1050", "21009", "21009", "TRANSIT-12",
@@ -251,14 +324,13 @@ func TestReadContactsJSONLines(t *testing.T) {
 			{"postcode", r["postcode"], w.postcode},
 			{"nis", r["nis"], w.nis},
 			{"area_key", r["area_key"], w.area},
-			{"person_key", r["person_key"], pseudonym("contacts", w.person)},
+			{"person_key", r["person_key"], key(pseudonym("contacts", w.person))},
 			{"referral", r["referral"], w.referral},
 			{"referral_destination", r["referral_destination"], w.destination},
 			{"syringes", r["syringes"], w.syringes},
 			{"kits", r["kits"], w.kits},
 			{"naloxone", r["naloxone"], w.naloxone},
-			{"load_id", r["load_id"], "load-42"},
-			{"source", r["source"], "combo"},
+			{"load_id", r["load_id"], uint64(42)},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
@@ -274,65 +346,74 @@ func TestReadContactsJSONLines(t *testing.T) {
 			}
 		}
 	}
-	if rows[0]["person_key"] != rows[3]["person_key"] {
+	if rows[0]["person_key"] != rows[2]["person_key"] {
 		t.Errorf("the same person on lines 1 and 5 must get the same key")
 	}
 }
 
-// readError reads path and returns its *RowError, failing when there is none.
-func readError(t *testing.T, spec *sources.Spec, path string) *sources.RowError {
-	t.Helper()
-	_, err := sources.Read(t.Context(), spec, path, testEnv(t), 1000, func([][]any) error { return nil })
-	if err == nil {
-		t.Fatalf("%s read without error", path)
-	}
-	var re *sources.RowError
-	if !errors.As(err, &re) {
-		t.Fatalf("error %T %v is not a *sources.RowError", err, err)
-	}
-	return re
-}
-
-func TestReadBadInputNamesFileLineAndField(t *testing.T) {
+func TestReadBadRowsAreQuarantinedWithFileLineAndField(t *testing.T) {
 	csv := federationSpec("utf-8")
 	jsonl := contactsSpec()
 	tests := []struct {
-		file    string
-		spec    *sources.Spec
-		line    int
-		field   string // "" for errors of the file's structure
-		message string // a substring of the message
+		file          string
+		spec          *sources.Spec
+		line          int
+		code          string
+		field, column string // empty for a problem of the whole row
+		loaded        int
 	}{
-		{"date-line4.csv", csv, 4, `period (column "Période")`, `"mars 2024" is not a date written dd/mm/yyyy`},
-		{"postcode.csv", csv, 3, `postcode (column "Code postal")`, `"10000" is not a Belgian postcode`},
-		{"header.csv", csv, 1, "", `column "Code postal" not found in the header`},
-		{"missing-service.csv", csv, 2, `service_id (column "Code service")`, "a value is required"},
-		{"short-row.csv", csv, 3, `postcode (column "Code postal")`, "a value is required"},
-		{"measure.csv", csv, 3, `consultations (column "Consultations")`, `"douze" is not a number`},
-		{"quote.csv", csv, 3, "", `bare "`},
-		{"broken.jsonl", jsonl, 3, "", "not a JSON object"},
-		{"no-person.jsonl", jsonl, 2, `person_key (column "person")`, "a value is required"},
-		{"time.jsonl", jsonl, 1, `contact_time (column "time")`, `"25:61" is not a time of day`},
-		{"poles.jsonl", jsonl, 3, "poles", "list item 1 is not a string"},
-		{"team-list.jsonl", jsonl, 1, `team (column "team")`, "a list where one value is expected"},
+		{"date-line4.csv", csv, 4, sources.ProblemDate, "period", "Période", 2},
+		{"postcode.csv", csv, 3, sources.ProblemPostcode, "postcode", "Code postal", 1},
+		{"missing-service.csv", csv, 2, sources.ProblemRequired, "service_id", "Code service", 0},
+		{"short-row.csv", csv, 3, sources.ProblemCells, "", "", 1},
+		{"measure.csv", csv, 3, sources.ProblemNumber, "consultations", "Consultations", 1},
+		{"quote.csv", csv, 3, sources.ProblemSyntax, "", "", 1},
+		{"broken.jsonl", jsonl, 3, sources.ProblemSyntax, "", "", 3},
+		{"no-person.jsonl", jsonl, 2, sources.ProblemRequired, "person_key", "person", 1},
+		{"time.jsonl", jsonl, 1, sources.ProblemTime, "contact_time", "time", 0},
+		{"poles.jsonl", jsonl, 3, sources.ProblemSyntax, "", "poles", 1},
+		{"team-list.jsonl", jsonl, 1, sources.ProblemList, "team", "team", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "bad", tt.file)
-			re := readError(t, tt.spec, path)
-			if re.File != path || re.Line != tt.line || re.Field != tt.field {
-				t.Errorf("got File %q Line %d Field %q, want %q %d %q", re.File, re.Line, re.Field, path, tt.line, tt.field)
+			res := readAll(t, tt.spec, path)
+			if len(res.rejected) != 1 {
+				t.Fatalf("%d rows quarantined, want 1: %+v", len(res.rejected), res.rejected)
 			}
-			if !strings.Contains(re.Message, tt.message) {
-				t.Errorf("message %q does not contain %q", re.Message, tt.message)
+			q := res.rejected[0]
+			if q.Line != tt.line || len(q.Reasons) != 1 {
+				t.Fatalf("quarantined line %d with %+v, want line %d with one reason", q.Line, q.Reasons, tt.line)
 			}
-			msg := re.Error()
-			for _, part := range []string{path, "line " + strconv.Itoa(tt.line), tt.field, tt.message} {
-				if !strings.Contains(msg, part) {
-					t.Errorf("Error() %q does not name %q", msg, part)
-				}
+			r := q.Reasons[0]
+			if r.Code != tt.code || r.Field != tt.field || r.Column != tt.column {
+				t.Errorf("reason %+v, want code %s field %q column %q", r, tt.code, tt.field, tt.column)
+			}
+			if res.summary.Loaded != tt.loaded {
+				t.Errorf("%d records loaded, want %d (the good ones)", res.summary.Loaded, tt.loaded)
+			}
+			if q.Raw == "" {
+				t.Errorf("the raw record is not kept")
 			}
 		})
+	}
+}
+
+func TestReadMissingColumnRefusesTheFile(t *testing.T) {
+	path := filepath.Join("testdata", "bad", "header.csv")
+	res, err := read(t, federationSpec("utf-8"), path, 1000)
+	var fe *sources.FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %v is not a *sources.FileError", err)
+	}
+	if fe.File != path || fe.Line != 1 || fe.Reason.Code != sources.ProblemColumn || fe.Reason.Column != "Code postal" {
+		t.Errorf("got %+v, want line 1, column Code postal missing", fe)
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), `column "Code postal" not found`) {
+		t.Errorf("message %q must name the file and the column", err)
+	}
+	if len(res.rows) != 0 {
+		t.Errorf("rows emitted for a file without its columns")
 	}
 }
 
@@ -356,56 +437,55 @@ func TestReadEmitsChunks(t *testing.T) {
 	const path = "testdata/contacts.jsonl"
 	records := countRecords(t, path)
 	if records != 5 {
-		t.Fatalf("fixture has %d records, the sizes below assume 5", records)
+		t.Fatalf("fixture has %d records, the sizes below assume 5 (one quarantined)", records)
 	}
 	tests := []struct {
 		chunk int
 		sizes []int
 	}{
-		{1, []int{1, 1, 1, 1, 1}},
-		{2, []int{2, 2, 1}},
-		{4, []int{4, 1}},
-		{5, []int{5}},
-		{100, []int{5}},
+		{1, []int{1, 1, 1, 1}},
+		{2, []int{2, 2}},
+		{3, []int{3, 1}},
+		{4, []int{4}},
+		{100, []int{4}},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.chunk), func(t *testing.T) {
-			var sizes []int
-			var lines []uint32
-			n, err := sources.Read(t.Context(), contactsSpec(), path, testEnv(t), tt.chunk, func(rows [][]any) error {
-				sizes = append(sizes, len(rows))
-				for _, r := range rows {
-					lines = append(lines, r[len(r)-1].(uint32))
-				}
-				return nil
-			})
+			res, err := read(t, contactsSpec(), path, tt.chunk)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n != records || !slices.Equal(sizes, tt.sizes) {
-				t.Errorf("read %d rows in chunks %v, want %d in %v", n, sizes, records, tt.sizes)
+			if res.summary.Read != records || !slices.Equal(res.blocks, tt.sizes) {
+				t.Errorf("read %d records in blocks %v, want %d in %v", res.summary.Read, res.blocks, records, tt.sizes)
 			}
-			if want := []uint32{1, 2, 4, 5, 6}; !slices.Equal(lines, want) {
+			var lines []uint32
+			for _, r := range res.rows {
+				lines = append(lines, r["line"].(uint32))
+			}
+			if want := []uint32{1, 2, 5, 6}; !slices.Equal(lines, want) {
 				t.Errorf("lines %v, want %v in file order", lines, want)
 			}
 		})
 	}
 }
 
-func TestReadStopsOnEmitErrorAndCancelledContext(t *testing.T) {
+func TestReadStopsOnSinkErrorAndCancelledContext(t *testing.T) {
 	diskFull := errors.New("disk full")
 	calls := 0
-	_, err := sources.Read(t.Context(), contactsSpec(), "testdata/contacts.jsonl", testEnv(t), 2, func([][]any) error {
-		calls++
-		return diskFull
+	_, err := sources.Read(t.Context(), contactsSpec(), "testdata/contacts.jsonl", testEnv(t), 2, sources.Sink{
+		Rows:   func(b *sources.Block) error { calls++; b.Done(); return diskFull },
+		Reject: func(sources.Rejected) error { return nil },
 	})
 	if !errors.Is(err, diskFull) || calls != 1 {
-		t.Errorf("got %v after %d emits, want the emit error after the first", err, calls)
+		t.Errorf("got %v after %d blocks, want the sink's error after the first", err, calls)
 	}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = sources.Read(ctx, contactsSpec(), "testdata/contacts.jsonl", testEnv(t), 2, func([][]any) error { return nil })
+	_, err = sources.Read(ctx, contactsSpec(), "testdata/contacts.jsonl", testEnv(t), 2, sources.Sink{
+		Rows:   func(b *sources.Block) error { b.Done(); return nil },
+		Reject: func(sources.Rejected) error { return nil },
+	})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: got %v, want context.Canceled", err)
 	}
@@ -419,7 +499,7 @@ func TestReadSkipsBOMAndBlankTrailingLines(t *testing.T) {
 	if !bytes.HasPrefix(raw, []byte{0xEF, 0xBB, 0xBF}) || !bytes.HasSuffix(raw, []byte("\r\n\r\n   \r\n\r\n")) {
 		t.Fatal("fixture must start with a UTF-8 BOM and end with blank lines")
 	}
-	rows := readAll(t, federationSpec(""), "testdata/bom-utf8.csv")
+	rows := readAll(t, federationSpec(""), "testdata/bom-utf8.csv").rows
 	// Two file rows, three measures each.
 	if len(rows) != 6 {
 		t.Fatalf("%d rows, want 6", len(rows))
@@ -450,7 +530,7 @@ func TestReadRejectsUnusableSpec(t *testing.T) {
 		want   string
 	}{
 		{"unknown dataset", func(s *sources.Spec) { s.Dataset = "activity" }, `unknown dataset "activity"`},
-		{"unknown format", func(s *sources.Spec) { s.Format = "xlsx" }, `unknown format "xlsx"`},
+		{"unknown format", func(s *sources.Spec) { s.Format = "ods" }, `unknown format "ods"`},
 		{"unknown encoding", func(s *sources.Spec) { s.Encoding = "utf-16" }, `unknown encoding "utf-16"`},
 		{"bad date format", func(s *sources.Spec) { s.DateFormat = "dd/mm/yy" }, `"dd/mm/yy" is not a date format`},
 	}
@@ -458,9 +538,9 @@ func TestReadRejectsUnusableSpec(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := federationSpec("windows-1252")
 			tt.change(s)
-			_, err := sources.Read(t.Context(), s, federationFile, testEnv(t), 10, func([][]any) error {
-				t.Error("emit called for an unusable spec")
-				return nil
+			_, err := sources.Read(t.Context(), s, federationFile, testEnv(t), 10, sources.Sink{
+				Rows:   func(*sources.Block) error { t.Error("rows emitted for an unusable spec"); return nil },
+				Reject: func(sources.Rejected) error { t.Error("rows rejected for an unusable spec"); return nil },
 			})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, want an error containing %q", err, tt.want)

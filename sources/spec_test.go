@@ -24,9 +24,9 @@ func TestSpecValidate(t *testing.T) {
 		{"required field given as a constant", federationSpec1252, func(s *sources.Spec) {
 			delete(s.Constants, "federation")
 		}, []problem{{"fields", `required field "federation" of dataset federation_activity is not mapped`}}},
-		{"unknown field", contactsSpec, func(s *sources.Spec) { s.Fields["age"] = "Age" },
+		{"unknown field", contactsSpec, func(s *sources.Spec) { s.Fields["age"] = sources.Column("Age") },
 			[]problem{{"fields.age", `dataset contacts has no field "age"`}}},
-		{"field naming no column", contactsSpec, func(s *sources.Spec) { s.Fields["kits"] = "" },
+		{"field naming no column", contactsSpec, func(s *sources.Spec) { s.Fields["kits"] = sources.Column("") },
 			[]problem{{"fields.kits", "names no column"}}},
 		{"unknown constant field", federationSpec1252, func(s *sources.Spec) { s.Constants["region"] = "04000" },
 			[]problem{{"constants.region", `dataset federation_activity has no field "region"`}}},
@@ -44,7 +44,7 @@ func TestSpecValidate(t *testing.T) {
 		{"bad measure name", federationSpec1252, func(s *sources.Spec) { s.Measures["Heures"] = "Heures prestées" },
 			[]problem{{"measures.Heures", `"Heures" is not a valid measure name`}}},
 		{"constant and column on the same field", federationSpec1252, func(s *sources.Spec) {
-			s.Fields["federation"] = "Fédération"
+			s.Fields["federation"] = sources.Column("Fédération")
 		}, []problem{{"constants.federation", `field "federation" is also read from a column`}}},
 		{"bad name", contactsSpec, func(s *sources.Spec) { s.Name = "Combo Contacts" },
 			[]problem{{"name", `"Combo Contacts" is not a valid source name`}}},
@@ -56,14 +56,33 @@ func TestSpecValidate(t *testing.T) {
 			[]problem{{"path", "must stay inside the inbox"}}},
 		{"bad glob", contactsSpec, func(s *sources.Spec) { s.Path = "combo/[*.jsonl" },
 			[]problem{{"path", "is not a valid glob"}}},
-		{"unknown format", contactsSpec, func(s *sources.Spec) { s.Format = "xlsx" },
-			[]problem{{"format", `unknown format "xlsx"`}}},
+		{"unknown format", contactsSpec, func(s *sources.Spec) { s.Format = "ods" },
+			[]problem{{"format", `unknown format "ods"`}}},
 		{"long delimiter", federationSpec1252, func(s *sources.Spec) { s.Delimiter = ";;" },
-			[]problem{{"delimiter", `";;" must be a single character`}}},
+			[]problem{{"delimiter", `";;" must be a single ASCII character`}}},
+		{"unknown replace mode", contactsSpec, func(s *sources.Spec) { s.Replace = "month" },
+			[]problem{{"replace", `unknown replace mode "month" (file, months, none)`}}},
+		{"bad start", contactsSpec, func(s *sources.Spec) { s.Start = "01/01/2020" },
+			[]problem{{"start", `"01/01/2020" is not a date written yyyy-mm-dd`}}},
+		{"share above 1", contactsSpec, func(s *sources.Spec) { v := 1.5; s.MaxRejectedShare = &v },
+			[]problem{{"max_rejected_share", "1.5 is not a share between 0 and 1"}}},
+		{"sheet of a CSV file", contactsSpec, func(s *sources.Spec) { s.Sheet = "Feuil1" },
+			[]problem{{"sheet", "a sheet is chosen for the xlsx format only"}}},
+		{"min on a text field", contactsSpec, func(s *sources.Spec) {
+			lo := 1.0
+			s.Fields["team"] = sources.Mapping{Column: "team", Min: &lo}
+		}, []problem{{"fields.team", "min and max apply to numbers"}}},
+		{"default without a map", contactsSpec, func(s *sources.Spec) {
+			other := "other"
+			s.Fields["place_type"] = sources.Mapping{Column: "place_type", Default: &other}
+		}, []problem{{"fields.place_type", "default applies to values left unmapped: give a map"}}},
+		{"values on a number", contactsSpec, func(s *sources.Spec) {
+			s.Fields["kits"] = sources.Mapping{Column: "kits", Values: []string{"1"}}
+		}, []problem{{"fields.kits", "values apply to text fields"}}},
 		{"several problems, in order", contactsSpec, func(s *sources.Spec) {
 			s.Encoding = "ebcdic"
 			delete(s.Fields, "team")
-			s.Fields["colour"] = "couleur"
+			s.Fields["colour"] = sources.Column("couleur")
 		}, []problem{
 			{"encoding", `unknown encoding "ebcdic"`},
 			{"fields.colour", `dataset contacts has no field "colour"`},
@@ -94,8 +113,8 @@ func TestDatasetColumns(t *testing.T) {
 		dataset string
 		want    string
 	}{
-		{"federation_activity", "period federation service_id service_name postcode nis area_key measure value load_id source line"},
-		{"contacts", "contact_date contact_time team place_type postcode nis person_key poles referral referral_destination syringes kits naloxone area_key load_id source line"},
+		{"federation_activity", "period federation service_id service_name postcode nis area_key measure value record_key load_id line"},
+		{"contacts", "contact_date contact_time team place_type postcode nis person_key poles referral referral_destination syringes kits naloxone area_key record_key load_id line"},
 	}
 	for _, tt := range tests {
 		d, ok := sources.LookupDataset(tt.dataset)

@@ -55,7 +55,7 @@ func contactsSpec() sources.Spec {
 		Format:    "csv",
 		Dataset:   "contacts",
 		Delimiter: ";",
-		Fields: map[string]string{
+		Fields: sources.Columns(map[string]string{
 			"contact_date":         "date",
 			"contact_time":         "time",
 			"team":                 "team",
@@ -68,7 +68,7 @@ func contactsSpec() sources.Spec {
 			"syringes":             "syringes",
 			"kits":                 "kits",
 			"naloxone":             "naloxone",
-		},
+		}),
 	}
 }
 
@@ -299,7 +299,7 @@ func loadPipeline(ctx context.Context, wh *warehouse.Warehouse, geo *geography.G
 	}
 	if res.Loaded != 1 || res.Rows != uint64(opts.rows) {
 		return m, fmt.Errorf("pipeline: loaded %d files and %d rows, want 1 file and %d rows (skipped %d, rejected %d)",
-			res.Loaded, res.Rows, opts.rows, res.Skipped, res.Rejected)
+			res.Loaded, res.Rows, opts.rows, res.Skipped, res.Refused)
 	}
 	m.serverCPU, m.serverKnown = serverAfter-serverBefore, errors.Join(serverErr, serverErr2) == nil
 	m.heapSysDelta = int64(after.HeapSys) - int64(before.HeapSys)

@@ -24,6 +24,11 @@ const (
 // RegionCode is the NIS code of the Brussels-Capital Region.
 const RegionCode = "04000"
 
+// RegionOnlyKey is the area key of records placed in the Region but in no
+// commune (no fixed address, residence unknown): they count at Region level
+// only.
+const RegionOnlyKey = RegionCode
+
 // SplitNIS is the commune split between several bassins: Bruxelles-Ville.
 const SplitNIS = "21004"
 

@@ -158,13 +158,26 @@ func (s *Snapshot) Periods() []time.Time {
 	return out
 }
 
-// LastPeriod returns the latest month with values, or the zero time.
+// LastPeriod returns the month pages show: the latest complete month with
+// values, one that ended before the computation (a month still running, or a
+// date delivered in the future, is never shown); the zero time when there is
+// none. Without a computation time, the latest month with values.
 func (s *Snapshot) LastPeriod() time.Time {
 	p := s.Periods()
-	if len(p) == 0 {
-		return time.Time{}
+	if s.ComputedAt.IsZero() {
+		if len(p) == 0 {
+			return time.Time{}
+		}
+		return p[len(p)-1]
 	}
-	return p[len(p)-1]
+	at := s.ComputedAt
+	current := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i].Before(current) {
+			return p[i]
+		}
+	}
+	return time.Time{}
 }
 
 // Series returns the values of an indicator for a geography over the months

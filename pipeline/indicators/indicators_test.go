@@ -128,6 +128,17 @@ func TestSnapshotSeriesAndPeriods(t *testing.T) {
 	if got := s.LastPeriod(); !got.Equal(month(2024, time.April)) {
 		t.Errorf("LastPeriod() = %v, want 2024-04", got)
 	}
+	// Computed during April, the month shown is March: April is not over.
+	during := indicators.NewSnapshot("run-1", time.Date(2024, 4, 20, 6, 0, 0, 0, time.UTC), nil, 5, s.Values)
+	if got := during.LastPeriod(); !got.Equal(month(2024, time.March)) {
+		t.Errorf("computed in April: LastPeriod() = %v, want 2024-03", got)
+	}
+	// A month in the future (a date mistyped as 2031) is never shown.
+	future := append(slices.Clone(s.Values), indicators.Value{Indicator: "contacts", Level: geography.LevelRegion,
+		Code: geography.RegionCode, Period: month(2031, time.March), Value: 7})
+	if got := indicators.NewSnapshot("run-2", time.Date(2024, 5, 2, 6, 0, 0, 0, time.UTC), nil, 5, future).LastPeriod(); !got.Equal(month(2024, time.April)) {
+		t.Errorf("with a value in 2031: LastPeriod() = %v, want 2024-04", got)
+	}
 	empty := indicators.NewSnapshot("run-0", time.Time{}, nil, 5, nil)
 	if !empty.LastPeriod().IsZero() || len(empty.Periods()) != 0 {
 		t.Errorf("an empty snapshot must have no periods")

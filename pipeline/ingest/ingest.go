@@ -1,7 +1,12 @@
 // Package ingest is the job that loads delivered files from the inbox into the
-// warehouse. A file is loaded whole or not at all, a file whose content was
-// already loaded by its source is never loaded again, and a new content under
-// the path of a loaded file (a corrected delivery) replaces the earlier load.
+// warehouse.
+//
+// A delivery's bad rows are quarantined with every reason and its good rows
+// load; above the source's max_rejected_share the whole delivery is refused.
+// A load is whole or absent: its rows count only once it is recorded as
+// loaded. A content already seen by its source is never loaded again, and a
+// new delivery replaces what the source's replace mode says (the earlier
+// load of the same file, the months it covers, or nothing), atomically.
 package ingest
 
 import (
@@ -15,9 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,6 +39,8 @@ type Options struct {
 	StateDir      string
 	Pseudonymiser *privacy.Pseudonymiser
 	Geography     *geography.Geography
+	// Location is where calendar days are read; default Europe/Brussels.
+	Location *time.Location
 	// ChunkRows is how many rows are sent to the server at once; memory use
 	// grows with it. Default 50,000.
 	ChunkRows int
@@ -45,6 +51,9 @@ type Options struct {
 type Job struct {
 	opts Options
 	log  *slog.Logger
+
+	mu     sync.Mutex
+	lastID uint64
 }
 
 // New returns the ingest job.
@@ -52,30 +61,46 @@ func New(opts Options) *Job {
 	if opts.ChunkRows <= 0 {
 		opts.ChunkRows = 50_000
 	}
+	if opts.Location == nil {
+		if loc, err := time.LoadLocation("Europe/Brussels"); err == nil {
+			opts.Location = loc
+		} else {
+			opts.Location = time.UTC
+		}
+	}
 	log := opts.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	return &Job{opts: opts, log: log.With("component", "ingest")}
 }
 
 // Result says what a run did.
 type Result struct {
-	Loaded   int
-	Skipped  int
-	Rejected int
-	Rows     uint64
-	// Problems holds one message per file rejected by this run, naming the
-	// file, line and field.
+	// Loaded, Skipped and Refused count deliveries; Rows the rows stored
+	// and Quarantined the rows set aside by the deliveries loaded or
+	// refused.
+	Loaded, Skipped, Refused int
+	Rows, Quarantined        uint64
+	// Problems holds one English sentence per refused delivery, naming the
+	// file and why, never a delivered value.
 	Problems []string
 }
 
-// ErrRejected is returned (wrapped) when a run rejected at least one file; the
-// other files were still loaded.
-var ErrRejected = errors.New("ingest: files rejected")
+// ErrRefused is returned (wrapped) when a run refused at least one delivery;
+// the other files were still loaded.
+var ErrRefused = errors.New("ingest: deliveries refused")
 
-// Run loads every new file of every source. Files already loaded, or already
-// rejected with the same content, are skipped.
+// delivery is one file found in the inbox.
+type delivery struct {
+	path, rel string
+	modified  time.Time
+}
+
+// Run loads every new file of every source. A content a source already
+// delivered (loaded, refused or retracted) is skipped. Within a source,
+// files are taken in delivery order (modification time), so that a
+// corrected delivery is loaded after the one it corrects.
 func (j *Job) Run(ctx context.Context, now time.Time, runID string) (Result, error) {
 	var res Result
 	unlock, err := lock(filepath.Join(j.opts.StateDir, "ingest.lock"))
@@ -86,141 +111,350 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (Result, err
 
 	for i := range j.opts.Sources {
 		src := &j.opts.Sources[i]
-		files, err := filepath.Glob(filepath.Join(j.opts.Inbox, src.Path))
+		files, err := j.deliveries(src)
 		if err != nil {
-			return res, fmt.Errorf("ingest: source %s: %w", src.Name, err)
+			return res, err
 		}
-		sort.Strings(files)
-		for _, file := range files {
+		for _, f := range files {
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
-			if info, err := os.Stat(file); err != nil || !info.Mode().IsRegular() {
+			out, err := j.loadFile(ctx, src, f, now)
+			if err != nil {
+				// One file the warehouse could not take must not block
+				// the others; the run still fails below.
+				if ctx.Err() != nil {
+					return res, err
+				}
+				j.log.Error("loading a file failed", "run", runID, "source", src.Name, "file", f.rel, "err", err)
+				res.Refused++
+				res.Problems = append(res.Problems, fmt.Sprintf("%s: %v", f.rel, err))
 				continue
 			}
-			loaded, rows, problem, err := j.loadFile(ctx, src, file, now)
-			if err != nil {
-				return res, err
-			}
 			switch {
-			case problem != "":
-				res.Rejected++
-				res.Problems = append(res.Problems, problem)
-			case loaded:
-				res.Loaded++
-				res.Rows += rows
-			default:
+			case out.skipped:
 				res.Skipped++
+			case out.refused != "":
+				res.Refused++
+				res.Quarantined += out.load.RowsQuarantined
+				res.Problems = append(res.Problems, out.refused)
+			default:
+				res.Loaded++
+				res.Rows += out.load.RowsStored
+				res.Quarantined += out.load.RowsQuarantined
 			}
 		}
 	}
-	j.log.Info("ingest done", "run", runID, "loaded", res.Loaded, "skipped", res.Skipped, "rejected", res.Rejected, "rows", res.Rows)
-	if res.Rejected > 0 {
-		return res, fmt.Errorf("%w: %s", ErrRejected, strings.Join(res.Problems, "; "))
+	j.log.Info("ingest done", "run", runID, "loaded", res.Loaded, "skipped", res.Skipped, "refused", res.Refused,
+		"rows", res.Rows, "quarantined", res.Quarantined)
+	if res.Refused > 0 {
+		return res, fmt.Errorf("%w: %s", ErrRefused, strings.Join(res.Problems, "; "))
 	}
 	return res, nil
 }
 
-// loadFile loads one file. problem is set when the file was rejected for its
-// content; err only for failures of the warehouse or the file system.
-func (j *Job) loadFile(ctx context.Context, src *sources.Spec, file string, now time.Time) (loaded bool, rows uint64, problem string, err error) {
-	sum, err := fileSHA256(file)
+// deliveries lists a source's regular files in delivery order.
+func (j *Job) deliveries(src *sources.Spec) ([]delivery, error) {
+	paths, err := filepath.Glob(filepath.Join(j.opts.Inbox, src.Path))
 	if err != nil {
-		return false, 0, "", fmt.Errorf("ingest: %w", err)
+		return nil, fmt.Errorf("ingest: source %s: %w", src.Name, err)
 	}
-	status, err := j.opts.Warehouse.FileStatus(ctx, src.Name, sum)
-	if err != nil {
-		return false, 0, "", err
-	}
-	if status != "" {
-		return false, 0, "", nil // loaded or rejected before: same content, same outcome
-	}
-	dataset, _ := sources.LookupDataset(src.Dataset)
-	rel, _ := filepath.Rel(j.opts.Inbox, file)
-	load := warehouse.Load{
-		LoadID:  sum[:16] + "-" + strconv.FormatInt(now.UnixNano(), 36),
-		Source:  src.Name,
-		Dataset: src.Dataset,
-		File:    rel,
-		SHA256:  sum,
-	}
-	env := sources.Env{
-		Pseudonymise: j.opts.Pseudonymiser.Key,
-		Locate:       j.opts.Geography.ResolveNIS,
-		AreaKey:      geography.AreaKey,
-		LoadID:       load.LoadID,
-	}
-	n, sent, readErr := j.readAndSend(ctx, src, file, env, dataset)
-	load.LoadedAt = time.Now()
-	if readErr != nil {
-		if sent {
-			// Rows already sent stay invisible (no committed load names
-			// them); delete them to free the space.
-			if err := j.opts.Warehouse.DiscardLoad(context.WithoutCancel(ctx), dataset.Table, load.LoadID); err != nil {
-				j.log.Warn("discarding a failed load", "load", load.LoadID, "err", err)
-			}
+	var out []delivery
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil || !info.Mode().IsRegular() || strings.HasSuffix(p, ".part") {
+			continue
 		}
-		var re *sources.RowError
-		if !errors.As(readErr, &re) {
-			return false, 0, "", fmt.Errorf("ingest: %s: %w", rel, readErr)
+		rel, _ := filepath.Rel(j.opts.Inbox, p)
+		out = append(out, delivery{path: p, rel: rel, modified: info.ModTime()})
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if !out[a].modified.Equal(out[b].modified) {
+			return out[a].modified.Before(out[b].modified)
 		}
-		load.Status, load.Message = warehouse.StatusRejected, re.Error()
-		load.Problem = warehouse.Problem{Line: re.Line, Field: re.Name, Column: re.Column, Code: re.Code, Value: re.Value, Detail: re.Detail}
-		if err := j.opts.Warehouse.RecordLoad(ctx, load); err != nil {
-			return false, 0, "", err
-		}
-		j.log.Warn("file rejected", "source", src.Name, "file", rel, "problem", re.Error())
-		return false, 0, re.Error(), nil
-	}
-	// A new content for a file already loaded is a corrected delivery: it
-	// replaces the earlier load instead of adding to it.
-	previous, err := j.opts.Warehouse.CurrentLoads(ctx, src.Name, rel)
-	if err != nil {
-		return false, 0, "", err
-	}
-	load.Status, load.Rows = warehouse.StatusLoaded, uint64(n)
-	if err := j.opts.Warehouse.RecordLoad(ctx, load, previous...); err != nil {
-		return false, 0, "", err
-	}
-	j.log.Info("file loaded", "source", src.Name, "file", rel, "rows", n, "replaces", len(previous))
-	return true, uint64(n), "", nil
+		return out[a].rel < out[b].rel
+	})
+	return out, nil
 }
 
-// readAndSend reads a file and sends its rows in chunks; the next chunk is
-// parsed while the previous one is being inserted. sent reports whether any
-// chunk reached the server.
-func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, file string, env sources.Env, dataset *sources.Dataset) (rows int, sent bool, err error) {
-	columns := dataset.Columns()
-	chunks := make(chan [][]any, 1)
+// nextID returns a load id greater than every one this job gave before.
+func (j *Job) nextID(now time.Time) uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	id := uint64(time.Now().UnixNano())
+	if id <= j.lastID {
+		id = j.lastID + 1
+	}
+	j.lastID = id
+	return id
+}
+
+type outcome struct {
+	load    warehouse.Load
+	skipped bool
+	// refused says why the delivery was refused, in English, naming the
+	// file; empty when it loaded.
+	refused string
+}
+
+// loadFile loads one delivery. err is set for failures of the warehouse or
+// the file system only; a refused delivery is an outcome.
+func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now time.Time) (outcome, error) {
+	wh := j.opts.Warehouse
+	sum, err := fileSHA256(f.path)
+	if err != nil {
+		return outcome{}, fmt.Errorf("ingest: %w", err)
+	}
+	status, err := wh.ContentStatus(ctx, src.Name, sum)
+	if err != nil {
+		return outcome{}, err
+	}
+	if status != "" {
+		return outcome{skipped: true}, nil // the same content gives the same outcome
+	}
+	dataset, _ := sources.LookupDataset(src.Dataset)
+	load := warehouse.Load{
+		LoadID:      j.nextID(now),
+		Source:      src.Name,
+		Dataset:     src.Dataset,
+		File:        f.rel,
+		SHA256:      sum,
+		DeliveredAt: f.modified,
+		Replace:     src.ReplaceMode(),
+	}
+	env := sources.Env{
+		Pseudonymise: j.opts.Pseudonymiser.Sum,
+		RecordKey:    j.opts.Pseudonymiser.RecordKey,
+		Locate:       j.opts.Geography.ResolveNIS,
+		AreaKey:      geography.AreaKey,
+		RegionOnly:   geography.RegionOnlyKey,
+		LoadID:       load.LoadID,
+		Delivered:    now,
+		Location:     j.opts.Location,
+	}
+	log := j.log.With("source", src.Name, "file", f.rel, "load", load.LoadID)
+	summary, sent, readErr := j.readAndSend(ctx, src, f, env, dataset, &load)
+	load.LoadedAt = time.Now()
+	discard := func() {
+		if sent {
+			// The rows sent never count (no loaded record names them);
+			// delete them to free the space.
+			if err := wh.DiscardLoad(context.WithoutCancel(ctx), dataset.Table, load.LoadID); err != nil {
+				log.Warn("discarding the rows of a load that did not land", "err", err)
+			}
+		}
+	}
+	load.RowsRead, load.RowsQuarantined = uint64(summary.Read), uint64(summary.Quarantined)
+	var fe *sources.FileError
+	switch {
+	case errors.As(readErr, &fe):
+		discard()
+		q := warehouse.QuarantinedRow{LoadID: load.LoadID, Source: src.Name, File: f.rel, Line: fe.Line, Raw: fe.Raw,
+			Reasons: []warehouse.Reason{reason(fe.Reason)}}
+		if err := wh.InsertQuarantine(ctx, []warehouse.QuarantinedRow{q}); err != nil {
+			return outcome{}, err
+		}
+		return j.refuse(ctx, log, load, fmt.Sprintf("%s: line %d: %s", f.rel, fe.Line, fe.Reason.Message()))
+	case readErr != nil:
+		discard()
+		return outcome{}, fmt.Errorf("ingest: %s: %w", f.rel, readErr)
+	}
+
+	if dups, conflicts, err := j.repeatedRecords(ctx, src, f, env, dataset, &load); err != nil {
+		discard()
+		return outcome{}, err
+	} else {
+		load.RowsDuplicate = uint64(dups)
+		load.RowsQuarantined += uint64(conflicts)
+		summary.Loaded -= dups + conflicts
+	}
+	load.RowsLoaded = uint64(max(summary.Loaded, 0))
+	load.Months = summary.Months
+	if load.RowsRead > 0 {
+		share := float64(load.RowsQuarantined) / float64(load.RowsRead)
+		if share > src.RejectedShare() {
+			discard()
+			return j.refuse(ctx, log, load, fmt.Sprintf("%s: %d of %d rows quarantined (%.1f %%, above the %.1f %% the source accepts): the whole delivery is refused",
+				f.rel, load.RowsQuarantined, load.RowsRead, 100*share, 100*src.RejectedShare()))
+		}
+	}
+	masks, err := j.replaced(ctx, src, load)
+	if err != nil {
+		discard()
+		return outcome{}, err
+	}
+	if load.RowsQuarantined > 0 {
+		load.Message = fmt.Sprintf("%d of %d rows quarantined", load.RowsQuarantined, load.RowsRead)
+	}
+	if err := wh.CommitLoad(ctx, load, masks); err != nil {
+		discard()
+		return outcome{}, err
+	}
+	log.Info("file loaded", "rows", load.RowsStored, "quarantined", load.RowsQuarantined, "duplicates", load.RowsDuplicate,
+		"replaces", len(masks))
+	load.Status = warehouse.StatusLoaded
+	return outcome{load: load}, nil
+}
+
+// refuse records a refused delivery; why names the file, never a value.
+func (j *Job) refuse(ctx context.Context, log *slog.Logger, load warehouse.Load, why string) (outcome, error) {
+	load.Status, load.Message, load.RowsLoaded, load.RowsStored, load.Months = warehouse.StatusRejected, why, 0, 0, nil
+	if err := j.opts.Warehouse.RecordLoad(ctx, load); err != nil {
+		return outcome{}, err
+	}
+	log.Warn("delivery refused", "why", why)
+	return outcome{load: load, refused: why}, nil
+}
+
+// replaced returns the months of earlier loads the new one replaces.
+func (j *Job) replaced(ctx context.Context, src *sources.Spec, l warehouse.Load) ([]warehouse.Mask, error) {
+	mode := src.ReplaceMode()
+	if mode == sources.ReplaceNone {
+		return nil, nil
+	}
+	live, err := j.opts.Warehouse.Loads(ctx, warehouse.LoadFilter{Source: src.Name, Status: warehouse.StatusLoaded})
+	if err != nil {
+		return nil, err
+	}
+	covers := map[time.Time]bool{}
+	for _, m := range l.Months {
+		covers[m] = true
+	}
+	var masks []warehouse.Mask
+	for _, old := range live {
+		if old.LoadID == l.LoadID {
+			continue
+		}
+		for _, m := range old.Months {
+			if (mode == sources.ReplaceFile && old.File == l.File) || (mode == sources.ReplaceMonths && covers[m]) {
+				masks = append(masks, warehouse.Mask{LoadID: old.LoadID, Month: m, By: l.LoadID})
+			}
+		}
+	}
+	return masks, nil
+}
+
+// readAndSend reads a file, sending blocks of good rows while the next block
+// is parsed and quarantining the rest. sent reports whether any rows reached
+// the server.
+func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, f delivery, env sources.Env, dataset *sources.Dataset,
+	load *warehouse.Load) (sum sources.Summary, sent bool, err error) {
+	wh := j.opts.Warehouse
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	blocks := make(chan *sources.Block, 1)
 	inserted := make(chan error, 1)
-	var failed atomic.Bool
 	go func() {
 		var err error
-		for chunk := range chunks {
+		for b := range blocks {
 			if err == nil {
-				if err = j.opts.Warehouse.InsertRows(ctx, dataset.Table, columns, chunk); err != nil {
-					failed.Store(true)
+				if err = wh.InsertColumns(ctx, dataset.Table, b.Columns(), b.Values()); err != nil {
+					cancel()
 				}
 			}
+			b.Done()
 		}
 		inserted <- err
 	}()
-	rows, err = sources.Read(ctx, src, file, env, j.opts.ChunkRows, func(chunk [][]any) error {
-		if failed.Load() {
-			return errInsertFailed
-		}
-		sent = true
-		chunks <- chunk
-		return nil
-	})
-	close(chunks)
-	if insertErr := <-inserted; insertErr != nil {
-		return rows, sent, insertErr
+	var pending []warehouse.QuarantinedRow
+	flush := func() error {
+		err := wh.InsertQuarantine(ctx, pending)
+		pending = pending[:0]
+		return err
 	}
-	return rows, sent, err
+	sum, err = sources.Read(ctx, src, f.path, env, j.opts.ChunkRows, sources.Sink{
+		Rows: func(b *sources.Block) error {
+			sent = true
+			load.RowsStored += uint64(b.Len())
+			blocks <- b
+			return nil
+		},
+		Reject: func(r sources.Rejected) error {
+			pending = append(pending, quarantined(load, r))
+			if len(pending) >= 1000 {
+				return flush()
+			}
+			return nil
+		},
+	})
+	close(blocks)
+	insertErr := <-inserted
+	if err == nil {
+		err = flush()
+	}
+	if insertErr != nil {
+		return sum, sent, insertErr
+	}
+	return sum, sent, err
 }
 
-var errInsertFailed = errors.New("ingest: insert failed")
+// repeatedRecords handles the record ids a load holds more than once: an
+// exact repeat counts once (dups counts the lines dropped); the same id with
+// other content is quarantined on every line holding it, naming the others
+// (conflicts counts those lines).
+func (j *Job) repeatedRecords(ctx context.Context, src *sources.Spec, f delivery, env sources.Env, dataset *sources.Dataset,
+	load *warehouse.Load) (dups, conflicts int, err error) {
+	if _, ok := src.Fields[sources.RecordIDField]; !ok || load.RowsStored == 0 {
+		return 0, 0, nil
+	}
+	wh := j.opts.Warehouse
+	others := map[int][]int{}
+	err = wh.RepeatedRecords(ctx, dataset.Table, load.LoadID, func(r warehouse.RepeatedRecord) error {
+		if r.Same {
+			dups += len(r.Lines) - 1
+			return nil
+		}
+		for _, l := range r.Lines {
+			others[l] = r.Lines
+		}
+		return nil
+	})
+	if err != nil || len(others) == 0 {
+		return dups, 0, err
+	}
+	lines := make([]int, 0, len(others))
+	for l := range others {
+		lines = append(lines, l)
+	}
+	sort.Ints(lines)
+	if err := wh.ExcludeLines(ctx, load.LoadID, lines); err != nil {
+		return 0, 0, err
+	}
+	var pending []warehouse.QuarantinedRow
+	err = sources.Records(ctx, src, f.path, env, others, func(line int, raw string) error {
+		var list []string
+		for _, o := range others[line] {
+			if o != line && len(list) < 5 {
+				list = append(list, fmt.Sprint(o))
+			}
+		}
+		pending = append(pending, warehouse.QuarantinedRow{LoadID: load.LoadID, Source: src.Name, File: f.rel, Line: line, Raw: raw,
+			Reasons: []warehouse.Reason{{Code: sources.ProblemDuplicateID, Field: sources.RecordIDField,
+				Column: src.Fields[sources.RecordIDField].Column, Detail: strings.Join(list, ", ")}}})
+		if len(pending) >= 1000 {
+			err := wh.InsertQuarantine(ctx, pending)
+			pending = pending[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = wh.InsertQuarantine(ctx, pending)
+	}
+	return dups, len(lines), err
+}
+
+func quarantined(l *warehouse.Load, r sources.Rejected) warehouse.QuarantinedRow {
+	q := warehouse.QuarantinedRow{LoadID: l.LoadID, Source: l.Source, File: l.File, Line: r.Line, Raw: r.Raw}
+	for _, reason0 := range r.Reasons {
+		q.Reasons = append(q.Reasons, reason(reason0))
+	}
+	return q
+}
+
+func reason(r sources.Reason) warehouse.Reason {
+	return warehouse.Reason{Code: r.Code, Field: r.Field, Column: r.Column, Detail: r.Detail, Value: r.Value}
+}
 
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)

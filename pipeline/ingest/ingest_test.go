@@ -2,8 +2,11 @@ package ingest_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +23,12 @@ const header = "date;team;postcode;person;syringes\n"
 
 func newJob(t *testing.T, chunk int) (*ingest.Job, string, func() uint64, *warehouse.Warehouse) {
 	t.Helper()
+	return newJobWith(t, chunk, func(*sources.Spec) {})
+}
+
+// newJobWith is newJob with the source declaration changed.
+func newJobWith(t *testing.T, chunk int, change func(*sources.Spec)) (*ingest.Job, string, func() uint64, *warehouse.Warehouse) {
+	t.Helper()
 	wh, _ := warehousetest.Open(t)
 	g, err := geography.Load(geography.Files{})
 	if err != nil {
@@ -32,8 +41,9 @@ func newJob(t *testing.T, chunk int) (*ingest.Job, string, func() uint64, *wareh
 	inbox := t.TempDir()
 	spec := sources.Spec{Name: "street-team", Path: "team/*.csv", Format: "csv", Dataset: "contacts", Delimiter: ";",
 		DateFormat: "dd/mm/yyyy",
-		Fields: map[string]string{"contact_date": "date", "team": "team", "postcode": "postcode",
-			"person_key": "person", "syringes": "syringes"}}
+		Fields: sources.Columns(map[string]string{"contact_date": "date", "team": "team", "postcode": "postcode",
+			"person_key": "person", "syringes": "syringes"})}
+	change(&spec)
 	if ps := spec.Validate(); len(ps) > 0 {
 		t.Fatalf("spec: %v", ps)
 	}
@@ -89,44 +99,69 @@ func TestLoadingTheSameFileTwiceCountsOnce(t *testing.T) {
 	}
 }
 
-func TestABadRowRejectsTheWholeFileAndNamesFileLineAndField(t *testing.T) {
-	// Chunks of one row: the good rows before the bad one reach the server
-	// before the error is found, and must still not count.
+func TestBadRowsAreQuarantinedAboveTheShareTheWholeDeliveryIsRefused(t *testing.T) {
+	// Chunks of one row: the good rows reach the server before the
+	// problems are counted, and must still not count when the delivery is
+	// refused.
 	job, inbox, count, wh := newJob(t, 1)
 	deliver(t, inbox, "2025-02.csv", header+
 		"03/02/2025;MASS;1000;A-1;10\n"+
 		"04/02/2025;MASS;1030;A-2;0\n"+
 		"31/02/2025;MASS;1070;A-3;5\n"+
-		"06/02/2025;MASS;1080;A-4;1\n")
+		"06/02/2025;MASS;1300;A-4;-1\n")
 	res, err := job.Run(t.Context(), time.Now(), "run-1")
-	if !errors.Is(err, ingest.ErrRejected) {
-		t.Fatalf("err = %v, want ErrRejected", err)
+	if !errors.Is(err, ingest.ErrRefused) {
+		t.Fatalf("err = %v, want ErrRefused (2 of 4 rows quarantined, above 10 %%)", err)
 	}
-	if res.Rejected != 1 || res.Loaded != 0 {
-		t.Fatalf("result %+v, want one rejected file", res)
+	if res.Refused != 1 || res.Loaded != 0 || res.Quarantined != 2 {
+		t.Fatalf("result %+v, want one refused delivery with 2 rows quarantined", res)
 	}
-	msg := res.Problems[0]
-	for _, want := range []string{filepath.Join("team", "2025-02.csv"), "line 4", `field contact_date (column "date")`, `"31/02/2025"`} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("problem %q does not name %q", msg, want)
-		}
+	if msg := res.Problems[0]; !strings.Contains(msg, filepath.Join("team", "2025-02.csv")) || !strings.Contains(msg, "2 of 4 rows quarantined") {
+		t.Errorf("problem %q must name the file and the share", msg)
 	}
 	if n := count(); n != 0 {
-		t.Fatalf("%d rows of a rejected file count; want none", n)
+		t.Fatalf("%d rows of a refused delivery count; want none", n)
 	}
-	loads, err := wh.RecentLoads(t.Context(), 10)
+	// Every reason is listed, with its line, field and column.
+	q, err := wh.Quarantine(t.Context(), warehouse.QuarantineFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type reason struct {
+		line                int
+		code, field, column string
+	}
+	var got []reason
+	for _, r := range q {
+		for _, x := range r.Reasons {
+			got = append(got, reason{r.Line, x.Code, x.Field, x.Column})
+		}
+	}
+	want := []reason{
+		{4, sources.ProblemDateInvalid, "contact_date", "date"},
+		{5, sources.ProblemOutside, "postcode", "postcode"},
+		{5, sources.ProblemNegative, "syringes", "syringes"},
+	}
+	if !slices.Equal(sortReasons(got, func(r reason) string { return fmt.Sprint(r) }), sortReasons(want, func(r reason) string { return fmt.Sprint(r) })) {
+		t.Errorf("quarantine reasons\n got %v\nwant %v", got, want)
+	}
+	for _, r := range q {
+		if strings.Contains(r.Raw, "A-3") || strings.Contains(r.Raw, "A-4") {
+			t.Errorf("quarantined raw line %q holds a raw person id", r.Raw)
+		}
+	}
+	loads, err := wh.Loads(t.Context(), warehouse.LoadFilter{})
 	if err != nil || len(loads) != 1 {
-		t.Fatalf("loads %v, %v; want the rejection recorded", loads, err)
+		t.Fatalf("loads %v, %v; want the refusal recorded", loads, err)
 	}
-	want := warehouse.Problem{Line: 4, Field: "contact_date", Column: "date", Code: "date", Value: "31/02/2025", Detail: "dd/mm/yyyy"}
-	if loads[0].Status != "rejected" || loads[0].Problem != want {
-		t.Errorf("recorded %s with problem %+v, want rejected with %+v", loads[0].Status, loads[0].Problem, want)
+	if l := loads[0]; l.Status != warehouse.StatusRejected || l.RowsRead != 4 || l.RowsQuarantined != 2 || l.RowsLoaded != 0 {
+		t.Errorf("recorded %+v, want rejected, 4 read, 2 quarantined, 0 loaded", l)
 	}
 
-	// The rejection is recorded once; the same file is not retried.
+	// The refusal is recorded once; the same file is not retried.
 	res, err = job.Run(t.Context(), time.Now(), "run-2")
-	if err != nil || res.Rejected != 0 || res.Skipped != 1 {
-		t.Fatalf("re-run: %+v, %v; want the rejected file skipped", res, err)
+	if err != nil || res.Refused != 0 || res.Skipped != 1 {
+		t.Fatalf("re-run: %+v, %v; want the refused file skipped", res, err)
 	}
 
 	// A corrected delivery loads whole.
@@ -141,6 +176,31 @@ func TestABadRowRejectsTheWholeFileAndNamesFileLineAndField(t *testing.T) {
 	}
 	if n := count(); n != 4 {
 		t.Fatalf("%d rows after the corrected delivery, want 4", n)
+	}
+}
+
+func TestBelowTheShareBadRowsAreQuarantinedAndGoodRowsLoad(t *testing.T) {
+	job, inbox, count, wh := newJobWith(t, 2, func(s *sources.Spec) { half := 0.5; s.MaxRejectedShare = &half })
+	deliver(t, inbox, "2025-02.csv", header+
+		"03/02/2025;MASS;1000;A-1;10\n"+
+		"04/02/2025;MASS;1030;A-2;0\n"+
+		"31/02/2025;MASS;1070;A-3;5\n"+
+		"06/02/2025;MASS;1080;A-4;1\n")
+	res, err := job.Run(t.Context(), time.Now(), "run-1")
+	if err != nil || res.Loaded != 1 || res.Quarantined != 1 {
+		t.Fatalf("result %+v, %v; want the delivery loaded with one row quarantined", res, err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d rows count, want the 3 good ones", n)
+	}
+	loads, err := wh.Loads(t.Context(), warehouse.LoadFilter{})
+	if err != nil || len(loads) != 1 {
+		t.Fatal(loads, err)
+	}
+	l := loads[0]
+	if l.Status != warehouse.StatusLoaded || l.RowsRead != 4 || l.RowsLoaded != 3 || l.RowsQuarantined != 1 ||
+		!slices.EqualFunc(l.Months, []time.Time{time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)}, time.Time.Equal) {
+		t.Errorf("load %+v, want loaded, 4 read, 3 loaded, 1 quarantined, February", l)
 	}
 }
 
@@ -192,4 +252,11 @@ func TestACorrectedDeliveryReplacesTheEarlierLoad(t *testing.T) {
 	if res, _ = job.Run(t.Context(), time.Now(), "run-3"); res.Loaded != 0 || count() != 3 {
 		t.Fatalf("re-run after the correction: %+v, %d rows", res, count())
 	}
+}
+
+// sortReasons sorts a copy of rs by the key of each.
+func sortReasons[T any](rs []T, key func(T) string) []T {
+	out := slices.Clone(rs)
+	sort.Slice(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
+	return out
 }

@@ -4,6 +4,7 @@
 package privacy
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -36,18 +37,39 @@ func New(secret []byte) (*Pseudonymiser, error) {
 	return p, nil
 }
 
-// Key returns the pseudonymous key of a raw identifier within a dataset:
-// the same person gets the same key in every delivery of the dataset.
-// Identifiers are compared without surrounding spaces and case.
+// Key returns the pseudonymous key of a raw identifier within a dataset, in
+// hexadecimal: the same person gets the same key in every delivery of the
+// dataset. Identifiers are compared without surrounding spaces and case.
 func (p *Pseudonymiser) Key(dataset, raw string) string {
+	k := p.Sum(dataset, []byte(raw))
+	return hex.EncodeToString(k[:])
+}
+
+// Sum returns the 16-byte pseudonymous key of a raw identifier within a
+// dataset, as stored.
+func (p *Pseudonymiser) Sum(dataset string, raw []byte) [16]byte {
+	return p.sum(dataset, bytes.ToUpper(bytes.TrimSpace(raw)))
+}
+
+// RecordKey returns the 16-byte key stored for a source's record id: ids
+// are compared as delivered (without surrounding spaces), within their
+// source, and never stored in clear.
+func (p *Pseudonymiser) RecordKey(source string, id []byte) string {
+	k := p.sum("record\x00"+source, bytes.TrimSpace(id))
+	return string(k[:])
+}
+
+func (p *Pseudonymiser) sum(scope string, raw []byte) [16]byte {
 	m := p.macs.Get().(hash.Hash)
 	defer p.macs.Put(m)
 	m.Reset()
-	m.Write([]byte(dataset))
+	m.Write([]byte(scope))
 	m.Write([]byte{0})
-	m.Write([]byte(strings.ToUpper(strings.TrimSpace(raw))))
+	m.Write(raw)
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(m.Sum(sum[:0])[:16])
+	var out [16]byte
+	copy(out[:], m.Sum(sum[:0]))
+	return out
 }
 
 // LoadSecret reads the secret from the environment variable env when set,

@@ -83,17 +83,17 @@ type Aggregate struct {
 	Value  float64
 }
 
-// located selects the committed rows of a table with the bassin of their
+// located selects the rows of a table that count, with the bassin of their
 // area, for the geography version bound as @version. Rows whose area belongs
 // to no bassin get an empty bassin.
 func located(table, columns string) string {
-	return `(SELECT ` + columns + `, nis, area_key FROM ` + table + ` WHERE ` + committed + `)
-		ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) USING area_key`
+	return `(SELECT ` + columns + `, nis, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS rows
+		ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) AS areas USING area_key`
 }
 
 // geoLevels gives, per level, the expression of the geography code.
 var geoLevels = []struct{ level, code string }{
-	{geography.LevelRegion, "if(nis != '', '" + geography.RegionCode + "', '')"},
+	{geography.LevelRegion, "if(area_key != '', '" + geography.RegionCode + "', '')"},
 	{geography.LevelBassin, "bassin"},
 	{geography.LevelCommune, "nis"},
 }
@@ -117,10 +117,10 @@ var aggregateQueries = []aggregateQuery{
 			SELECT toStartOfMonth(contact_date) AS period, person_key, {code} AS code
 			FROM ` + located("contacts", "contact_date, person_key") + `
 			WHERE code != ''
-		) ANY INNER JOIN (
+		) AS met ALL INNER JOIN (
 			SELECT person_key, min(toStartOfMonth(contact_date)) AS first_period
-			FROM contacts WHERE ` + committed + ` GROUP BY person_key
-		) USING person_key
+			FROM contacts WHERE ` + visible("contacts") + ` GROUP BY person_key
+		) AS firsts USING person_key
 		WHERE period = first_period GROUP BY period, code`},
 	{name: "treatment demands", measures: []string{"treatment_demands"},
 		sql: `SELECT toStartOfMonth(demand_date) AS period, {code} AS code, count()

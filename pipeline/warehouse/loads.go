@@ -2,32 +2,59 @@ package warehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
-// committed keeps the rows of loads whose latest status is "loaded": a load
-// is whole or absent, and a load superseded by a corrected delivery of the
-// same file no longer counts. The loads table is append-only; a load's status
-// is its latest row.
-const committed = `load_id IN (SELECT load_id FROM loads GROUP BY load_id HAVING argMax(status, recorded_ns) = 'loaded')`
-
-// Load statuses.
+// Load statuses. A load's status is its latest row in the loads table.
 const (
-	StatusLoaded     = "loaded"
-	StatusRejected   = "rejected"
-	StatusSuperseded = "superseded"
+	StatusLoaded    = "loaded"
+	StatusRejected  = "rejected"
+	StatusRetracted = "retracted"
 )
+
+// liveLoads selects the loads whose rows count: latest status 'loaded'.
+const liveLoads = `SELECT load_id FROM loads GROUP BY load_id HAVING argMax(status, recorded_ns) = 'loaded'`
+
+// datedTables gives each canonical table's date column: its rows are
+// replaced month by month.
+var datedTables = map[string]string{
+	"contacts":            "contact_date",
+	"federation_activity": "period",
+	"services":            "reference_date",
+	"treatment_demands":   "demand_date",
+}
+
+// visible is the condition a row of a canonical table must meet to count:
+//   - its load is loaded (a load is whole or absent: rows sent before the
+//     load is recorded never count);
+//   - its month is not replaced by a later loaded delivery;
+//   - its line was not set aside after the insert;
+//   - of the rows sharing a record key (a source's record id), only the one
+//     of the latest load counts, once.
+func visible(table string) string {
+	base := baseVisible(table)
+	return base + ` AND (record_key = '' OR (record_key, load_id, line) IN (
+		SELECT record_key, max(load_id), argMax(line, load_id) FROM ` + table + `
+		WHERE record_key != '' AND ` + base + ` GROUP BY record_key))`
+}
+
+func baseVisible(table string) string {
+	return `load_id IN (` + liveLoads + `)
+		AND (load_id, toStartOfMonth(` + datedTables[table] + `)) NOT IN (
+			SELECT load_id, month FROM load_masks WHERE by_load IN (` + liveLoads + `))
+		AND (load_id, line) NOT IN (SELECT load_id, line FROM excluded_rows)`
+}
 
 var identifierPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
-// InsertRows appends rows to a canonical table in one block. Table and column
-// names come from the registered datasets, never from a file.
-func (w *Warehouse) InsertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+func checkIdentifiers(table string, columns []string) error {
 	if !identifierPattern.MatchString(table) {
 		return fmt.Errorf("warehouse: invalid table name %q", table)
 	}
@@ -35,6 +62,15 @@ func (w *Warehouse) InsertRows(ctx context.Context, table string, columns []stri
 		if !identifierPattern.MatchString(c) {
 			return fmt.Errorf("warehouse: invalid column name %q", c)
 		}
+	}
+	return nil
+}
+
+// InsertRows appends rows to a table in one block. Table and column names
+// come from the program, never from a file.
+func (w *Warehouse) InsertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if err := checkIdentifiers(table, columns); err != nil {
+		return err
 	}
 	batch, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+")")
 	if err != nil {
@@ -52,106 +88,401 @@ func (w *Warehouse) InsertRows(ctx context.Context, table string, columns []stri
 	return nil
 }
 
-// DiscardLoad deletes the rows a failed load left behind. They are already
-// invisible (no committed load names them); this frees the space.
-func (w *Warehouse) DiscardLoad(ctx context.Context, table, loadID string) error {
-	if !identifierPattern.MatchString(table) {
-		return fmt.Errorf("warehouse: invalid table name %q", table)
+// InsertColumns appends one block given column by column: values[i] is a
+// slice ([]string, []uint32, []time.Time…) holding column i of every row.
+func (w *Warehouse) InsertColumns(ctx context.Context, table string, columns []string, values []any) error {
+	if err := checkIdentifiers(table, columns); err != nil {
+		return err
 	}
-	if err := w.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE load_id = ?", loadID); err != nil {
-		return fmt.Errorf("warehouse: discard load %s: %w", loadID, err)
+	if len(values) != len(columns) {
+		return fmt.Errorf("warehouse: insert into %s: %d columns named, %d given", table, len(columns), len(values))
+	}
+	batch, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+")")
+	if err != nil {
+		return fmt.Errorf("warehouse: prepare insert into %s: %w", table, err)
+	}
+	defer batch.Close()
+	for i, v := range values {
+		if err := batch.Column(i).Append(v); err != nil {
+			return fmt.Errorf("warehouse: insert into %s: column %s: %w", table, columns[i], err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("warehouse: insert into %s: %w", table, err)
 	}
 	return nil
 }
 
-// FileStatus returns the status of the latest load of a file's content by a
-// source: "loaded", "rejected", or "" when never seen.
-func (w *Warehouse) FileStatus(ctx context.Context, source, sha256 string) (string, error) {
+// DiscardLoad deletes the rows a load left behind when it was not recorded
+// as loaded. They never count; this frees the space.
+func (w *Warehouse) DiscardLoad(ctx context.Context, table string, loadID uint64) error {
+	if err := checkIdentifiers(table, nil); err != nil {
+		return err
+	}
+	if err := w.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE load_id = ?", loadID); err != nil {
+		return fmt.Errorf("warehouse: discard load %d: %w", loadID, err)
+	}
+	return nil
+}
+
+// ContentStatus returns the status of the latest load of a content (its
+// SHA-256) by a source, "" when the source never delivered it.
+func (w *Warehouse) ContentStatus(ctx context.Context, source, sha256 string) (string, error) {
 	var status string
 	err := w.conn.QueryRow(ctx, `SELECT argMax(status, recorded_ns) FROM loads WHERE source = ? AND sha256 = ?`,
 		source, sha256).Scan(&status)
 	if err != nil {
-		return "", fmt.Errorf("warehouse: file status: %w", err)
+		return "", fmt.Errorf("warehouse: content status: %w", err)
 	}
 	return status, nil
 }
 
-// RecordLoad records what became of a file. A "loaded" record is what makes
-// the load's rows count; the loads it supersedes stop counting in the same
-// insert (one block: both or neither).
-func (w *Warehouse) RecordLoad(ctx context.Context, l Load, supersedes ...Load) error {
-	now := uint64(time.Now().UnixNano())
-	record := func(l Load) []any {
-		p := l.Problem
-		return []any{l.LoadID, l.Source, l.Dataset, l.File, l.SHA256, l.Rows, l.LoadedAt, l.Status, l.Message,
-			uint32(p.Line), p.Field, p.Column, p.Code, p.Value, p.Detail, now}
+var loadColumns = []string{"load_id", "source", "dataset", "file", "sha256", "delivered_at", "loaded_at", "status",
+	"replace_mode", "rows_read", "rows_loaded", "rows_stored", "rows_quarantined", "rows_duplicate", "months", "message", "recorded_ns"}
+
+// RecordLoad records a load's status.
+func (w *Warehouse) RecordLoad(ctx context.Context, l Load) error {
+	months := l.Months
+	if months == nil {
+		months = []time.Time{}
 	}
-	rows := [][]any{record(l)}
-	for _, old := range supersedes {
-		old.LoadedAt, old.Status, old.Message, old.Problem = l.LoadedAt, StatusSuperseded, "replaced by load "+l.LoadID, Problem{}
-		rows = append(rows, record(old))
-	}
-	err := w.InsertRows(ctx, "loads", []string{"load_id", "source", "dataset", "file", "sha256", "rows", "loaded_at",
-		"status", "message", "problem_line", "problem_field", "problem_column", "problem_code", "problem_value",
-		"problem_detail", "recorded_ns"}, rows)
+	err := w.InsertRows(ctx, "loads", loadColumns, [][]any{{l.LoadID, l.Source, l.Dataset, l.File, l.SHA256,
+		l.DeliveredAt, l.LoadedAt, l.Status, l.Replace, l.RowsRead, l.RowsLoaded, l.RowsStored, l.RowsQuarantined,
+		l.RowsDuplicate, months, l.Message, uint64(time.Now().UnixNano())}})
 	if err != nil {
-		return fmt.Errorf("warehouse: record load %s: %w", l.LoadID, err)
+		return fmt.Errorf("warehouse: record load %d: %w", l.LoadID, err)
 	}
 	return nil
 }
 
-// CurrentLoads returns the loads of a source's file (its path in the inbox)
-// whose rows count now: what a corrected delivery of that file supersedes.
-func (w *Warehouse) CurrentLoads(ctx context.Context, source, file string) ([]Load, error) {
-	rows, err := w.conn.Query(ctx, `SELECT load_id, any(dataset), any(sha256), any(rows)
-		FROM loads WHERE source = ? AND file = ?
-		GROUP BY load_id HAVING argMax(status, recorded_ns) = 'loaded'`, source, file)
-	if err != nil {
-		return nil, fmt.Errorf("warehouse: current loads of %s: %w", file, err)
-	}
-	defer rows.Close()
-	var out []Load
-	for rows.Next() {
-		l := Load{Source: source, File: file, Status: StatusLoaded}
-		if err := rows.Scan(&l.LoadID, &l.Dataset, &l.SHA256, &l.Rows); err != nil {
-			return nil, fmt.Errorf("warehouse: current loads of %s: %w", file, err)
+// CommitLoad makes a load count, with the months of earlier loads it
+// replaces. The masks are written first: they take effect only once the load
+// is recorded as loaded, in one insert, so the indicators never see both
+// deliveries, nor neither.
+func (w *Warehouse) CommitLoad(ctx context.Context, l Load, masks []Mask) error {
+	if len(masks) > 0 {
+		rows := make([][]any, 0, len(masks))
+		for _, m := range masks {
+			rows = append(rows, []any{m.LoadID, m.Month, m.By})
 		}
-		out = append(out, l)
+		if err := w.InsertRows(ctx, "load_masks", []string{"load_id", "month", "by_load"}, rows); err != nil {
+			return fmt.Errorf("warehouse: commit load %d: %w", l.LoadID, err)
+		}
 	}
-	return out, rows.Err()
+	l.Status = StatusLoaded
+	return w.RecordLoad(ctx, l)
 }
 
-// RecentLoads returns the latest load records, newest first.
-func (w *Warehouse) RecentLoads(ctx context.Context, limit int) ([]Load, error) {
-	rows, err := w.conn.Query(ctx, `SELECT load_id, source, dataset, file, sha256, rows, loaded_at, status, message,
-			problem_line, problem_field, problem_column, problem_code, problem_value, problem_detail
-		FROM loads ORDER BY recorded_ns DESC LIMIT ?`, limit)
+// ErrNoLoad is returned when a load id names no load.
+var ErrNoLoad = errors.New("warehouse: no such load")
+
+// Retract withdraws a loaded delivery: its rows stop counting from the next
+// computation, and the months it replaced count again. The reason is kept.
+func (w *Warehouse) Retract(ctx context.Context, loadID uint64, reason string) (Load, error) {
+	loads, err := w.Loads(ctx, LoadFilter{LoadID: loadID})
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: recent loads: %w", err)
+		return Load{}, err
+	}
+	if len(loads) == 0 {
+		return Load{}, fmt.Errorf("%w %d", ErrNoLoad, loadID)
+	}
+	l := loads[0]
+	if l.Status != StatusLoaded {
+		return l, fmt.Errorf("warehouse: load %d is %s, not loaded: only a loaded delivery can be retracted", loadID, l.Status)
+	}
+	l.Status, l.Message = StatusRetracted, "retracted: "+reason
+	if err := w.RecordLoad(ctx, l); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// LoadFilter selects loads; zero fields select all.
+type LoadFilter struct {
+	Source string
+	LoadID uint64
+	// Status keeps the loads whose latest status is this one.
+	Status string
+	// Limit bounds the loads returned, the latest first; 0 means all.
+	Limit int
+}
+
+// Loads returns the loads with their latest status, the latest first, and
+// for loaded ones the months a later loaded delivery replaces.
+func (w *Warehouse) Loads(ctx context.Context, f LoadFilter) ([]Load, error) {
+	var where []string
+	var args []any
+	if f.Source != "" {
+		where, args = append(where, "source = ?"), append(args, f.Source)
+	}
+	if f.LoadID != 0 {
+		where, args = append(where, "load_id = ?"), append(args, f.LoadID)
+	}
+	q := `SELECT load_id, any(source), any(dataset), any(file), any(sha256), any(delivered_at),
+			argMax(loaded_at, recorded_ns), argMax(status, recorded_ns), argMax(replace_mode, recorded_ns),
+			argMax(rows_read, recorded_ns), argMax(rows_loaded, recorded_ns), argMax(rows_stored, recorded_ns),
+			argMax(rows_quarantined, recorded_ns), argMax(rows_duplicate, recorded_ns), argMax(months, recorded_ns),
+			argMax(message, recorded_ns), max(recorded_ns) AS recorded
+		FROM loads`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " GROUP BY load_id"
+	if f.Status != "" {
+		q += " HAVING argMax(status, recorded_ns) = ?"
+		args = append(args, f.Status)
+	}
+	q += " ORDER BY load_id DESC"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := w.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: loads: %w", err)
 	}
 	defer rows.Close()
 	var out []Load
 	for rows.Next() {
 		var l Load
-		var line uint32
-		p := &l.Problem
-		if err := rows.Scan(&l.LoadID, &l.Source, &l.Dataset, &l.File, &l.SHA256, &l.Rows, &l.LoadedAt, &l.Status, &l.Message,
-			&line, &p.Field, &p.Column, &p.Code, &p.Value, &p.Detail); err != nil {
-			return nil, fmt.Errorf("warehouse: recent loads: %w", err)
+		var recorded uint64
+		if err := rows.Scan(&l.LoadID, &l.Source, &l.Dataset, &l.File, &l.SHA256, &l.DeliveredAt, &l.LoadedAt,
+			&l.Status, &l.Replace, &l.RowsRead, &l.RowsLoaded, &l.RowsStored, &l.RowsQuarantined, &l.RowsDuplicate,
+			&l.Months, &l.Message, &recorded); err != nil {
+			return nil, fmt.Errorf("warehouse: loads: %w", err)
 		}
-		p.Line = int(line)
+		for i := range l.Months {
+			l.Months[i] = utcDate(l.Months[i])
+		}
+		l.RecordedAt = time.Unix(0, int64(recorded))
 		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: loads: %w", err)
+	}
+	if err := w.fillReplaced(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fillReplaced sets the months of each loaded delivery that a later loaded
+// delivery replaces.
+func (w *Warehouse) fillReplaced(ctx context.Context, loads []Load) error {
+	var ids []uint64
+	for _, l := range loads {
+		if l.Status == StatusLoaded {
+			ids = append(ids, l.LoadID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := w.conn.Query(ctx, `SELECT load_id, groupUniqArray(month) FROM load_masks
+		WHERE has(?, load_id) AND by_load IN (`+liveLoads+`) GROUP BY load_id`, ids)
+	if err != nil {
+		return fmt.Errorf("warehouse: replaced months: %w", err)
+	}
+	defer rows.Close()
+	replaced := map[uint64][]time.Time{}
+	for rows.Next() {
+		var id uint64
+		var months []time.Time
+		if err := rows.Scan(&id, &months); err != nil {
+			return fmt.Errorf("warehouse: replaced months: %w", err)
+		}
+		for i := range months {
+			months[i] = utcDate(months[i])
+		}
+		sort.Slice(months, func(i, j int) bool { return months[i].Before(months[j]) })
+		replaced[id] = months
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("warehouse: replaced months: %w", err)
+	}
+	for i := range loads {
+		loads[i].ReplacedMonths = replaced[loads[i].LoadID]
+	}
+	return nil
+}
+
+// InsertQuarantine stores rows set aside.
+func (w *Warehouse) InsertQuarantine(ctx context.Context, qs []QuarantinedRow) error {
+	if len(qs) == 0 {
+		return nil
+	}
+	now := time.Now()
+	rows := make([][]any, 0, len(qs))
+	for _, q := range qs {
+		n := len(q.Reasons)
+		codes, fields, columns, details, values := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, r := range q.Reasons {
+			codes[i], fields[i], columns[i], details[i], values[i] = r.Code, r.Field, r.Column, r.Detail, r.Value
+		}
+		rows = append(rows, []any{q.LoadID, q.Source, q.File, uint32(q.Line), q.Raw, codes, fields, columns, details, values, now})
+	}
+	err := w.InsertRows(ctx, "quarantine", []string{"load_id", "source", "file", "line", "raw", "reason_codes",
+		"reason_fields", "reason_columns", "reason_details", "reason_values", "recorded_at"}, rows)
+	if err != nil {
+		return fmt.Errorf("warehouse: quarantine: %w", err)
+	}
+	return nil
+}
+
+// QuarantineFilter selects quarantined rows; zero fields select all.
+type QuarantineFilter struct {
+	Source string
+	LoadID uint64
+	// Limit bounds the rows returned, the latest loads first; 0 means all.
+	Limit int
+}
+
+// Quarantine returns quarantined rows of recorded loads, the latest load
+// first, then by line.
+func (w *Warehouse) Quarantine(ctx context.Context, f QuarantineFilter) ([]QuarantinedRow, error) {
+	where := []string{"load_id IN (SELECT load_id FROM loads)"}
+	var args []any
+	if f.Source != "" {
+		where, args = append(where, "source = ?"), append(args, f.Source)
+	}
+	if f.LoadID != 0 {
+		where, args = append(where, "load_id = ?"), append(args, f.LoadID)
+	}
+	q := `SELECT load_id, source, file, line, raw, reason_codes, reason_fields, reason_columns, reason_details,
+			reason_values, recorded_at
+		FROM quarantine WHERE ` + strings.Join(where, " AND ") + ` ORDER BY load_id DESC, line`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := w.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: quarantine: %w", err)
+	}
+	defer rows.Close()
+	var out []QuarantinedRow
+	for rows.Next() {
+		var r QuarantinedRow
+		var line uint32
+		var codes, fields, columns, details, values []string
+		if err := rows.Scan(&r.LoadID, &r.Source, &r.File, &line, &r.Raw, &codes, &fields, &columns, &details, &values,
+			&r.RecordedAt); err != nil {
+			return nil, fmt.Errorf("warehouse: quarantine: %w", err)
+		}
+		r.Line = int(line)
+		for i := range codes {
+			r.Reasons = append(r.Reasons, Reason{Code: codes[i], Field: at(fields, i), Column: at(columns, i),
+				Detail: at(details, i), Value: at(values, i)})
+		}
+		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// CountRows returns the committed rows of a canonical table.
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
+}
+
+// ExcludeLines sets lines of a load aside after their insert.
+func (w *Warehouse) ExcludeLines(ctx context.Context, loadID uint64, lines []int) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(lines))
+	for _, l := range lines {
+		rows = append(rows, []any{loadID, uint32(l)})
+	}
+	if err := w.InsertRows(ctx, "excluded_rows", []string{"load_id", "line"}, rows); err != nil {
+		return fmt.Errorf("warehouse: exclude lines of load %d: %w", loadID, err)
+	}
+	return nil
+}
+
+// RepeatedRecord is a record id found on several lines of one load.
+type RepeatedRecord struct {
+	// Lines are the file lines holding the id, in order.
+	Lines []int
+	// Same is true when every line holds the same content: an exact
+	// repeat, counted once.
+	Same bool
+}
+
+// RepeatedRecords finds the record ids a load holds more than once, calling
+// fn for each. Content is compared on every stored column but the load id
+// and line.
+func (w *Warehouse) RepeatedRecords(ctx context.Context, table string, loadID uint64, fn func(RepeatedRecord) error) error {
+	content, err := w.contentColumns(ctx, table)
+	if err != nil {
+		return err
+	}
+	rows, err := w.conn.Query(ctx, `SELECT arraySort(groupUniqArray(line)) AS lines,
+			uniqExact(`+content+`) * length(lines) = count() AS same
+		FROM `+table+` WHERE load_id = ? AND record_key != ''
+		GROUP BY record_key HAVING length(lines) > 1`, loadID)
+	if err != nil {
+		return fmt.Errorf("warehouse: repeated records of load %d: %w", loadID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var lines []uint32
+		var same uint8
+		if err := rows.Scan(&lines, &same); err != nil {
+			return fmt.Errorf("warehouse: repeated records of load %d: %w", loadID, err)
+		}
+		r := RepeatedRecord{Same: same == 1}
+		for _, l := range lines {
+			r.Lines = append(r.Lines, int(l))
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// contentColumns lists a table's stored columns but load_id and line, for
+// comparing rows; NULL is replaced so that aggregates do not skip the row.
+func (w *Warehouse) contentColumns(ctx context.Context, table string) (string, error) {
+	if err := checkIdentifiers(table, nil); err != nil {
+		return "", err
+	}
+	rows, err := w.conn.Query(ctx, `SELECT name, type FROM system.columns
+		WHERE database = currentDatabase() AND table = ?`, table)
+	if err != nil {
+		return "", fmt.Errorf("warehouse: columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var exprs []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return "", fmt.Errorf("warehouse: columns of %s: %w", table, err)
+		}
+		if name == "load_id" || name == "line" || !identifierPattern.MatchString(name) {
+			continue
+		}
+		if strings.HasPrefix(typ, "Nullable(") {
+			name = "toString(" + name + ")"
+		}
+		exprs = append(exprs, name)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("warehouse: columns of %s: %w", table, err)
+	}
+	if len(exprs) == 0 {
+		return "", fmt.Errorf("warehouse: table %s has no columns", table)
+	}
+	return strings.Join(exprs, ", "), nil
+}
+
+// CountRows returns the rows of a canonical table that count.
 func (w *Warehouse) CountRows(ctx context.Context, table string) (uint64, error) {
-	if !identifierPattern.MatchString(table) {
-		return 0, fmt.Errorf("warehouse: invalid table name %q", table)
+	if _, ok := datedTables[table]; !ok {
+		return 0, fmt.Errorf("warehouse: %q is not a canonical table", table)
 	}
 	var n uint64
-	if err := w.conn.QueryRow(ctx, "SELECT count() FROM "+table+" WHERE "+committed).Scan(&n); err != nil {
+	if err := w.conn.QueryRow(ctx, "SELECT count() FROM "+table+" WHERE "+visible(table)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("warehouse: count %s: %w", table, err)
 	}
 	return n, nil
@@ -211,7 +542,7 @@ func withRun(ctx context.Context, runID, step string) context.Context {
 }
 
 // Delivery is what one source delivered for one month: the file lines whose
-// rows count (committed loads only).
+// rows count.
 type Delivery struct {
 	Source  string
 	Dataset string
@@ -219,38 +550,86 @@ type Delivery struct {
 	Lines   uint64
 }
 
-// monthlyTables are the tables of events dated within a month, with their
-// date column; inventories (services) describe a date and are left out.
-var monthlyTables = []struct{ dataset, table, date string }{
-	{"contacts", "contacts", "contact_date"},
-	{"federation_activity", "federation_activity", "period"},
-	{"treatment_demands", "treatment_demands", "demand_date"},
+// monthlyTables are the tables of events dated within a month; inventories
+// (services) describe a date and are left out.
+var monthlyTables = []struct{ dataset, table string }{
+	{"contacts", "contacts"},
+	{"federation_activity", "federation_activity"},
+	{"treatment_demands", "treatment_demands"},
 }
 
-// Deliveries returns, for every source of monthly events, the lines loaded
-// per month: what the completeness table is made of.
+// Deliveries returns, for every source of monthly events, the lines that
+// count per month: what the completeness table is made of.
 func (w *Warehouse) Deliveries(ctx context.Context) ([]Delivery, error) {
+	type key struct {
+		source string
+		month  time.Time
+	}
 	var out []Delivery
 	for _, t := range monthlyTables {
-		rows, err := w.conn.Query(ctx, `SELECT source, toStartOfMonth(`+t.date+`) AS month, uniqExact(load_id, line)
-			FROM `+t.table+` WHERE `+committed+` GROUP BY source, month ORDER BY source, month`)
+		rows, err := w.conn.Query(ctx, `SELECT source, month, lines FROM (
+				SELECT load_id, toStartOfMonth(`+datedTables[t.table]+`) AS month, uniqExact(line) AS lines
+				FROM `+t.table+` WHERE `+visible(t.table)+` GROUP BY load_id, month
+			) AS r ANY LEFT JOIN (
+				SELECT load_id, any(source) AS source FROM loads GROUP BY load_id
+			) AS l USING load_id`)
 		if err != nil {
 			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
 		}
+		sums := map[key]uint64{}
 		for rows.Next() {
-			d := Delivery{Dataset: t.dataset}
-			if err := rows.Scan(&d.Source, &d.Period, &d.Lines); err != nil {
+			var k key
+			var n uint64
+			if err := rows.Scan(&k.source, &k.month, &n); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
 			}
-			d.Period = utcDate(d.Period)
-			out = append(out, d)
+			k.month = utcDate(k.month)
+			sums[k] += n
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
 			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
 		}
+		for k, n := range sums {
+			out = append(out, Delivery{Source: k.source, Dataset: t.dataset, Period: k.month, Lines: n})
+		}
 	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Source != out[j].Source {
+			return out[i].Source < out[j].Source
+		}
+		return out[i].Period.Before(out[j].Period)
+	})
 	return out, nil
+}
+
+// QuarantineSample returns up to perLoad quarantined rows of each listed
+// load, by line.
+func (w *Warehouse) QuarantineSample(ctx context.Context, loadIDs []uint64, perLoad int) (map[uint64][]QuarantinedRow, error) {
+	out := map[uint64][]QuarantinedRow{}
+	if len(loadIDs) == 0 {
+		return out, nil
+	}
+	rows, err := w.conn.Query(ctx, `SELECT load_id, source, file, line, reason_codes, reason_fields, reason_columns, reason_details
+		FROM quarantine WHERE has(?, load_id) ORDER BY load_id, line LIMIT ? BY load_id`, loadIDs, perLoad)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: quarantine sample: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r QuarantinedRow
+		var line uint32
+		var codes, fields, columns, details []string
+		if err := rows.Scan(&r.LoadID, &r.Source, &r.File, &line, &codes, &fields, &columns, &details); err != nil {
+			return nil, fmt.Errorf("warehouse: quarantine sample: %w", err)
+		}
+		r.Line = int(line)
+		for i := range codes {
+			r.Reasons = append(r.Reasons, Reason{Code: codes[i], Field: at(fields, i), Column: at(columns, i), Detail: at(details, i)})
+		}
+		out[r.LoadID] = append(out[r.LoadID], r)
+	}
+	return out, rows.Err()
 }

@@ -57,9 +57,17 @@ func (r *Reader) RecentRuns(ctx context.Context, limit int) ([]JobRun, error) {
 	return r.wh.RecentRuns(ctx, limit)
 }
 
-// RecentLoads returns up to limit load records, newest first.
+// RecentLoads returns up to limit loads with their latest status, newest
+// first.
 func (r *Reader) RecentLoads(ctx context.Context, limit int) ([]Load, error) {
-	return r.wh.RecentLoads(ctx, limit)
+	return r.wh.Loads(ctx, LoadFilter{Limit: limit})
+}
+
+// QuarantineSample returns up to perLoad quarantined rows of each listed
+// load, without the values they hold: pages show the line, field and reason
+// only.
+func (r *Reader) QuarantineSample(ctx context.Context, loadIDs []uint64, perLoad int) (map[uint64][]QuarantinedRow, error) {
+	return r.wh.QuarantineSample(ctx, loadIDs, perLoad)
 }
 
 // Deliveries returns the lines loaded per monthly source and month.

@@ -13,27 +13,67 @@ type JobRun struct {
 	Message    string
 }
 
-// Load is one delivered file and what became of it, as recorded in the loads
-// table.
+// Load is one delivery (one file of a source) and what became of it, as
+// recorded in the loads table.
 type Load struct {
-	LoadID   string
-	Source   string
-	Dataset  string
-	File     string
-	SHA256   string
-	Rows     uint64
-	LoadedAt time.Time
-	Status   string // StatusLoaded, StatusRejected or StatusSuperseded
-	Message  string
-	// Problem says what rejected the file; zero otherwise.
-	Problem Problem
+	// LoadID orders loads: a later load has a greater id.
+	LoadID      uint64
+	Source      string
+	Dataset     string
+	File        string
+	SHA256      string
+	DeliveredAt time.Time // the file's modification time
+	LoadedAt    time.Time
+	Status      string // StatusLoaded, StatusRejected or StatusRetracted
+	// Replace is what the load replaced when it was loaded: file, months
+	// or none.
+	Replace string
+	// RowsRead counts the file's records; RowsLoaded those that count,
+	// RowsQuarantined those set aside, RowsDuplicate the exact repeats
+	// dropped. RowsStored counts table rows (a federation line holds one
+	// row per measure).
+	RowsRead, RowsLoaded, RowsStored, RowsQuarantined, RowsDuplicate uint64
+	// Months are the first days of the months the loaded rows fall in.
+	Months []time.Time
+	// Message is an English summary, never a delivered value.
+	Message string
+	// ReplacedMonths lists the months of this load that a later loaded
+	// delivery replaces (filled by Loads).
+	ReplacedMonths []time.Time
+	// RecordedAt is when this status was recorded.
+	RecordedAt time.Time
 }
 
-// Problem is what made a file rejected, kept apart so that it can be told in
-// French and Dutch: the line, the field and its column, a code (see the
-// sources package's Problem* constants), the value read and a detail.
-type Problem struct {
-	Line                int
-	Field, Column       string
-	Code, Value, Detail string
+// Replaced reports whether every month of a loaded delivery is replaced by a
+// later one: none of its rows count any more.
+func (l Load) Replaced() bool {
+	return l.Status == StatusLoaded && len(l.Months) > 0 && len(l.ReplacedMonths) == len(l.Months)
+}
+
+// Reason is one problem of a quarantined row: a code (see the sources
+// package's Problem* constants), the canonical field and the file's column,
+// a detail (expected format, limit, other line) and the value read. The value
+// is shown to operators only.
+type Reason struct {
+	Code, Field, Column, Detail, Value string
+}
+
+// QuarantinedRow is a delivered record set aside, with every reason. Raw is
+// the record as delivered, cut to 4 KiB, person identifiers pseudonymised.
+type QuarantinedRow struct {
+	LoadID     uint64
+	Source     string
+	File       string
+	Line       int
+	Raw        string
+	Reasons    []Reason
+	RecordedAt time.Time
+}
+
+// Mask says that the rows of a load in a month (the first day of it) stop
+// counting once load By is loaded.
+type Mask struct {
+	LoadID uint64
+	Month  time.Time
+	By     uint64
 }
