@@ -198,6 +198,9 @@ func (s *Server) TCPPort() int { return s.tcpPort }
 // HTTPPort is the HTTP interface port, 0 for a server without one.
 func (s *Server) HTTPPort() int { return s.httpPort }
 
+// Binary is the path of the server's program; empty for a reused server.
+func (s *Server) Binary() string { return s.binary }
+
 // PID is the process id of the server.
 func (s *Server) PID() int { return s.pid }
 
@@ -524,6 +527,11 @@ func findBinary(binary string) (binaryCommand, error) {
 	if binary != "" {
 		path, err := exec.LookPath(binary)
 		if err != nil {
+			return binaryCommand{}, fmt.Errorf("clickhouse binary %q: %w", binary, err)
+		}
+		// The server runs in DataDir: a relative path (bin/bassins-chdb
+		// in the configuration) must not be resolved from there.
+		if path, err = filepath.Abs(path); err != nil {
 			return binaryCommand{}, fmt.Errorf("clickhouse binary %q: %w", binary, err)
 		}
 		return commandFor(path), nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -345,5 +346,39 @@ func TestStartReportsServerError(t *testing.T) {
 	}
 	if !processAlive(first.PID()) {
 		t.Error("first server died")
+	}
+}
+
+func TestFindBinary(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, name := range []string{"clickhouse", "clickhouse-server", "bassins-chdb"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		binary   string
+		wantArgs []string
+		wantChdb bool
+	}{
+		{binary: "./clickhouse", wantArgs: []string{"server"}},
+		{binary: "./clickhouse-server"},
+		{binary: "./bassins-chdb", wantChdb: true},
+		{binary: filepath.Join(dir, "bassins-chdb"), wantChdb: true},
+	}
+	for _, tt := range tests {
+		got, err := findBinary(tt.binary)
+		if err != nil {
+			t.Fatalf("findBinary(%q): %v", tt.binary, err)
+		}
+		// The server runs in its data dir: a relative path would be
+		// resolved from there.
+		if want := filepath.Join(dir, filepath.Base(tt.binary)); got.path != want {
+			t.Errorf("findBinary(%q).path = %q, want %q", tt.binary, got.path, want)
+		}
+		if !slices.Equal(got.args, tt.wantArgs) || got.chdb != tt.wantChdb {
+			t.Errorf("findBinary(%q) = args %q chdb %v, want %q %v", tt.binary, got.args, got.chdb, tt.wantArgs, tt.wantChdb)
+		}
 	}
 }
