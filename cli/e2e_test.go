@@ -23,6 +23,7 @@ import (
 	"github.com/brusano/bassins/config"
 	"github.com/brusano/bassins/dashboards"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
 	"github.com/brusano/bassins/sources/demo"
 )
 
@@ -48,10 +49,18 @@ var (
 	allBassins = []string{"nord", "nord-est", "sud", "sud-est", "centre-ouest"}
 )
 
-// testConfig writes the default configuration with every folder moved under dir.
+// testConfig writes the default configuration with every folder moved under
+// dir, and the ClickHouse server the tests run on (warehousetest.EngineEnv).
 func testConfig(t *testing.T, dir string) string {
 	t.Helper()
 	body := strings.ReplaceAll(string(config.Default), " var/", " "+filepath.Join(dir, "var")+"/")
+	if bin := warehousetest.Binary(t); bin != "" {
+		withBinary := strings.Replace(body, "\nclickhouse:\n", "\nclickhouse:\n  binary: "+strconv.Quote(bin)+"\n", 1)
+		if withBinary == body {
+			t.Fatal("testConfig: the default configuration has no clickhouse section")
+		}
+		body = withBinary
+	}
 	path := filepath.Join(dir, "bassins.yaml")
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)

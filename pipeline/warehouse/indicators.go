@@ -85,10 +85,11 @@ type Aggregate struct {
 
 // located selects the rows of a table that count, with the bassin of their
 // area, for the geography version bound as @version. Rows whose area belongs
-// to no bassin get an empty bassin.
+// to no bassin get an empty bassin. Current releases require an alias on
+// every subquery of a JOIN.
 func located(table, columns string) string {
-	return `(SELECT ` + columns + `, nis, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS rows
-		ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) AS areas USING area_key`
+	return `(SELECT ` + columns + `, nis, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS located_rows
+		ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) AS area_bassins USING area_key`
 }
 
 // geoLevels gives, per level, the expression of the geography code.
@@ -111,7 +112,9 @@ var aggregateQueries = []aggregateQuery{
 		FROM ` + located("contacts", "contact_date, person_key, syringes, naloxone, referral") + `
 		WHERE code != '' GROUP BY period, code`},
 	// A new person is one whose first contact anywhere falls in the month;
-	// they count as new wherever they were met that month.
+	// they count as new wherever they were met that month. The right side
+	// has one row per person, so ALL keeps every contact of the left side
+	// (ANY INNER JOIN no longer means that in current releases).
 	{name: "new persons", measures: []string{"new_persons"},
 		sql: `SELECT period, code, uniqExact(person_key) FROM (
 			SELECT toStartOfMonth(contact_date) AS period, person_key, {code} AS code
@@ -120,7 +123,7 @@ var aggregateQueries = []aggregateQuery{
 		) AS met ALL INNER JOIN (
 			SELECT person_key, min(toStartOfMonth(contact_date)) AS first_period
 			FROM contacts WHERE ` + visible("contacts") + ` GROUP BY person_key
-		) AS firsts USING person_key
+		) AS first_met USING person_key
 		WHERE period = first_period GROUP BY period, code`},
 	{name: "treatment demands", measures: []string{"treatment_demands"},
 		sql: `SELECT toStartOfMonth(demand_date) AS period, {code} AS code, count()

@@ -2,11 +2,13 @@
 // migrations, loading rows, recording loads and job runs, the aggregates the
 // indicators are computed from, and the stored indicator values.
 //
-// Every statement runs on ClickHouse 18.16 as on current releases: every
-// INSERT is a batch with an explicit column list (18.16 does not parse inline
-// VALUES sent by this driver), no window functions, no server-side parameters
-// (values are bound by the driver), JOINs written with an explicit strictness
-// (ANY) and USING.
+// Every statement runs on ClickHouse 18.16 as on current releases (the tests
+// run on 18.16 and 26.7): every INSERT is a batch with an explicit column list
+// (18.16 does not parse inline VALUES sent by this driver), no window
+// functions, WITH FILL, Map, DateTime64, LowCardinality or toStartOfWeek, no
+// server-side parameters (values are bound by the driver), JOINs written with
+// an explicit strictness and USING, every subquery of a JOIN aliased, and no
+// ANY INNER JOIN (its meaning changed after 18.16).
 package warehouse
 
 import (

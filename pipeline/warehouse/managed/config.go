@@ -40,7 +40,7 @@ type serverConfig struct {
 	Logger                loggerConfig `xml:"logger"`
 	ListenHost            string       `xml:"listen_host"`
 	TCPPort               int          `xml:"tcp_port"`
-	HTTPPort              int          `xml:"http_port"`
+	HTTPPort              int          `xml:"http_port,omitempty"` // 0: none (bassins-chdb)
 	Path                  string       `xml:"path"`
 	TmpPath               string       `xml:"tmp_path"`
 	UserFilesPath         string       `xml:"user_files_path"`

@@ -7,8 +7,14 @@
 // starting another one.
 //
 // The package works on Unix systems. Its tests run against ClickHouse 18.16
-// (clickhouse-server); for current releases it also accepts the single
-// clickhouse binary, run as "clickhouse server".
+// (clickhouse-server) and, through bin/bassins-chdb (cmd/bassins-chdb), a
+// current ClickHouse served by libchdb; for current releases it also accepts
+// the single clickhouse binary, run as "clickhouse server".
+//
+// A binary named bassins-chdb is run with clickhouse-local's command line: a
+// query starts the native protocol listener, then sleeps until the process is
+// stopped. It has no HTTP interface: HTTPPort is 0 and readiness is a native
+// protocol handshake.
 package managed
 
 import (
@@ -23,11 +29,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 const (
@@ -39,6 +48,13 @@ const (
 	tailLineCount       = 20
 	portAttempts        = 3
 	configFlag          = "--config-file="
+	// chdbName is the base name of the libchdb runner (cmd/bassins-chdb).
+	chdbName = "bassins-chdb"
+	// chdbServe is the query a bassins-chdb server runs: listen on the
+	// configured TCP port, then sleep one second per row, one row per block
+	// (the sleep functions refuse more than 3s per block), for ~30 years.
+	chdbServe = "SYSTEM START LISTEN TCP; " +
+		"SELECT sleepEachRow(1) FROM numbers(1000000000) SETTINGS max_block_size = 1 FORMAT Null"
 )
 
 // ErrNoBinary is returned, wrapped, by Start when Options.Binary is empty and
@@ -51,7 +67,8 @@ type Options struct {
 	// e.g. "var/clickhouse". It is made absolute and created if missing.
 	DataDir string
 	// Binary is the server executable, a path or a name looked up in PATH.
-	// A binary named "clickhouse" is run as "clickhouse server". When empty,
+	// A binary named "clickhouse" is run as "clickhouse server", one named
+	// "bassins-chdb" as clickhouse-local serving TCP. When empty,
 	// clickhouse-server is looked up in PATH, then /usr/sbin and /usr/bin,
 	// then clickhouse in PATH.
 	Binary string
@@ -88,7 +105,7 @@ type Server struct {
 
 // Start returns a running server on opts.DataDir: the one of ours already
 // running there if any (Reused reports true), otherwise a new one, started and
-// answering on both its native and HTTP ports. ctx bounds the start only:
+// answering on its native port and, but for bassins-chdb, its HTTP port. ctx bounds the start only:
 // cancelling it later does not stop the server; Close does.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	logger := opts.Logger
@@ -166,14 +183,23 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // Addr is the native protocol address, "127.0.0.1:PORT".
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tcpPort)) }
 
-// HTTPAddr is the HTTP interface address, "127.0.0.1:PORT".
-func (s *Server) HTTPAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.httpPort)) }
+// HTTPAddr is the HTTP interface address, "127.0.0.1:PORT"; empty for a
+// server without one (bassins-chdb).
+func (s *Server) HTTPAddr() string {
+	if s.httpPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.httpPort))
+}
 
 // TCPPort is the native protocol port.
 func (s *Server) TCPPort() int { return s.tcpPort }
 
-// HTTPPort is the HTTP interface port.
+// HTTPPort is the HTTP interface port, 0 for a server without one.
 func (s *Server) HTTPPort() int { return s.httpPort }
+
+// Binary is the path of the server's program; empty for a reused server.
+func (s *Server) Binary() string { return s.binary }
 
 // PID is the process id of the server.
 func (s *Server) PID() int { return s.pid }
@@ -292,7 +318,7 @@ func reuse(ctx context.Context, logger *slog.Logger, dataDir string, timeout tim
 				return nil, fmt.Errorf("wait for clickhouse server pid %d: %w", st.PID, context.Cause(ctx))
 			case <-deadline.C:
 				return nil, fmt.Errorf("clickhouse server pid %d recorded in %s runs but did not answer on port %d within %s",
-					st.PID, path, st.HTTPPort, timeout)
+					st.PID, path, probedPort(st.HTTPPort, st.TCPPort), timeout)
 			case <-ticker.C:
 			}
 		}
@@ -311,9 +337,13 @@ var errPortTaken = errors.New("port already in use")
 
 // launch starts a new server process and waits until it answers.
 func launch(ctx context.Context, logger *slog.Logger, dataDir string, bin binaryCommand, timeout time.Duration, p *prober) (*Server, error) {
+	// A server with HTTP needs two ports, bassins-chdb only the native one.
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, fmt.Errorf("choose ports: %w", err)
+	}
+	if bin.chdb {
+		ports[1] = 0
 	}
 	cfgPath := filepath.Join(dataDir, configFile)
 	if err := writeConfig(cfgPath, newServerConfig(dataDir, ports[0], ports[1])); err != nil {
@@ -333,7 +363,12 @@ func launch(ctx context.Context, logger *slog.Logger, dataDir string, bin binary
 
 	// exec.Command, not CommandContext: ctx bounds the start, not the
 	// server's life.
-	cmd := exec.Command(bin.path, append(bin.args, configFlag+cfgPath)...)
+	args := append(slices.Clone(bin.args), configFlag+cfgPath)
+	if bin.chdb {
+		args = append(args, "--path="+filepath.Join(dataDir, dataSubdir)+string(filepath.Separator),
+			"--multiquery", "--query", chdbServe)
+	}
+	cmd := exec.Command(bin.path, args...)
 	cmd.Dir = dataDir
 	cmd.Stdout = out
 	cmd.Stderr = out
@@ -370,7 +405,7 @@ func launch(ctx context.Context, logger *slog.Logger, dataDir string, bin binary
 	return s, nil
 }
 
-// waitReady polls until the server answers on both ports, the process exits,
+// waitReady polls until the server answers on its ports, the process exits,
 // ctx is done or timeout passes.
 func (s *Server) waitReady(ctx context.Context, timeout time.Duration, p *prober) error {
 	deadline := time.NewTimer(timeout)
@@ -381,7 +416,11 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration, p *prober
 		select {
 		case <-s.exited:
 			output := s.startupOutput()
-			err := fmt.Errorf("clickhouse server %s exited during start-up (%v)%s", s.binary, s.waitErr, output)
+			status := "exit status 0" // bassins-chdb exits 0 after a failed query
+			if s.waitErr != nil {
+				status = s.waitErr.Error()
+			}
+			err := fmt.Errorf("clickhouse server %s exited during start-up (%s)%s", s.binary, status, output)
 			if strings.Contains(output, "Address already in use") {
 				err = fmt.Errorf("%w: %w", errPortTaken, err)
 			}
@@ -396,8 +435,12 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration, p *prober
 		case <-ctx.Done():
 			return fmt.Errorf("wait for clickhouse server %s: %w", s.binary, context.Cause(ctx))
 		case <-deadline.C:
-			return fmt.Errorf("clickhouse server %s did not answer on %s and %s within %s%s",
-				s.binary, s.HTTPAddr(), s.Addr(), timeout, s.startupOutput())
+			addrs := s.Addr()
+			if s.httpPort != 0 {
+				addrs = s.HTTPAddr() + " and " + addrs
+			}
+			return fmt.Errorf("clickhouse server %s did not answer on %s within %s%s",
+				s.binary, addrs, timeout, s.startupOutput())
 		case <-ticker.C:
 		}
 	}
@@ -475,6 +518,8 @@ func tailLines(path string, offset int64, n int) []string {
 type binaryCommand struct {
 	path string
 	args []string
+	// chdb marks bassins-chdb: clickhouse-local's arguments, no HTTP.
+	chdb bool
 }
 
 // findBinary resolves Options.Binary, or looks for an installed server.
@@ -482,6 +527,11 @@ func findBinary(binary string) (binaryCommand, error) {
 	if binary != "" {
 		path, err := exec.LookPath(binary)
 		if err != nil {
+			return binaryCommand{}, fmt.Errorf("clickhouse binary %q: %w", binary, err)
+		}
+		// The server runs in DataDir: a relative path (bin/bassins-chdb
+		// in the configuration) must not be resolved from there.
+		if path, err = filepath.Abs(path); err != nil {
 			return binaryCommand{}, fmt.Errorf("clickhouse binary %q: %w", binary, err)
 		}
 		return commandFor(path), nil
@@ -495,10 +545,13 @@ func findBinary(binary string) (binaryCommand, error) {
 }
 
 // commandFor runs the single clickhouse binary (current releases) as
-// "clickhouse server".
+// "clickhouse server", and recognises the libchdb runner.
 func commandFor(path string) binaryCommand {
-	if filepath.Base(path) == "clickhouse" {
+	switch filepath.Base(path) {
+	case "clickhouse":
 		return binaryCommand{path: path, args: []string{"server"}}
+	case chdbName:
+		return binaryCommand{path: path, chdb: true}
 	}
 	return binaryCommand{path: path}
 }
@@ -519,7 +572,8 @@ func freePorts(n int) ([]int, error) {
 }
 
 // prober checks whether a server answers: GET /ping returns "Ok." and the
-// native port accepts a connection.
+// native port accepts a connection; without HTTP (httpPort 0), a native
+// protocol handshake and ping succeed.
 type prober struct {
 	transport *http.Transport
 	client    *http.Client
@@ -535,7 +589,35 @@ func newProber() *prober {
 func (p *prober) close() { p.transport.CloseIdleConnections() }
 
 func (p *prober) answers(ctx context.Context, httpPort, tcpPort int) bool {
+	if httpPort == 0 {
+		return p.shakesHands(ctx, tcpPort)
+	}
 	return p.pings(ctx, httpPort) && p.dials(ctx, tcpPort)
+}
+
+// shakesHands opens a native protocol session and pings. It speaks the
+// protocol properly: libchdb's server stops on a malformed first packet.
+func (p *prober) shakesHands(ctx context.Context, port int) bool {
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr:        []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))},
+		DialTimeout: probeTimeout,
+		ReadTimeout: probeTimeout,
+	})
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	return conn.Ping(ctx) == nil
+}
+
+// probedPort is the port whose answer a reused server is waited for.
+func probedPort(httpPort, tcpPort int) int {
+	if httpPort == 0 {
+		return tcpPort
+	}
+	return httpPort
 }
 
 func (p *prober) pings(ctx context.Context, port int) bool {

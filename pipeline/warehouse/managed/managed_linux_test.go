@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 }
 
 func runOwner(dataDir string) int {
-	s, err := Start(context.Background(), Options{DataDir: dataDir, StartTimeout: 30 * time.Second})
+	s, err := Start(context.Background(), Options{DataDir: dataDir, Binary: os.Getenv(engineEnv), StartTimeout: 30 * time.Second})
 	if err != nil {
 		fmt.Println("error:", err)
 		return 1
@@ -38,9 +38,7 @@ func runOwner(dataDir string) int {
 }
 
 func TestServerStopsWhenOwnerIsKilled(t *testing.T) {
-	if _, err := findBinary(""); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
+	skipWithoutBinary(t)
 	dataDir := t.TempDir()
 	owner := exec.Command(os.Args[0])
 	owner.Env = append(os.Environ(), ownerDataDirEnv+"="+dataDir)
@@ -94,9 +92,7 @@ func TestServerStopsWhenOwnerIsKilled(t *testing.T) {
 }
 
 func TestRecordedServerNotAnswering(t *testing.T) {
-	if _, err := findBinary(""); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
+	skipWithoutBinary(t)
 	dataDir := t.TempDir()
 	// A process whose command line names our config looks like our server
 	// still starting or stopping: Start must wait for it, not start a second
@@ -121,7 +117,7 @@ func TestRecordedServerNotAnswering(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err := Start(t.Context(), Options{DataDir: dataDir, StartTimeout: 500 * time.Millisecond, Logger: testLogger(t)})
+	s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: testBinary(t), StartTimeout: 500 * time.Millisecond, Logger: testLogger(t)})
 	if err == nil {
 		s.Close()
 		t.Fatal("Start succeeded beside a recorded server")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +18,40 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
+// engineEnv names the server binary the tests run on, as for the tests that
+// use package warehousetest (which this package's tests cannot import); empty
+// means the installed clickhouse-server.
+const engineEnv = "BASSINS_TEST_CLICKHOUSE"
+
+// testBinary returns the server binary named by engineEnv, failing the test
+// when it is missing: a pass meant for that server must not quietly test
+// another one.
+func testBinary(t testing.TB) string {
+	t.Helper()
+	bin := os.Getenv(engineEnv)
+	if bin == "" {
+		return ""
+	}
+	if _, err := exec.LookPath(bin); err != nil {
+		t.Fatalf("%s=%s: %v", engineEnv, bin, err)
+	}
+	return bin
+}
+
+// skipWithoutBinary skips the test when no ClickHouse binary is installed
+// and none is named by engineEnv.
+func skipWithoutBinary(t *testing.T) {
+	t.Helper()
+	if _, err := findBinary(testBinary(t)); err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+}
+
 // startServer starts a server on dataDir, skipping the test when no
 // ClickHouse binary is installed.
 func startServer(t *testing.T, dataDir string) *Server {
 	t.Helper()
-	s, err := Start(t.Context(), Options{DataDir: dataDir, StartTimeout: 30 * time.Second, Logger: testLogger(t)})
+	s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: testBinary(t), StartTimeout: 30 * time.Second, Logger: testLogger(t)})
 	if errors.Is(err, ErrNoBinary) {
 		t.Skipf("skipping: %v", err)
 	}
@@ -66,15 +96,17 @@ func testAnswersQueries(t *testing.T, s *Server) {
 		t.Fatal("Reused() = true for a fresh data dir")
 	}
 
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Get("http://" + s.HTTPAddr() + "/ping")
-	if err != nil {
-		t.Fatalf("GET /ping: %v", err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if got := strings.TrimSpace(string(body)); got != "Ok." {
-		t.Errorf("GET /ping = %q, want %q", got, "Ok.")
+	if s.HTTPPort() != 0 { // bassins-chdb serves no HTTP
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Get("http://" + s.HTTPAddr() + "/ping")
+		if err != nil {
+			t.Fatalf("GET /ping: %v", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := strings.TrimSpace(string(body)); got != "Ok." {
+			t.Errorf("GET /ping = %q, want %q", got, "Ok.")
+		}
 	}
 
 	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{s.Addr()}})
@@ -114,7 +146,7 @@ func TestSecondStartReusesServer(t *testing.T) {
 	dataDir := t.TempDir()
 	first := startServer(t, dataDir)
 
-	second, err := Start(t.Context(), Options{DataDir: dataDir, Logger: testLogger(t)})
+	second, err := Start(t.Context(), Options{DataDir: dataDir, Binary: testBinary(t), Logger: testLogger(t)})
 	if err != nil {
 		t.Fatalf("second Start: %v", err)
 	}
@@ -145,6 +177,9 @@ func TestSecondStartReusesServer(t *testing.T) {
 		t.Errorf("pid %d still alive after Close", first.PID())
 	}
 	for _, addr := range []string{first.Addr(), first.HTTPAddr()} {
+		if addr == "" {
+			continue
+		}
 		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			conn.Close()
 			t.Errorf("%s still accepts connections after Close", addr)
@@ -155,11 +190,12 @@ func TestSecondStartReusesServer(t *testing.T) {
 func TestConcurrentStartsShareOneServer(t *testing.T) {
 	dataDir := t.TempDir()
 	const starts = 3
+	binary := testBinary(t)
 	servers := make(chan *Server, starts)
 	errs := make(chan error, starts)
 	for range starts {
 		go func() {
-			s, err := Start(t.Context(), Options{DataDir: dataDir, Logger: testLogger(t)})
+			s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: binary, Logger: testLogger(t)})
 			if err != nil {
 				errs <- err
 				return
@@ -195,13 +231,11 @@ func TestConcurrentStartsShareOneServer(t *testing.T) {
 }
 
 func TestStartHonoursCancellation(t *testing.T) {
-	if _, err := findBinary(""); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
+	skipWithoutBinary(t)
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	s, err := Start(ctx, Options{DataDir: dataDir, Logger: testLogger(t)})
+	s, err := Start(ctx, Options{DataDir: dataDir, Binary: testBinary(t), Logger: testLogger(t)})
 	if err == nil {
 		s.Close()
 		t.Fatal("Start with a cancelled context succeeded")
@@ -259,9 +293,7 @@ func TestStaleStateIsIgnored(t *testing.T) {
 }
 
 func TestStartFailures(t *testing.T) {
-	if _, err := findBinary(""); err != nil {
-		t.Skipf("skipping: %v", err)
-	}
+	skipWithoutBinary(t)
 	tests := []struct {
 		name    string
 		binary  string
@@ -304,7 +336,7 @@ func TestStartReportsServerError(t *testing.T) {
 	if err := os.Remove(filepath.Join(dataDir, stateFile)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Start(t.Context(), Options{DataDir: dataDir, StartTimeout: 30 * time.Second})
+	_, err := Start(t.Context(), Options{DataDir: dataDir, Binary: testBinary(t), StartTimeout: 30 * time.Second})
 	if err == nil {
 		t.Fatal("second server on the same data started")
 	}
@@ -314,5 +346,39 @@ func TestStartReportsServerError(t *testing.T) {
 	}
 	if !processAlive(first.PID()) {
 		t.Error("first server died")
+	}
+}
+
+func TestFindBinary(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, name := range []string{"clickhouse", "clickhouse-server", "bassins-chdb"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		binary   string
+		wantArgs []string
+		wantChdb bool
+	}{
+		{binary: "./clickhouse", wantArgs: []string{"server"}},
+		{binary: "./clickhouse-server"},
+		{binary: "./bassins-chdb", wantChdb: true},
+		{binary: filepath.Join(dir, "bassins-chdb"), wantChdb: true},
+	}
+	for _, tt := range tests {
+		got, err := findBinary(tt.binary)
+		if err != nil {
+			t.Fatalf("findBinary(%q): %v", tt.binary, err)
+		}
+		// The server runs in its data dir: a relative path would be
+		// resolved from there.
+		if want := filepath.Join(dir, filepath.Base(tt.binary)); got.path != want {
+			t.Errorf("findBinary(%q).path = %q, want %q", tt.binary, got.path, want)
+		}
+		if !slices.Equal(got.args, tt.wantArgs) || got.chdb != tt.wantChdb {
+			t.Errorf("findBinary(%q) = args %q chdb %v, want %q %v", tt.binary, got.args, got.chdb, tt.wantArgs, tt.wantChdb)
+		}
 	}
 }
