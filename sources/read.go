@@ -616,10 +616,11 @@ func sortTimes(ts []time.Time) {
 	}
 }
 
-// Records calls fn with the raw text (cut to 4 KiB, person identifiers
-// pseudonymised) of the records of a file that start on one of the given
-// lines, in file order.
-func Records[V any](ctx context.Context, s *Spec, path string, env Env, lines map[int]V, fn func(line int, raw string) error) error {
+// Records calls fn for each record of a file, in file order, with its line
+// and a function giving its raw text (cut to 4 KiB, person identifiers
+// pseudonymised), for a second reading of the records set aside after a
+// load.
+func Records(ctx context.Context, s *Spec, path string, env Env, fn func(line int, raw func() string) error) error {
 	d, ok := LookupDataset(s.Dataset)
 	if !ok {
 		return fmt.Errorf("sources: %s: unknown dataset %q", s.Name, s.Dataset)
@@ -633,9 +634,6 @@ func Records[V any](ctx context.Context, s *Spec, path string, env Env, lines ma
 		return err
 	}
 	return format.Scan(ctx, path, s, p.columns, func(rec *Record) error {
-		if _, ok := lines[rec.Line]; !ok {
-			return nil
-		}
-		return fn(rec.Line, rec.Raw(p.personCol, p.personText(rec, env)))
+		return fn(rec.Line, func() string { return rec.Raw(p.personCol, p.personText(rec, env)) })
 	})
 }

@@ -391,46 +391,55 @@ func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, f delivery, en
 // repeatedRecords handles the record ids a load holds more than once: an
 // exact repeat counts once (dups counts the lines dropped); the same id with
 // other content is quarantined on every line holding it, naming the others
-// (conflicts counts those lines).
+// (conflicts counts those lines). The warehouse finds them; the file is read
+// a second time, in step with the lines it returns, for their raw text.
 func (j *Job) repeatedRecords(ctx context.Context, src *sources.Spec, f delivery, env sources.Env, dataset *sources.Dataset,
 	load *warehouse.Load) (dups, conflicts int, err error) {
 	if _, ok := src.Fields[sources.RecordIDField]; !ok || load.RowsStored == 0 {
 		return 0, 0, nil
 	}
 	wh := j.opts.Warehouse
-	others := map[int][]int{}
-	err = wh.RepeatedRecords(ctx, dataset.Table, load.LoadID, func(r warehouse.RepeatedRecord) error {
-		if r.Same {
-			dups += len(r.Lines) - 1
+	r, err := wh.SetAsideRepeatedRecords(ctx, dataset.Table, load.LoadID)
+	if err != nil || r.Conflicting == 0 {
+		return int(r.Duplicates), 0, err
+	}
+
+	type conflict struct {
+		line   int
+		others []int
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lines := make(chan conflict, 256)
+	listed := make(chan error, 1)
+	go func() {
+		defer close(lines)
+		listed <- wh.ConflictingLines(ctx, dataset.Table, load.LoadID, func(line int, others []int) error {
+			select {
+			case lines <- conflict{line, others}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	next, more := <-lines
+	var pending []warehouse.QuarantinedRow
+	column := src.Fields[sources.RecordIDField].Column
+	err = sources.Records(ctx, src, f.path, env, func(line int, raw func() string) error {
+		for more && next.line < line {
+			next, more = <-lines
+		}
+		if !more || next.line != line {
 			return nil
 		}
-		for _, l := range r.Lines {
-			others[l] = r.Lines
+		others := make([]string, len(next.others))
+		for i, o := range next.others {
+			others[i] = fmt.Sprint(o)
 		}
-		return nil
-	})
-	if err != nil || len(others) == 0 {
-		return dups, 0, err
-	}
-	lines := make([]int, 0, len(others))
-	for l := range others {
-		lines = append(lines, l)
-	}
-	sort.Ints(lines)
-	if err := wh.ExcludeLines(ctx, load.LoadID, lines); err != nil {
-		return 0, 0, err
-	}
-	var pending []warehouse.QuarantinedRow
-	err = sources.Records(ctx, src, f.path, env, others, func(line int, raw string) error {
-		var list []string
-		for _, o := range others[line] {
-			if o != line && len(list) < 5 {
-				list = append(list, fmt.Sprint(o))
-			}
-		}
-		pending = append(pending, warehouse.QuarantinedRow{LoadID: load.LoadID, Source: src.Name, File: f.rel, Line: line, Raw: raw,
-			Reasons: []warehouse.Reason{{Code: sources.ProblemDuplicateID, Field: sources.RecordIDField,
-				Column: src.Fields[sources.RecordIDField].Column, Detail: strings.Join(list, ", ")}}})
+		pending = append(pending, warehouse.QuarantinedRow{LoadID: load.LoadID, Source: src.Name, File: f.rel, Line: line, Raw: raw(),
+			Reasons: []warehouse.Reason{{Code: sources.ProblemDuplicateID, Field: sources.RecordIDField, Column: column,
+				Detail: strings.Join(others, ", ")}}})
 		if len(pending) >= 1000 {
 			err := wh.InsertQuarantine(ctx, pending)
 			pending = pending[:0]
@@ -441,7 +450,13 @@ func (j *Job) repeatedRecords(ctx context.Context, src *sources.Spec, f delivery
 	if err == nil {
 		err = wh.InsertQuarantine(ctx, pending)
 	}
-	return dups, len(lines), err
+	cancel()
+	for range lines { // let the listing end
+	}
+	if lerr := <-listed; err == nil && lerr != nil && !errors.Is(lerr, context.Canceled) {
+		err = lerr
+	}
+	return int(r.Duplicates), int(r.Conflicting), err
 }
 
 func quarantined(l *warehouse.Load, r sources.Rejected) warehouse.QuarantinedRow {

@@ -384,61 +384,95 @@ func at(s []string, i int) string {
 	return ""
 }
 
-// ExcludeLines sets lines of a load aside after their insert.
-func (w *Warehouse) ExcludeLines(ctx context.Context, loadID uint64, lines []int) error {
-	if len(lines) == 0 {
-		return nil
-	}
-	rows := make([][]any, 0, len(lines))
-	for _, l := range lines {
-		rows = append(rows, []any{loadID, uint32(l)})
-	}
-	if err := w.InsertRows(ctx, "excluded_rows", []string{"load_id", "line"}, rows); err != nil {
-		return fmt.Errorf("warehouse: exclude lines of load %d: %w", loadID, err)
-	}
-	return nil
+// RepeatedRecords are the record ids a load holds on several lines.
+type RepeatedRecords struct {
+	// Duplicates counts the lines dropped as exact repeats (every line of
+	// an id holding the same content counts once).
+	Duplicates uint64
+	// Conflicting counts the lines whose id another line holds with other
+	// content: they are set aside.
+	Conflicting uint64
 }
 
-// RepeatedRecord is a record id found on several lines of one load.
-type RepeatedRecord struct {
-	// Lines are the file lines holding the id, in order.
-	Lines []int
-	// Same is true when every line holds the same content: an exact
-	// repeat, counted once.
-	Same bool
+// repeatedKeys selects, for a load bound as @load, each repeated record key
+// with its lines and whether they all hold the same content ({content} is
+// the list of compared columns).
+const repeatedKeys = `SELECT record_key, uniqExact(line) AS lines, uniqExact({content}) * lines = count() AS same
+	FROM {table} WHERE load_id = @load AND record_key != '' GROUP BY record_key HAVING lines > 1`
+
+// SetAsideRepeatedRecords counts a load's repeated record ids and sets aside,
+// in the warehouse itself, every line of an id repeated with other content;
+// memory stays bounded whatever the load holds. Content is compared on every
+// stored column but the load id and line.
+func (w *Warehouse) SetAsideRepeatedRecords(ctx context.Context, table string, loadID uint64) (RepeatedRecords, error) {
+	var r RepeatedRecords
+	q, err := w.repeatedKeys(ctx, table)
+	if err != nil {
+		return r, err
+	}
+	load := clickhouse.Named("load", loadID)
+	err = w.conn.QueryRow(ctx, `SELECT toUInt64(sumIf(lines - 1, same = 1)), toUInt64(sumIf(lines, same = 0)) FROM (`+q+`) AS repeated`, load).
+		Scan(&r.Duplicates, &r.Conflicting)
+	if err != nil {
+		return r, fmt.Errorf("warehouse: repeated records of load %d: %w", loadID, err)
+	}
+	if r.Conflicting == 0 {
+		return r, nil
+	}
+	err = w.conn.Exec(ctx, `INSERT INTO excluded_rows (load_id, line)
+		SELECT DISTINCT load_id, line FROM `+table+` WHERE load_id = @load AND record_key IN (
+			SELECT record_key FROM (`+q+`) AS repeated WHERE same = 0)`, load)
+	if err != nil {
+		return r, fmt.Errorf("warehouse: set aside repeated records of load %d: %w", loadID, err)
+	}
+	return r, nil
 }
 
-// RepeatedRecords finds the record ids a load holds more than once, calling
-// fn for each. Content is compared on every stored column but the load id
-// and line.
-func (w *Warehouse) RepeatedRecords(ctx context.Context, table string, loadID uint64, fn func(RepeatedRecord) error) error {
-	content, err := w.contentColumns(ctx, table)
+// ConflictingLines calls fn, in line order, for each line of a load set
+// aside for holding a record id repeated with other content, with up to five
+// other lines holding that id.
+func (w *Warehouse) ConflictingLines(ctx context.Context, table string, loadID uint64, fn func(line int, others []int) error) error {
+	q, err := w.repeatedKeys(ctx, table)
 	if err != nil {
 		return err
 	}
-	rows, err := w.conn.Query(ctx, `SELECT arraySort(groupUniqArray(line)) AS lines,
-			uniqExact(`+content+`) * length(lines) = count() AS same
-		FROM `+table+` WHERE load_id = ? AND record_key != ''
-		GROUP BY record_key HAVING length(lines) > 1`, loadID)
+	rows, err := w.conn.Query(ctx, `SELECT line, others FROM (
+			SELECT DISTINCT line, record_key FROM `+table+` WHERE load_id = @load AND (load_id, line) IN (
+				SELECT load_id, line FROM excluded_rows WHERE load_id = @load)
+		) AS conflicting ANY LEFT JOIN (
+			SELECT record_key, arraySlice(arraySort(groupUniqArray(line)), 1, 6) AS others FROM `+table+`
+			WHERE load_id = @load AND record_key IN (SELECT record_key FROM (`+q+`) AS repeated WHERE same = 0)
+			GROUP BY record_key
+		) AS keys USING record_key ORDER BY line`, clickhouse.Named("load", loadID))
 	if err != nil {
-		return fmt.Errorf("warehouse: repeated records of load %d: %w", loadID, err)
+		return fmt.Errorf("warehouse: conflicting lines of load %d: %w", loadID, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var lines []uint32
-		var same uint8
-		if err := rows.Scan(&lines, &same); err != nil {
-			return fmt.Errorf("warehouse: repeated records of load %d: %w", loadID, err)
+		var line uint32
+		var others []uint32
+		if err := rows.Scan(&line, &others); err != nil {
+			return fmt.Errorf("warehouse: conflicting lines of load %d: %w", loadID, err)
 		}
-		r := RepeatedRecord{Same: same == 1}
-		for _, l := range lines {
-			r.Lines = append(r.Lines, int(l))
+		var list []int
+		for _, o := range others {
+			if o != line && len(list) < 5 {
+				list = append(list, int(o))
+			}
 		}
-		if err := fn(r); err != nil {
+		if err := fn(int(line), list); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+func (w *Warehouse) repeatedKeys(ctx context.Context, table string) (string, error) {
+	content, err := w.contentColumns(ctx, table)
+	if err != nil {
+		return "", err
+	}
+	return strings.NewReplacer("{content}", content, "{table}", table).Replace(repeatedKeys), nil
 }
 
 // contentColumns lists a table's stored columns but load_id and line, for
