@@ -135,7 +135,7 @@ func daysIn(m, y int) int {
 
 // problemDateInvalid is a date written in an accepted form whose day does
 // not exist, such as 31/02/2025 (ProblemDate is a text in no accepted form).
-const problemDateInvalid = "date_invalid"
+const problemDateInvalid = ProblemDateInvalid
 
 // Excel's 1900 date system: serial 1 is 1900-01-01 and serial 60 the
 // 1900-02-29 that Lotus 1-2-3 invented; from serial 61 (1900-03-01) on, day
@@ -155,7 +155,8 @@ const (
 //	yyyy-mm-ddTHH:MM[:SS[.fff…]][Z|±HH:MM|±HHMM|±HH]
 //
 // with T or a space between the date and the time (T and Z in either case,
-// a comma also accepted before the fraction). A date-time with an offset is
+// a comma also accepted before the fraction, and as in time.Parse an hour
+// of one digit). A date-time with an offset is
 // an instant: its day is the calendar day of that instant in the parser's
 // location (2025-03-08T23:30:00Z is 2025-03-09 in Brussels). A date-time
 // without an offset is already local: its day is its date as written. The
@@ -168,7 +169,8 @@ const (
 // default): Excel and many programs drop the leading zero and nothing else
 // can be meant. Fields written side by side (ddmmyyyy) take two digits, and
 // a year always takes four. A space in a format matches a run of spaces, as
-// time.Parse does.
+// time.Parse does. Such a format reads dates only: "08/03/2025 15:28" is not
+// a date written dd/mm/yyyy.
 //
 // With acceptSerial, for the cells of spreadsheets, a text in no form of
 // the format that is an Excel serial number (digits, and a fraction for a
