@@ -590,6 +590,11 @@ func clock(text string, loc *time.Location) (string, bool) {
 			return t.Format("15:04"), true
 		}
 	}
+	// A workbook's time of day is a fraction of a day, alone or after a
+	// date's serial number.
+	if m, ok := serialMinute([]byte(text)); ok && (strings.Contains(text, ".") || text == "0") {
+		return fmt.Sprintf("%02d:%02d", m/60, m%60), true
+	}
 	if loc == nil {
 		loc = time.UTC
 	}

@@ -235,6 +235,9 @@ func (s *Spec) Validate() []Problem {
 	if s.SkipRows < 0 || s.SheetIndex < 0 {
 		add("skip_rows", "skip_rows and sheet_index are 0 or more")
 	}
+	if s.DecimalComma && s.Format == "xlsx" {
+		add("decimal_comma", "a workbook holds its numbers as numbers: decimal_comma applies to csv and jsonl")
+	}
 	if (s.Sheet != "" || s.SheetIndex != 0) && s.Format != "xlsx" {
 		add("sheet", "a sheet is chosen for the xlsx format only")
 	}
