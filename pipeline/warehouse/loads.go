@@ -210,24 +210,16 @@ type LoadFilter struct {
 // Loads returns the loads with their latest status, the latest first, and
 // for loaded ones the months a later loaded delivery replaces.
 func (w *Warehouse) Loads(ctx context.Context, f LoadFilter) ([]Load, error) {
-	var where []string
-	var args []any
-	if f.Source != "" {
-		where, args = append(where, "source = ?"), append(args, f.Source)
-	}
-	if f.LoadID != 0 {
-		where, args = append(where, "load_id = ?"), append(args, f.LoadID)
-	}
+	var c conditions
+	c.add(f.Source != "", "source = ?", f.Source)
+	c.add(f.LoadID != 0, "load_id = ?", f.LoadID)
 	q := `SELECT load_id, any(source), any(dataset), any(file), any(sha256), any(delivered_at),
 			argMax(loaded_at, recorded_ns), argMax(status, recorded_ns), argMax(replace_mode, recorded_ns),
 			argMax(rows_read, recorded_ns), argMax(rows_loaded, recorded_ns), argMax(rows_stored, recorded_ns),
 			argMax(rows_quarantined, recorded_ns), argMax(rows_duplicate, recorded_ns), argMax(months, recorded_ns),
 			argMax(message, recorded_ns), max(recorded_ns) AS recorded
-		FROM loads`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " GROUP BY load_id"
+		FROM loads` + c.where() + " GROUP BY load_id"
+	args := c.args
 	if f.Status != "" {
 		q += " HAVING argMax(status, recorded_ns) = ?"
 		args = append(args, f.Status)
@@ -339,21 +331,16 @@ type QuarantineFilter struct {
 // Quarantine returns quarantined rows of recorded loads, the latest load
 // first, then by line.
 func (w *Warehouse) Quarantine(ctx context.Context, f QuarantineFilter) ([]QuarantinedRow, error) {
-	where := []string{"load_id IN (SELECT load_id FROM loads)"}
-	var args []any
-	if f.Source != "" {
-		where, args = append(where, "source = ?"), append(args, f.Source)
-	}
-	if f.LoadID != 0 {
-		where, args = append(where, "load_id = ?"), append(args, f.LoadID)
-	}
+	c := conditions{conds: []string{"load_id IN (SELECT load_id FROM loads)"}}
+	c.add(f.Source != "", "source = ?", f.Source)
+	c.add(f.LoadID != 0, "load_id = ?", f.LoadID)
 	q := `SELECT load_id, source, file, line, raw, reason_codes, reason_fields, reason_columns, reason_details,
 			reason_values, recorded_at
-		FROM quarantine WHERE ` + strings.Join(where, " AND ") + ` ORDER BY load_id DESC, line`
+		FROM quarantine` + c.where() + ` ORDER BY load_id DESC, line`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := w.conn.Query(ctx, q, args...)
+	rows, err := w.conn.Query(ctx, q, c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: quarantine: %w", err)
 	}
@@ -367,21 +354,45 @@ func (w *Warehouse) Quarantine(ctx context.Context, f QuarantineFilter) ([]Quara
 			&r.RecordedAt); err != nil {
 			return nil, fmt.Errorf("warehouse: quarantine: %w", err)
 		}
-		r.Line = int(line)
-		for i := range codes {
-			r.Reasons = append(r.Reasons, Reason{Code: codes[i], Field: at(fields, i), Column: at(columns, i),
-				Detail: at(details, i), Value: at(values, i)})
-		}
+		r.Line, r.Reasons = int(line), reasons(codes, fields, columns, details, values)
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-func at(s []string, i int) string {
-	if i < len(s) {
-		return s[i]
+// reasons zips the parallel arrays a quarantined row is stored with; values
+// may be nil (pages never read them).
+func reasons(codes, fields, columns, details, values []string) []Reason {
+	at := func(s []string, i int) string {
+		if i < len(s) {
+			return s[i]
+		}
+		return ""
 	}
-	return ""
+	out := make([]Reason, len(codes))
+	for i, c := range codes {
+		out[i] = Reason{Code: c, Field: at(fields, i), Column: at(columns, i), Detail: at(details, i), Value: at(values, i)}
+	}
+	return out
+}
+
+// conditions builds a WHERE clause from optional filters.
+type conditions struct {
+	conds []string
+	args  []any
+}
+
+func (c *conditions) add(when bool, cond string, arg any) {
+	if when {
+		c.conds, c.args = append(c.conds, cond), append(c.args, arg)
+	}
+}
+
+func (c *conditions) where() string {
+	if len(c.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.conds, " AND ")
 }
 
 // RepeatedRecords are the record ids a load holds on several lines.
@@ -659,10 +670,7 @@ func (w *Warehouse) QuarantineSample(ctx context.Context, loadIDs []uint64, perL
 		if err := rows.Scan(&r.LoadID, &r.Source, &r.File, &line, &codes, &fields, &columns, &details); err != nil {
 			return nil, fmt.Errorf("warehouse: quarantine sample: %w", err)
 		}
-		r.Line = int(line)
-		for i := range codes {
-			r.Reasons = append(r.Reasons, Reason{Code: codes[i], Field: at(fields, i), Column: at(columns, i), Detail: at(details, i)})
-		}
+		r.Line, r.Reasons = int(line), reasons(codes, fields, columns, details, nil)
 		out[r.LoadID] = append(out[r.LoadID], r)
 	}
 	return out, rows.Err()
