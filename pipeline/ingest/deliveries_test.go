@@ -388,3 +388,42 @@ func TestAnExcelWorkbookLoadsItsChosenSheet(t *testing.T) {
 		t.Fatalf("quarantine %+v, %v; want sheet row 5 outside the Region", q, err)
 	}
 }
+
+func TestTheRowsOfAnInterruptedLoadNeverCount(t *testing.T) {
+	spec := teamLog(sources.ReplaceFile)
+	b := newBench(t, spec)
+	body := contact("c1", "2025-03-08", "1000", "P-1", "", 1) + contact("c2", "2025-03-09", "1000", "P-2", "", 1) +
+		contact("c3", "2025-03-10", "1000", "P-3", "", 1)
+	b.deliver("combo/2025-03.jsonl", []byte(body))
+	// A process killed in the middle of the load: its rows reached the
+	// server, its load was never recorded.
+	p, err := privacy.New([]byte("ingest-test-secret-0123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := geography.Load(geography.Files{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := sources.Env{Pseudonymise: p.Sum, RecordKey: p.RecordKey, Locate: g.ResolveNIS, AreaKey: geography.AreaKey,
+		RegionOnly: geography.RegionOnlyKey, LoadID: 7, Delivered: deliveryDay}
+	_, err = sources.Read(t.Context(), &spec, filepath.Join(b.inbox, "combo/2025-03.jsonl"), env, 2, sources.Sink{
+		Rows: func(blk *sources.Block) error {
+			defer blk.Done()
+			return b.wh.InsertColumns(t.Context(), "contacts", blk.Columns(), blk.Values())
+		},
+		Reject: func(sources.Rejected) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.wh.CountRows(t.Context(), "contacts"); err != nil || n != 0 {
+		t.Fatalf("%d rows of an unrecorded load count (%v); want none", n, err)
+	}
+	// The next run loads the file once.
+	if res := b.run(); res.Loaded != 1 {
+		t.Fatalf("re-run: %+v", res)
+	}
+	checkTotals(t, "after the re-run", b.totals(geography.LevelRegion, geography.RegionCode),
+		map[string]float64{"contacts 2025-03": 3, "syringes 2025-03": 3})
+}
