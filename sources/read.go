@@ -157,7 +157,7 @@ func newPlan(s *Spec, d *Dataset, env Env) (*plan, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	dates, err := newDateParser(s.DateFormat, loc, s.Format == "xlsx")
+	dates, err := newDateParser(s.DateFormat, loc, s.Format == "xlsx" || s.DateFormat == "")
 	if err != nil {
 		return nil, fmt.Errorf("sources: %s: %w", s.Name, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brusano/bassins/sources"
 )
@@ -145,6 +146,28 @@ func TestRegionOnlyMarkersAndMaps(t *testing.T) {
 	// referral is not mapped: it comes from the destination.
 	if res.rows[0]["referral"] != uint8(1) || res.rows[1]["referral"] != uint8(0) {
 		t.Errorf("referral %v and %v, want 1 (a destination) and 0", res.rows[0]["referral"], res.rows[1]["referral"])
+	}
+}
+
+func TestDatesWithoutAFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.csv")
+	body := teamHeader +
+		"2025-03-08T15:28:00+01:00;Transit;1000;P-1;1;rue;\n" +
+		"2025-03-08T23:30:00Z;Transit;1000;P-2;1;rue;\n" + // 00:30 on the 9th in Brussels
+		"45724;Transit;1000;P-3;1;rue;\n" + // an Excel serial number
+		"2025-03-10;Transit;1000;P-4;1;rue;\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := readAll(t, teamCSV(nil), path)
+	want := []time.Time{day(2025, 3, 8), day(2025, 3, 9), day(2025, 3, 8), day(2025, 3, 10)}
+	if len(res.rows) != len(want) {
+		t.Fatalf("%d rows, rejected %+v", len(res.rows), res.rejected)
+	}
+	for i, w := range want {
+		if got := res.rows[i]["contact_date"].(time.Time); !got.Equal(w) {
+			t.Errorf("line %d: %v, want %v", i+2, got, w)
+		}
 	}
 }
 
