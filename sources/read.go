@@ -419,7 +419,7 @@ func (p *plan) convert(i int, f Field, c Cell, env Env, v *value) (Reason, bool)
 		if empty {
 			return Reason{}, true
 		}
-		hm, ok := clock(string(text), env.Location)
+		hm, ok := p.clock(text)
 		if !ok {
 			return fail(ProblemTime, "")
 		}
@@ -582,26 +582,25 @@ func rangeText(min, max *float64) string {
 	return fmt.Sprintf("≤ %v", *max)
 }
 
-// clock reads a time of day, "15:28", "15:28:00" or an ISO 8601 date-time
-// (taken in loc), as "HH:MM".
-func clock(text string, loc *time.Location) (string, bool) {
+// clock reads a time of day as "HH:MM": "15:28", "15:28:00", a workbook's
+// fraction of a day ("0.6375"), or the time of a date-time the source's
+// dates are read from (an ISO 8601 date-time, in the configured time zone
+// when it has an offset; a workbook's serial number); empty for a date
+// without a time.
+func (p *plan) clock(text []byte) (string, bool) {
 	for _, layout := range []string{"15:04", "15:04:05"} {
-		if t, err := time.Parse(layout, text); err == nil {
+		if t, err := time.Parse(layout, string(text)); err == nil {
 			return t.Format("15:04"), true
 		}
 	}
-	// A workbook's time of day is a fraction of a day, alone or after a
-	// date's serial number.
-	if m, ok := serialMinute([]byte(text)); ok && (strings.Contains(text, ".") || text == "0") {
+	if m, ok := serialMinute(text); ok && text[0] == '0' {
 		return fmt.Sprintf("%02d:%02d", m/60, m%60), true
 	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05Z0700", "2006-01-02 15:04:05Z07:00"} {
-		if t, err := time.Parse(layout, text); err == nil {
-			return t.In(loc).Format("15:04"), true
+	if _, m, code := p.dates.parseDateTime(text); code == "" {
+		if m < 0 {
+			return "", true // a date without a time: the time is not known
 		}
+		return fmt.Sprintf("%02d:%02d", m/60, m%60), true
 	}
 	return "", false
 }

@@ -159,14 +159,19 @@ func TestDatesWithoutAFormat(t *testing.T) {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res := readAll(t, teamCSV(nil), path)
+	// The time of day comes from the same column.
+	res := readAll(t, teamCSV(func(s *sources.Spec) { s.Fields["contact_time"] = sources.Column("date") }), path)
 	want := []time.Time{day(2025, 3, 8), day(2025, 3, 9), day(2025, 3, 8), day(2025, 3, 10)}
+	wantTime := []string{"15:28", "00:30", "", ""}
 	if len(res.rows) != len(want) {
 		t.Fatalf("%d rows, rejected %+v", len(res.rows), res.rejected)
 	}
 	for i, w := range want {
 		if got := res.rows[i]["contact_date"].(time.Time); !got.Equal(w) {
 			t.Errorf("line %d: %v, want %v", i+2, got, w)
+		}
+		if got := res.rows[i]["contact_time"]; got != wantTime[i] {
+			t.Errorf("line %d: time %q, want %q", i+2, got, wantTime[i])
 		}
 	}
 }
