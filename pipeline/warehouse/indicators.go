@@ -114,7 +114,8 @@ var aggregateQueries = []aggregateQuery{
 	// A new person is one whose first contact anywhere falls in the month;
 	// they count as new wherever they were met that month. The right side
 	// has one row per person, so ALL keeps every contact of the left side
-	// (ANY INNER JOIN no longer means that in current releases).
+	// (an inner join with ANY strictness no longer means that in current
+	// releases).
 	{name: "new persons", measures: []string{"new_persons"},
 		sql: `SELECT period, code, uniqExact(person_key) FROM (
 			SELECT toStartOfMonth(contact_date) AS period, person_key, {code} AS code

@@ -8,7 +8,7 @@
 // functions, WITH FILL, Map, DateTime64, LowCardinality or toStartOfWeek, no
 // server-side parameters (values are bound by the driver), JOINs written with
 // an explicit strictness and USING, every subquery of a JOIN aliased, and no
-// ANY INNER JOIN (its meaning changed after 18.16).
+// inner join with ANY strictness (its meaning changed after 18.16).
 package warehouse
 
 import (
