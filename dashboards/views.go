@@ -546,9 +546,13 @@ func loadMessage(l warehouse.Load, lang string) string {
 	case l.Status == warehouse.StatusRetracted:
 		return pick(lang, "Retiré : ", "Ingetrokken: ") + strings.TrimPrefix(l.Message, "retracted: ")
 	case l.Status == warehouse.StatusRejected && l.RowsQuarantined > 0 && l.RowsRead > 0 && l.RowsQuarantined <= l.RowsRead:
-		return fmt.Sprintf(pick(lang, "%s lignes sur %s en quarantaine, au-delà du seuil de la source : toute la livraison est refusée.",
-			"%s van %s regels in quarantaine, boven de drempel van de bron: de hele levering is geweigerd."),
-			formatCount(float64(l.RowsQuarantined), lang), formatCount(float64(l.RowsRead), lang))
+		lines := "lignes"
+		if l.RowsQuarantined == 1 {
+			lines = "ligne"
+		}
+		return fmt.Sprintf(pick(lang, "%s %s sur %s en quarantaine, au-delà du seuil de la source : toute la livraison est refusée.",
+			"%[1]s van %[3]s regels in quarantaine, boven de drempel van de bron: de hele levering is geweigerd."),
+			formatCount(float64(l.RowsQuarantined), lang), lines, formatCount(float64(l.RowsRead), lang))
 	case l.Status == warehouse.StatusRejected:
 		return pick(lang, "Fichier illisible : rien n'est chargé.", "Onleesbaar bestand: er is niets geladen.")
 	case len(l.ReplacedMonths) > 0:
