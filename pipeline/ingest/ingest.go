@@ -222,15 +222,19 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now t
 		DeliveredAt: f.modified,
 		Replace:     src.ReplaceMode(),
 	}
+	// Pseudonyms are remembered for the delivery: a person comes back many
+	// times.
+	pseudonyms := j.opts.Pseudonymiser.NewCache()
 	env := sources.Env{
-		Pseudonymise: j.opts.Pseudonymiser.Sum,
-		RecordKey:    j.opts.Pseudonymiser.RecordKey,
-		Locate:       j.opts.Geography.ResolveNIS,
-		AreaKey:      geography.AreaKey,
-		RegionOnly:   geography.RegionOnlyKey,
-		LoadID:       load.LoadID,
-		Delivered:    now,
-		Location:     j.opts.Location,
+		Pseudonymise:    pseudonyms.Sum,
+		PseudonymiseAll: pseudonyms.SumAll,
+		RecordKey:       j.opts.Pseudonymiser.RecordKey,
+		Locate:          j.opts.Geography.ResolveNIS,
+		AreaKey:         geography.AreaKey,
+		RegionOnly:      geography.RegionOnlyKey,
+		LoadID:          load.LoadID,
+		Delivered:       now,
+		Location:        j.opts.Location,
 	}
 	log := j.log.With("source", src.Name, "file", f.rel, "load", load.LoadID)
 	summary, sent, readErr := j.readAndSend(ctx, src, f, env, dataset, &load)
@@ -335,8 +339,9 @@ func (j *Job) replaced(ctx context.Context, src *sources.Spec, l warehouse.Load)
 }
 
 // readAndSend reads a file, sending blocks of good rows while the next block
-// is parsed and quarantining the rest. sent reports whether any rows reached
-// the server.
+// is parsed and quarantining the rest. The blocks of a file go to one insert
+// (Warehouse.BeginInsert), opened while the first block is parsed. sent
+// reports whether any rows reached the server.
 func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, f delivery, env sources.Env, dataset *sources.Dataset,
 	load *warehouse.Load) (sum sources.Summary, sent bool, err error) {
 	wh := j.opts.Warehouse
@@ -344,15 +349,26 @@ func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, f delivery, en
 	defer cancel()
 	blocks := make(chan *sources.Block, 1)
 	inserted := make(chan error, 1)
+	readOK := false // written before blocks is closed
 	go func() {
-		var err error
+		ins, err := wh.BeginInsert(ctx, dataset.Table, dataset.Columns())
+		if err != nil {
+			cancel()
+		}
 		for b := range blocks {
 			if err == nil {
-				if err = wh.InsertColumns(ctx, dataset.Table, b.Columns(), b.Values()); err != nil {
+				if err = ins.Write(b); err != nil {
 					cancel()
 				}
 			}
 			b.Done()
+		}
+		switch {
+		case ins == nil:
+		case err == nil && readOK:
+			err = ins.Close()
+		default:
+			ins.Abort()
 		}
 		inserted <- err
 	}()
@@ -377,11 +393,12 @@ func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, f delivery, en
 			return nil
 		},
 	})
-	close(blocks)
-	insertErr := <-inserted
 	if err == nil {
 		err = flush()
 	}
+	readOK = err == nil
+	close(blocks)
+	insertErr := <-inserted
 	if insertErr != nil {
 		return sum, sent, insertErr
 	}
