@@ -205,14 +205,52 @@ func (c *column) reset() {
 
 // appendText appends one text.
 func (c *column) appendText(t []byte) {
-	c.data = append(c.data, t...)
+	c.data = appendBytes(c.data, t)
 	c.ends = append(c.ends, uint32(len(c.data)))
 }
 
 // appendString appends one text given as a string.
 func (c *column) appendString(s string) {
+	if len(c.data)+len(s) > cap(c.data) {
+		c.data = slices.Grow(c.data, len(s)+cap(c.data))
+	}
 	c.data = append(c.data, s...)
 	c.ends = append(c.ends, uint32(len(c.data)))
+}
+
+// appendBytes is append(b, t...) that doubles b when it is full: a block's
+// buffers grow to their size in a few steps.
+func appendBytes(b, t []byte) []byte {
+	if len(b)+len(t) > cap(b) {
+		b = slices.Grow(b, len(t)+cap(b))
+	}
+	return append(b, t...)
+}
+
+// reserve makes room for rows rows in the column, and for texts of a few
+// bytes each.
+func (c *column) reserve(rows int) {
+	switch c.kind {
+	case TextKind, ListKind:
+		c.data, c.ends = make([]byte, 0, 8*rows), make([]uint32, 0, rows)
+		if c.kind == ListKind {
+			c.rowEnds = make([]uint32, 0, rows)
+		}
+	case KeyKind:
+		c.data, c.ids, c.idEnds = make([]byte, 0, KeySize*rows), make([]byte, 0, 8*rows), make([]uint32, 0, rows)
+	case DayKind:
+		c.days = make([]Day, 0, rows)
+	case Uint8Kind:
+		c.u8 = make([]uint8, 0, rows)
+	case OptionalUint8Kind:
+		c.u8, c.none = make([]uint8, 0, rows), make([]uint8, 0, rows)
+	case Uint32Kind:
+		c.u32 = make([]uint32, 0, rows)
+	case Uint64Kind:
+		c.u64 = make([]uint64, 0, rows)
+	case Float64Kind:
+		c.f64 = make([]float64, 0, rows)
+	}
 }
 
 // setLast replaces the last text.
@@ -357,7 +395,7 @@ func (c *column) values() any {
 // its key.
 func (c *column) appendID(id []byte) {
 	c.data = append(c.data, zeroKey[:]...)
-	c.ids = append(c.ids, id...)
+	c.ids = appendBytes(c.ids, id)
 	c.idEnds = append(c.idEnds, uint32(len(c.ids)))
 }
 

@@ -85,6 +85,11 @@ func Read(ctx context.Context, s *Spec, path string, env Env, chunk int, sink Si
 	free := make(chan *Block, 2)
 	for range 2 {
 		b := NewBlock(d)
+		// A file line stored as several measure rows may end a block
+		// past chunk rows.
+		for i := range b.cols {
+			b.cols[i].reserve(min(chunk, 1<<20) + len(s.Measures))
+		}
 		b.release = func(b *Block) { b.reset(); free <- b }
 		free <- b
 	}
