@@ -112,6 +112,32 @@ func (w *Warehouse) ContentStatus(ctx context.Context, source, sha256 string) (s
 	return status, nil
 }
 
+// DeliveredContents returns the SHA-256 of the contents a source delivered
+// before as a file of this name and modification time (to the second),
+// whatever became of them.
+func (w *Warehouse) DeliveredContents(ctx context.Context, source, file string, modified time.Time) ([]string, error) {
+	rows, err := w.conn.Query(ctx, `SELECT DISTINCT sha256, delivered_at FROM loads WHERE source = ? AND file = ?`, source, file)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: deliveries of %s: %w", file, err)
+	}
+	defer rows.Close()
+	var sums []string
+	for rows.Next() {
+		var sum string
+		var t time.Time
+		if err := rows.Scan(&sum, &t); err != nil {
+			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", file, err)
+		}
+		if t.Unix() == modified.Unix() {
+			sums = append(sums, sum)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: deliveries of %s: %w", file, err)
+	}
+	return sums, nil
+}
+
 var loadColumns = []string{"load_id", "source", "dataset", "file", "sha256", "delivered_at", "loaded_at", "status",
 	"replace_mode", "rows_read", "rows_loaded", "rows_stored", "rows_quarantined", "rows_duplicate", "months", "message", "recorded_ns"}
 
