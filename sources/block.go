@@ -298,6 +298,55 @@ func (b *Block) truncate() {
 	}
 }
 
+// moveRows moves the rows from row from on to the end of block to.
+func (b *Block) moveRows(from int, to *Block) {
+	for r := from; r < b.rows; r++ {
+		to.copyRow(b, r)
+	}
+	b.rows = from
+	b.truncate()
+}
+
+// copyRow appends row r of src, a block of the same dataset.
+func (b *Block) copyRow(src *Block, r int) {
+	for i := range b.cols {
+		c, s := &b.cols[i], &src.cols[i]
+		switch c.kind {
+		case TextKind:
+			c.appendText(s.data[s.start(r):s.ends[r]])
+		case ListKind:
+			from := uint32(0)
+			if r > 0 {
+				from = s.rowEnds[r-1]
+			}
+			for item := from; item < s.rowEnds[r]; item++ {
+				c.appendText(s.data[s.start(int(item)):s.ends[item]])
+			}
+			c.rowEnds = append(c.rowEnds, uint32(len(c.ends)))
+		case KeyKind:
+			if r < len(s.idEnds) { // not pseudonymised yet
+				c.appendID(s.ids[s.idStart(r):s.idEnds[r]])
+			} else {
+				c.data = append(c.data, s.data[r*KeySize:(r+1)*KeySize]...)
+				c.idEnds = append(c.idEnds, uint32(len(c.ids)))
+			}
+		case DayKind:
+			c.days = append(c.days, s.days[r])
+		case Uint8Kind:
+			c.u8 = append(c.u8, s.u8[r])
+		case OptionalUint8Kind:
+			c.u8, c.none = append(c.u8, s.u8[r]), append(c.none, s.none[r])
+		case Uint32Kind:
+			c.u32 = append(c.u32, s.u32[r])
+		case Uint64Kind:
+			c.u64 = append(c.u64, s.u64[r])
+		case Float64Kind:
+			c.f64 = append(c.f64, s.f64[r])
+		}
+	}
+	b.rows++
+}
+
 // repeatLast writes the last row again in every column but those listed,
 // for a file line stored as several rows.
 func (b *Block) repeatLast(except ...int) {

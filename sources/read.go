@@ -62,9 +62,11 @@ type Sink struct {
 
 // Read reads one file of a source. Good rows go to sink.Rows in blocks of
 // about chunk rows (a file line stored as several measure rows is never
-// split); every record that breaks a rule goes to sink.Reject with all its
-// reasons, and reading goes on. A problem of the whole file is returned as a
-// *FileError.
+// split): a block holding chunk rows ends before the next line of another
+// day, or at most a quarter of chunk later, so that the blocks of a file in
+// date order share no day. Every record that breaks a rule goes to
+// sink.Reject with all its reasons, and reading goes on. A problem of the
+// whole file is returned as a *FileError.
 func Read(ctx context.Context, s *Spec, path string, env Env, chunk int, sink Sink) (Summary, error) {
 	var sum Summary
 	d, ok := LookupDataset(s.Dataset)
@@ -82,20 +84,36 @@ func Read(ctx context.Context, s *Spec, path string, env Env, chunk int, sink Si
 	if chunk <= 0 {
 		chunk = 50_000
 	}
+	// A block ends at the first line of a new day once it holds chunk
+	// rows, up to most rows.
+	most := chunk + chunk/4
 	free := make(chan *Block, 2)
 	for range 2 {
 		b := NewBlock(d)
 		// A file line stored as several measure rows may end a block
-		// past chunk rows.
+		// past most rows.
 		for i := range b.cols {
-			b.cols[i].reserve(min(chunk, 1<<20) + len(s.Measures))
+			b.cols[i].reserve(min(most, 1<<20) + len(s.Measures))
 		}
 		b.release = func(b *Block) { b.reset(); free <- b }
 		free <- b
 	}
 	block := <-free
+	emit := func() error {
+		block.pseudonymise(env.Pseudonymise, env.PseudonymiseAll)
+		return sink.Rows(block)
+	}
+	next := func() (*Block, error) {
+		select {
+		case b := <-free:
+			return b, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	months := map[Day]bool{}
 	lastMonth, anyMonth := Day(0), false
+	lastDay, anyDay := Day(0), false
 	err = format.Scan(ctx, path, s, p.columns, func(rec *Record) error {
 		sum.Read++
 		before := block.rows
@@ -110,22 +128,37 @@ func Read(ctx context.Context, s *Spec, path string, env Env, chunk int, sink Si
 			months[p.lastMonth] = true
 			lastMonth, anyMonth = p.lastMonth, true
 		}
-		if block.rows >= chunk {
-			block.pseudonymise(env.Pseudonymise, env.PseudonymiseAll)
-			if err := sink.Rows(block); err != nil {
+		grew := block.rows > before
+		switch {
+		case grew && before >= chunk && anyDay && p.day != lastDay:
+			// A full block and a line of a new day: the line starts the
+			// next block.
+			b, err := next()
+			if err != nil {
 				return err
 			}
-			select {
-			case block = <-free:
-			case <-ctx.Done():
-				return ctx.Err()
+			block.moveRows(before, b)
+			if err := emit(); err != nil {
+				return err
 			}
+			block = b
+		case block.rows >= most:
+			if err := emit(); err != nil {
+				return err
+			}
+			b, err := next()
+			if err != nil {
+				return err
+			}
+			block = b
+		}
+		if grew {
+			lastDay, anyDay = p.day, true
 		}
 		return nil
 	})
 	if err == nil && block.rows > 0 {
-		block.pseudonymise(env.Pseudonymise, env.PseudonymiseAll)
-		err = sink.Rows(block)
+		err = emit()
 	}
 	if fe, ok := err.(*FileError); ok {
 		fe.File = path
