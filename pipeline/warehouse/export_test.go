@@ -12,3 +12,6 @@ func SetInsertBatch(rows int) (restore func()) {
 	batchRows = rows
 	return func() { batchRows = old }
 }
+
+// SortingKeys are the keys inserts order rows by.
+var SortingKeys = sortingKeys

@@ -19,14 +19,17 @@ import (
 
 // Insert streams the blocks of a load into a canonical table over
 // ClickHouse's native protocol: each block is written column by column
-// straight from its buffers, without a Go value per row.
+// straight from its buffers, without a Go value per row, its rows in the
+// order of the table's key (see sortingKeys).
 //
 // The blocks go to a few INSERT statements in turn, each on its own
 // connection, batchRows rows at a time. The server gathers the blocks of a
-// batch and writes them as one part per month it covers: few parts, so few
-// merges after the load. While it writes one statement's batch, the next
-// batch goes to another statement: the server writes a statement's batch in
-// the thread that reads it, and would otherwise hold the reader back.
+// batch and writes them as one part per partition it covers: few parts, so
+// few merges after the load; and a batch of blocks sorted that follow one
+// another in order (sources.Read ends its blocks between days) it writes
+// without sorting it. While it writes one statement's batch, the next batch
+// goes to another statement: the server writes a statement's batch in the
+// thread that reads it, and would otherwise hold the reader back.
 //
 // It speaks the protocol itself with the encoders of ch-go's proto package:
 // ch-go's own client leaves out the client information that servers before
@@ -45,6 +48,10 @@ type Insert struct {
 	cur     int // the statement taking blocks
 	batched int // rows the current statement took in its batch
 	err     error
+	// order sorts the rows of each block by the table's key; ordered says
+	// it was made (at the first block, from its kinds of columns).
+	order   *rowOrder
+	ordered bool
 }
 
 // How the blocks of a load are spread over statements.
@@ -375,7 +382,16 @@ func (ins *Insert) Write(b *sources.Block) error {
 		if names[i] != ins.input[i].Name {
 			return fmt.Errorf("warehouse: insert into %s: block column %d is %s, %s expected", ins.table, i, names[i], ins.input[i].Name)
 		}
-		data, err := ins.cols[i].bind(b, i)
+	}
+	if !ins.ordered {
+		ins.order, ins.ordered = newRowOrder(ins.table, names, b.Kind), true
+	}
+	var perm []int32
+	if ins.order != nil {
+		perm = ins.order.sort(b)
+	}
+	for i := range ins.cols {
+		data, err := ins.cols[i].bind(b, i, perm)
 		if err != nil {
 			return fmt.Errorf("warehouse: insert into %s: column %s: %w", ins.table, names[i], err)
 		}
@@ -529,8 +545,14 @@ func (st *statement) fail(err error) error {
 // insertColumn encodes one column of the blocks: the block's storage
 // (sources.Kind) must match the server's type.
 type insertColumn struct {
-	typ  proto.ColumnType
-	days proto.ColDate // the days of a Date column, reused
+	typ proto.ColumnType
+	// Buffers of the values of a block, in the order they are sent, when
+	// they cannot be sent from the block itself.
+	days  proto.ColDate
+	bytes []byte
+	u32   proto.ColUInt32
+	u64   proto.ColUInt64
+	f64   proto.ColFloat64
 }
 
 // columnTypes are the server types of the kinds of block columns.
@@ -547,6 +569,7 @@ type (
 		typ  proto.ColumnType
 		data []byte
 		ends []uint32
+		perm []int32
 	}
 	keyColumn struct {
 		typ  proto.ColumnType
@@ -560,22 +583,29 @@ type (
 		typ     proto.ColumnType
 		items   textColumn
 		rowEnds []uint32
+		perm    []int32
 	}
 )
 
-// bind returns the encoder of column i of b, checking that the server's
-// type stores the block's values as they are.
-func (c *insertColumn) bind(b *sources.Block, i int) (proto.ColInput, error) {
+// bind returns the encoder of column i of b, its rows in the order perm
+// gives (nil: as they are), checking that the server's type stores the
+// block's values as they are.
+func (c *insertColumn) bind(b *sources.Block, i int, perm []int32) (proto.ColInput, error) {
 	if want := columnTypes[b.Kind(i)]; c.typ != want {
 		return nil, fmt.Errorf("the table's type %s cannot take the block's values (%s)", c.typ, want)
 	}
 	switch b.Kind(i) {
 	case sources.TextKind:
 		data, ends := b.Text(i)
-		return &textColumn{typ: c.typ, data: data, ends: ends}, nil
+		return &textColumn{typ: c.typ, data: data, ends: ends, perm: perm}, nil
 	case sources.DayKind:
+		days := b.Days(i)
 		c.days = c.days[:0]
-		for _, d := range b.Days(i) {
+		for k := range days {
+			d := days[k]
+			if perm != nil {
+				d = days[perm[k]]
+			}
 			if d < 0 || d > dateMax {
 				return nil, fmt.Errorf("the day %s is out of the range of a Date column", d)
 			}
@@ -583,23 +613,57 @@ func (c *insertColumn) bind(b *sources.Block, i int) (proto.ColInput, error) {
 		}
 		return c.days, nil
 	case sources.Uint8Kind:
-		return proto.ColUInt8(b.Uint8s(i)), nil
+		c.bytes = gather(c.bytes[:0], b.Uint8s(i), perm)
+		return proto.ColUInt8(c.bytes), nil
 	case sources.Uint32Kind:
-		return proto.ColUInt32(b.Uint32s(i)), nil
+		c.u32 = gather(c.u32[:0], b.Uint32s(i), perm)
+		return c.u32, nil
 	case sources.Uint64Kind:
-		return proto.ColUInt64(b.Uint64s(i)), nil
+		c.u64 = gather(c.u64[:0], b.Uint64s(i), perm)
+		return c.u64, nil
 	case sources.Float64Kind:
-		return proto.ColFloat64(b.Float64s(i)), nil
+		c.f64 = gather(c.f64[:0], b.Float64s(i), perm)
+		return c.f64, nil
 	case sources.OptionalUint8Kind:
 		values, none := b.OptionalUint8s(i)
-		return &optionalUint8Column{typ: c.typ, values: values, none: none}, nil
+		if perm != nil {
+			c.bytes = c.bytes[:0]
+			for _, r := range perm {
+				c.bytes = append(c.bytes, none[r])
+			}
+			for _, r := range perm {
+				c.bytes = append(c.bytes, values[r])
+			}
+			none, values = c.bytes[:len(none)], c.bytes[len(none):]
+		}
+		return &optionalUint8Column{typ: c.typ, none: none, values: values}, nil
 	case sources.ListKind:
 		data, itemEnds, rowEnds := b.List(i)
-		return &listColumn{typ: c.typ, items: textColumn{data: data, ends: itemEnds}, rowEnds: rowEnds}, nil
+		return &listColumn{typ: c.typ, items: textColumn{data: data, ends: itemEnds}, rowEnds: rowEnds, perm: perm}, nil
 	case sources.KeyKind:
-		return &keyColumn{typ: c.typ, keys: b.Keys(i)}, nil
+		keys := b.Keys(i)
+		if perm != nil {
+			c.bytes = c.bytes[:0]
+			for _, r := range perm {
+				c.bytes = append(c.bytes, keys[int(r)*sources.KeySize:int(r+1)*sources.KeySize]...)
+			}
+			keys = c.bytes
+		}
+		return &keyColumn{typ: c.typ, keys: keys}, nil
 	}
 	return nil, fmt.Errorf("unknown kind of block column %d", b.Kind(i))
+}
+
+// gather returns the values of vals in the order perm gives, in out's
+// buffer; vals itself when perm is nil.
+func gather[T any](out, vals []T, perm []int32) []T {
+	if perm == nil {
+		return vals
+	}
+	for _, r := range perm {
+		out = append(out, vals[r])
+	}
+	return out
 }
 
 func (c *textColumn) Type() proto.ColumnType { return c.typ }
@@ -611,17 +675,36 @@ func (c *textColumn) EncodeColumn(b *proto.Buffer) {
 	if need := len(buf) + len(c.data) + 2*len(c.ends); need > cap(buf) {
 		buf = append(make([]byte, 0, need+need/4), buf...)
 	}
-	start := uint32(0)
-	for _, end := range c.ends {
-		if n := end - start; n < 0x80 {
-			buf = append(buf, byte(n))
-		} else {
-			buf = binary.AppendUvarint(buf, uint64(n))
+	if c.perm == nil {
+		start := uint32(0)
+		for _, end := range c.ends {
+			buf = appendText(buf, c.data[start:end])
+			start = end
 		}
-		buf = append(buf, c.data[start:end]...)
-		start = end
+	} else {
+		for _, r := range c.perm {
+			buf = appendText(buf, c.data[c.start(r):c.ends[r]])
+		}
 	}
 	b.Buf = buf
+}
+
+// start returns where text r starts.
+func (c *textColumn) start(r int32) uint32 {
+	if r == 0 {
+		return 0
+	}
+	return c.ends[r-1]
+}
+
+// appendText appends a text's length (a varint) and its bytes.
+func appendText(buf, text []byte) []byte {
+	if n := len(text); n < 0x80 {
+		buf = append(buf, byte(n))
+	} else {
+		buf = binary.AppendUvarint(buf, uint64(n))
+	}
+	return append(buf, text...)
 }
 
 func (c *textColumn) WriteColumn(w *proto.Writer) { w.ChainBuffer(c.EncodeColumn) }
@@ -650,10 +733,33 @@ func (c *listColumn) Rows() int              { return len(c.rowEnds) }
 
 // EncodeColumn writes the end of each row's items (UInt64), then the items.
 func (c *listColumn) EncodeColumn(b *proto.Buffer) {
-	for _, end := range c.rowEnds {
-		b.PutUInt64(uint64(end))
+	if c.perm == nil {
+		for _, end := range c.rowEnds {
+			b.PutUInt64(uint64(end))
+		}
+		c.items.EncodeColumn(b)
+		return
 	}
-	c.items.EncodeColumn(b)
+	items := uint64(0)
+	for _, r := range c.perm {
+		from, to := c.itemsOf(r)
+		items += uint64(to - from)
+		b.PutUInt64(items)
+	}
+	for _, r := range c.perm {
+		from, to := c.itemsOf(r)
+		for item := from; item < to; item++ {
+			b.Buf = appendText(b.Buf, c.items.data[c.items.start(int32(item)):c.items.ends[item]])
+		}
+	}
+}
+
+// itemsOf returns the items of row r.
+func (c *listColumn) itemsOf(r int32) (from, to uint32) {
+	if r > 0 {
+		from = c.rowEnds[r-1]
+	}
+	return from, c.rowEnds[r]
 }
 
 func (c *listColumn) WriteColumn(w *proto.Writer) { w.ChainBuffer(c.EncodeColumn) }

@@ -247,3 +247,18 @@ func readBack(t *testing.T, wh *warehouse.Warehouse, d *sources.Dataset) [][]any
 	}
 	return out
 }
+
+// The rows of a block are sent in the order of their table's key, which
+// must be the one the migrations give the table.
+func TestInsertsOrderRowsByTheKeyOfTheirTable(t *testing.T) {
+	wh, _ := warehousetest.Open(t)
+	for table, key := range warehouse.SortingKeys {
+		var create string
+		if err := wh.Conn().QueryRow(t.Context(), "SHOW CREATE TABLE "+table).Scan(&create); err != nil {
+			t.Fatal(err)
+		}
+		if want := "ORDER BY (" + strings.Join(key, ", ") + ")"; !strings.Contains(create, want) {
+			t.Errorf("table %s is not ordered by %v: %s", table, key, create)
+		}
+	}
+}
