@@ -229,7 +229,7 @@ func (csvFormat) Scan(ctx context.Context, path string, s *Spec, columns []strin
 		}
 		// The cells are the record's text without its quoting (ASCII):
 		// when the whole record reads, they all do.
-		if raw := sc.Raw(); len(rec.Problems) == 0 && (len(raw) >= maxRawBytes || encodingProblem(raw, isUTF8) >= 0) {
+		if raw := sc.Raw(); len(rec.Problems) == 0 && !sc.ASCII() && (len(raw) >= maxRawBytes || encodingProblem(raw, isUTF8) >= 0) {
 			for i, f := range fields {
 				if off := encodingProblem(f, isUTF8); off >= 0 {
 					rec.Problems = append(rec.Problems, Reason{Code: ProblemEncoding, Column: at(header, i), Detail: strconv.Itoa(off)})

@@ -179,6 +179,7 @@ type plan struct {
 	dates    *dateParser
 	columns  []string // columns requested from the file
 	fieldCol []int    // per dataset field: index in columns, or -1
+	steps    []step   // per dataset field: what converting it takes
 	types    []fieldType
 	blockCol []int // per dataset field: index of its block column
 	mapping  []Mapping
@@ -214,11 +215,14 @@ type plan struct {
 	referred     bool
 	areaKey      string
 	measured     []float64
-	lastMonth    Day    // the month of the last row appended
-	lastDay      Day    // the day lastMonth was taken from
-	why          Reason // why the last field converted breaks a rule
+	lastMonth    Day        // the month of the last row appended
+	lastDay      Day        // the day lastMonth was taken from
+	why          Reason     // why the last field converted breaks a rule
+	lastDates    []lastDate // per dataset field
 	// The postcodes, NIS codes and area keys met: the geography is looked
-	// up with strings, and a file holds few of them.
+	// up with strings, and a file holds few of them. Postcodes of four
+	// digits are found by their number.
+	byNumber  []*postcodeInfo
 	postcodes map[string]*postcodeInfo
 	strs      map[string]string
 	areas     map[[2]string]string
@@ -258,6 +262,24 @@ const (
 var fieldTypes = map[FieldType]fieldType{String: typeString, Date: typeDate, Month: typeMonth, Clock: typeClock,
 	Int: typeInt, Age: typeAge, Decimal: typeDecimal, Bool: typeBool, List: typeList, Person: typePerson,
 	Postcode: typePostcode, NIS: typeNIS, RecordID: typeRecord}
+
+// step is what converting a dataset field takes, in one place.
+type step struct {
+	typ      fieldType
+	required bool
+	col      int   // index of the field's cell in a record, or -1
+	cell     *Cell // when col is -1: a constant, or no cell
+	blockCol int   // index of its block column
+	codes    *codeTable
+	accepted [][]byte
+}
+
+// lastDate is the last text of a date field read well, and its day.
+type lastDate struct {
+	text []byte
+	day  Day
+	ok   bool
+}
 
 // codeTable is a field's map of delivered values to canonical ones.
 type codeTable struct {
@@ -300,6 +322,7 @@ func newPlan(s *Spec, d *Dataset, env Env) (*plan, error) {
 		personCol: -1, person: -1, areaCol: -1, measureCol: -1, valueCol: -1, regionOnly: map[string]bool{},
 		listSep:   []byte(orDefault(s.ListSeparator, "|")),
 		postcodes: map[string]*postcodeInfo{}, strs: map[string]string{}, areas: map[[2]string]string{}}
+	p.lastDates = make([]lastDate, len(d.Fields))
 	start := s.StartDate()
 	p.start = DayOf(start.Year(), start.Month(), start.Day())
 	delivered := env.Delivered
@@ -358,6 +381,14 @@ func newPlan(s *Spec, d *Dataset, env Env) (*plan, error) {
 			p.referralFrom = i
 		}
 	}
+	for i, f := range d.Fields {
+		st := step{typ: p.types[i], required: f.Required, col: p.fieldCol[i], cell: p.constant[i], blockCol: p.blockCol[i],
+			codes: &p.codes[i], accepted: p.accepted[i]}
+		if st.col < 0 && st.cell == nil {
+			st.cell = &noCell
+		}
+		p.steps = append(p.steps, st)
+	}
 	if p.referral < 0 || p.fieldCol[p.referral] >= 0 || p.constant[p.referral] != nil || p.referralFrom < 0 || p.fieldCol[p.referralFrom] < 0 {
 		p.referralFrom = -1
 	}
@@ -405,11 +436,23 @@ func (p *plan) intern(b []byte) string {
 
 // postcodeInfo returns what the plan knows of a postcode (non-empty).
 func (p *plan) postcodeInfo(text []byte) *postcodeInfo {
-	if info, ok := p.postcodes[string(text)]; ok {
+	number := -1
+	if len(text) == 4 && allDigits(text) {
+		number = int(text[0]-'0')*1000 + int(text[1]-'0')*100 + int(text[2]-'0')*10 + int(text[3]-'0')
+		if p.byNumber == nil {
+			p.byNumber = make([]*postcodeInfo, 10000)
+		}
+		if info := p.byNumber[number]; info != nil {
+			return info
+		}
+	} else if info, ok := p.postcodes[string(text)]; ok {
 		return info
 	}
-	info := &postcodeInfo{text: string(text), marker: p.isRegionOnly(text), valid: len(text) == 4 && allDigits(text)}
-	if len(p.postcodes) < internLimit {
+	info := &postcodeInfo{text: string(text), marker: p.isRegionOnly(text), valid: number >= 0}
+	switch {
+	case number >= 0:
+		p.byNumber[number] = info
+	case len(p.postcodes) < internLimit:
 		p.postcodes[info.text] = info
 	}
 	return info
@@ -453,17 +496,13 @@ func (p *plan) row(rec *Record, b *Block) []Reason {
 	}
 	var reasons []Reason
 	placeable := true
-	fields := p.dataset.Fields
-	for i := range fields {
-		var cell *Cell
-		if idx := p.fieldCol[i]; idx >= 0 {
-			cell = &rec.Cells[idx]
-		} else if c := p.constant[i]; c != nil {
-			cell = c
-		} else {
-			cell = &noCell
+	for i := range p.steps {
+		st := &p.steps[i]
+		cell := st.cell
+		if st.col >= 0 {
+			cell = &rec.Cells[st.col]
 		}
-		if !p.convert(i, &fields[i], cell, &b.cols[p.blockCol[i]]) {
+		if !p.convert(i, st, cell, &b.cols[st.blockCol]) {
 			reasons = append(reasons, p.why)
 			placeable = placeable && i != p.postcode && i != p.nis
 		}
@@ -610,13 +649,13 @@ func (p *plan) fail(i int, code, detail string, text []byte) bool {
 
 // convert reads field i from its cell and appends it to its block column,
 // or returns false, appending nothing, with the reason in p.why.
-func (p *plan) convert(i int, f *Field, c *Cell, col *column) bool {
-	k := p.types[i]
+func (p *plan) convert(i int, st *step, c *Cell, col *column) bool {
+	k := st.typ
 	text := c.Bytes
 	if c.IsList && k != typeList {
 		return p.fail(i, ProblemList, "", text)
 	}
-	if codes := &p.codes[i]; codes.hasMappings && len(text) > 0 {
+	if codes := st.codes; codes.hasMappings && len(text) > 0 {
 		mapped, ok := codes.lookup(text)
 		switch {
 		case ok:
@@ -628,12 +667,12 @@ func (p *plan) convert(i int, f *Field, c *Cell, col *column) bool {
 		}
 	}
 	empty := len(text) == 0 && !c.IsList
-	if f.Required && empty {
+	if st.required && empty {
 		return p.fail(i, ProblemRequired, "", text)
 	}
 	switch k {
 	case typeString:
-		if accepted := p.accepted[i]; len(accepted) > 0 && !empty && !containsFold(accepted, text) {
+		if accepted := st.accepted; len(accepted) > 0 && !empty && !containsFold(accepted, text) {
 			return p.fail(i, ProblemValue, strings.Join(p.mapping[i].Values, ", "), text)
 		}
 		if i == p.referralFrom {
@@ -644,18 +683,27 @@ func (p *plan) convert(i int, f *Field, c *Cell, col *column) bool {
 		if empty {
 			return p.fail(i, ProblemRequired, "", text)
 		}
-		day, code := p.dates.parse(text)
-		switch {
-		case code != "":
-			return p.fail(i, code, p.dates.acceptedForms(), text)
-		case k == typeMonth:
-			day = day.FirstOfMonth()
-		}
-		switch {
-		case day > p.end:
-			return p.fail(i, ProblemDateFuture, p.end.Time().Format(time.DateOnly), text)
-		case day < p.start && !(k == typeMonth && day == p.start.FirstOfMonth()):
-			return p.fail(i, ProblemDateEarly, p.start.Time().Format(time.DateOnly), text)
+		// Rows in date order repeat their date: the last one read well is
+		// remembered.
+		last := &p.lastDates[i]
+		day := last.day
+		if !last.ok || string(last.text) != string(text) {
+			last.ok = false
+			d, code := p.dates.parse(text)
+			switch {
+			case code != "":
+				return p.fail(i, code, p.dates.acceptedForms(), text)
+			case k == typeMonth:
+				d = d.FirstOfMonth()
+			}
+			switch {
+			case d > p.end:
+				return p.fail(i, ProblemDateFuture, p.end.Time().Format(time.DateOnly), text)
+			case d < p.start && !(k == typeMonth && d == p.start.FirstOfMonth()):
+				return p.fail(i, ProblemDateEarly, p.start.Time().Format(time.DateOnly), text)
+			}
+			*last = lastDate{text: append(last.text[:0], text...), day: d, ok: true}
+			day = d
 		}
 		if i == p.date {
 			p.day = day
@@ -759,7 +807,7 @@ func (p *plan) convert(i int, f *Field, c *Cell, col *column) bool {
 		p.nisText = text
 		col.appendText(text)
 	default:
-		return p.fail(i, ProblemSyntax, "field type "+string(f.Type)+" has no reader", text)
+		return p.fail(i, ProblemSyntax, "field type "+string(p.dataset.Fields[i].Type)+" has no reader", text)
 	}
 	return true
 }

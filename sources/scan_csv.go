@@ -28,6 +28,8 @@ type csvScanner struct {
 
 	fields [][]byte
 	buf    []byte // unquoted cells
+	// ascii says the current record is all ASCII (when split read it).
+	ascii bool
 }
 
 // validCSVDelimiter reports whether d can separate CSV fields: an ASCII
@@ -58,7 +60,7 @@ func newCSVScannerSize(r io.Reader, delim byte, limits scanLimits, bufSize int) 
 // Next advances to the next record; it returns false at the end of input
 // or on a read error (Err).
 func (s *csvScanner) Next() bool {
-	s.fields = s.fields[:0]
+	s.fields, s.ascii = s.fields[:0], false
 	r := s.r
 	p, ok, err := r.first()
 	if !ok {
@@ -204,8 +206,10 @@ func (s *csvScanner) split(rec []byte) bool {
 	const ones = 0x0101010101010101
 	delims, quotes := ones*uint64(s.delim), ones*uint64('"')
 	start, i := 0, 0
+	var seen uint64 // every byte read, ORed
 	for ; i+8 <= len(rec); i += 8 {
 		w := binary.LittleEndian.Uint64(rec[i:])
+		seen |= w
 		if zeroBytes(w^quotes) != 0 {
 			s.fields = s.fields[:0]
 			return false
@@ -217,6 +221,7 @@ func (s *csvScanner) split(rec []byte) bool {
 		}
 	}
 	for ; i < len(rec); i++ {
+		seen |= uint64(rec[i])
 		switch rec[i] {
 		case '"':
 			s.fields = s.fields[:0]
@@ -227,8 +232,12 @@ func (s *csvScanner) split(rec []byte) bool {
 		}
 	}
 	s.add(rec[start:len(rec):len(rec)], false)
+	s.ascii = seen&(ones*0x80) == 0
 	return true
 }
+
+// ASCII reports whether the current record is known to be all ASCII.
+func (s *csvScanner) ASCII() bool { return s.ascii }
 
 // zeroBytes returns a word with the high bit of each zero byte of w set,
 // and no other bit.
