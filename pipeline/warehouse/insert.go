@@ -54,11 +54,11 @@ type Insert struct {
 	ordered bool
 }
 
-// How the blocks of a load are spread over statements.
-var (
-	insertStatements = 2
-	batchRows        = 1 << 17
-)
+// How the blocks of a load are spread over statements: batchRows is a
+// variable for the tests.
+const insertStatements = 2
+
+var batchRows = 1 << 17
 
 // statement is one INSERT statement on its own connection.
 type statement struct {
