@@ -12,6 +12,8 @@ func TestCacheGivesTheKeysOfSum(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := p.NewCache()
+	// Small bounds, so that the tables reach them quickly.
+	c.short.maxSlots, c.long.maxSlots = 1<<12, 1<<11
 	check := func(dataset, raw string) {
 		t.Helper()
 		if got, want := c.Sum(dataset, []byte(raw)), p.Sum(dataset, []byte(raw)); got != want {
