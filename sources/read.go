@@ -180,14 +180,8 @@ type plan struct {
 	columns  []string // columns requested from the file
 	fieldCol []int    // per dataset field: index in columns, or -1
 	steps    []step   // per dataset field: what converting it takes
-	types    []fieldType
-	blockCol []int // per dataset field: index of its block column
 	mapping  []Mapping
 	constant []*Cell // per dataset field: a constant value, or nil
-	// Per dataset field, the mapping's code table and accepted values as
-	// bytes, so that converting a cell allocates nothing.
-	codes    []codeTable
-	accepted [][][]byte
 	measures []string
 	measCol  []int
 	postcode int // index of the postcode field, -1 if none
@@ -263,14 +257,16 @@ var fieldTypes = map[FieldType]fieldType{String: typeString, Date: typeDate, Mon
 	Int: typeInt, Age: typeAge, Decimal: typeDecimal, Bool: typeBool, List: typeList, Person: typePerson,
 	Postcode: typePostcode, NIS: typeNIS, RecordID: typeRecord}
 
-// step is what converting a dataset field takes, in one place.
+// step is what converting a dataset field takes, in one place: the code
+// table and accepted values of its mapping are prepared as bytes, so that
+// converting a cell allocates nothing.
 type step struct {
 	typ      fieldType
 	required bool
 	col      int   // index of the field's cell in a record, or -1
 	cell     *Cell // when col is -1: a constant, or no cell
 	blockCol int   // index of its block column
-	codes    *codeTable
+	codes    codeTable
 	accepted [][]byte
 }
 
@@ -346,24 +342,24 @@ func newPlan(s *Spec, d *Dataset, env Env) (*plan, error) {
 			p.columns = append(p.columns, m.Column)
 		}
 		p.fieldCol = append(p.fieldCol, idx)
-		p.types = append(p.types, fieldTypes[f.Type])
-		if f.Type == RecordID {
-			p.blockCol = append(p.blockCol, blockCol["record_key"])
-		} else {
-			p.blockCol = append(p.blockCol, blockCol[f.Name])
-		}
 		p.mapping = append(p.mapping, m)
-		p.codes = append(p.codes, newCodeTable(m))
-		var accepted [][]byte
-		for _, v := range m.Values {
-			accepted = append(accepted, []byte(v))
-		}
-		p.accepted = append(p.accepted, accepted)
 		var constant *Cell
 		if v, ok := s.Constants[f.Name]; ok {
 			constant = &Cell{Bytes: []byte(strings.TrimSpace(v)), Present: true}
 		}
 		p.constant = append(p.constant, constant)
+		st := step{typ: fieldTypes[f.Type], required: f.Required, col: idx, cell: constant,
+			blockCol: blockCol[f.Name], codes: newCodeTable(m)}
+		if f.Type == RecordID {
+			st.blockCol = blockCol["record_key"]
+		}
+		if st.col < 0 && st.cell == nil {
+			st.cell = &noCell
+		}
+		for _, v := range m.Values {
+			st.accepted = append(st.accepted, []byte(v))
+		}
+		p.steps = append(p.steps, st)
 		switch {
 		case f.Type == Postcode:
 			p.postcode = i
@@ -380,14 +376,6 @@ func newPlan(s *Spec, d *Dataset, env Env) (*plan, error) {
 		case f.Name == "referral_destination":
 			p.referralFrom = i
 		}
-	}
-	for i, f := range d.Fields {
-		st := step{typ: p.types[i], required: f.Required, col: p.fieldCol[i], cell: p.constant[i], blockCol: p.blockCol[i],
-			codes: &p.codes[i], accepted: p.accepted[i]}
-		if st.col < 0 && st.cell == nil {
-			st.cell = &noCell
-		}
-		p.steps = append(p.steps, st)
 	}
 	if p.referral < 0 || p.fieldCol[p.referral] >= 0 || p.constant[p.referral] != nil || p.referralFrom < 0 || p.fieldCol[p.referralFrom] < 0 {
 		p.referralFrom = -1
@@ -513,7 +501,7 @@ func (p *plan) row(rec *Record, b *Block) []Reason {
 		}
 	}
 	if p.referralFrom >= 0 && len(reasons) == 0 && p.referred {
-		u8 := b.cols[p.blockCol[p.referral]].u8
+		u8 := b.cols[p.steps[p.referral].blockCol].u8
 		u8[len(u8)-1] = 1
 	}
 	measures := p.measured[:0]
@@ -625,7 +613,7 @@ func (p *plan) place(env *Env, b *Block) (Reason, bool) {
 		return p.reason(p.postcode, Reason{Code: ProblemOutside, Value: postcode}), false
 	}
 	if p.nis >= 0 {
-		b.cols[p.blockCol[p.nis]].setLast(resolved)
+		b.cols[p.steps[p.nis].blockCol].setLast(resolved)
 	}
 	return Reason{}, true
 }
@@ -655,7 +643,7 @@ func (p *plan) convert(i int, st *step, c *Cell, col *column) bool {
 	if c.IsList && k != typeList {
 		return p.fail(i, ProblemList, "", text)
 	}
-	if codes := st.codes; codes.hasMappings && len(text) > 0 {
+	if codes := &st.codes; codes.hasMappings && len(text) > 0 {
 		mapped, ok := codes.lookup(text)
 		switch {
 		case ok:
