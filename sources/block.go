@@ -7,7 +7,7 @@ import (
 )
 
 // Block holds rows of one dataset column by column, in the order of the
-// dataset's Columns(), ready to be sent to the warehouse as one insert.
+// dataset's Columns(), ready to be sent to the warehouse.
 //
 // Every column is stored flat, without a Go value per row: texts in one
 // byte buffer with their end offsets, numbers and days in typed slices,
