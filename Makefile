@@ -44,9 +44,12 @@ test-chdb: check-go chromium $(ECHARTS) $(TESTPASS) $(CHDB_BIN)
 	@set -o pipefail; BASSINS_TEST_CLICKHOUSE=$(CURDIR)/$(CHDB_BIN) $(GO) test -json -race -count=1 -timeout 20m $(WAREHOUSE_PKGS) 2>&1 | \
 	  ./$(TESTPASS) -engine libchdb
 
-bench: build clickhouse
+# Loads 1,000,000 then 10,000,000 generated contacts with the pipeline and with
+# clickhouse-client, and prints the comparison (README, Benchmark); e.g.
+# make bench ARGS='--rows 200000' for a quick run.
+bench: check-go clickhouse
 	$(GO) build -o bin/bassins-bench ./cmd/bassins-bench
-	./bin/bassins-bench
+	./bin/bassins-bench $(ARGS)
 
 build: check-go $(ECHARTS)
 	$(GO) build -o $(BIN) ./cmd/bassins

@@ -3,6 +3,7 @@ module github.com/brusano/bassins
 go 1.26.0
 
 require (
+	github.com/ClickHouse/ch-go v0.74.0
 	github.com/ClickHouse/clickhouse-go/v2 v2.50.0
 	github.com/go-echarts/go-echarts/v2 v2.6.7
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0
@@ -14,7 +15,6 @@ require (
 )
 
 require (
-	github.com/ClickHouse/ch-go v0.74.0 // indirect
 	github.com/andybalholm/brotli v1.2.6 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-faster/city v1.0.1 // indirect

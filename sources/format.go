@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/transform"
@@ -115,8 +116,11 @@ var replacementChar = []byte("\uFFFD")
 
 // encodingProblem returns the byte offset of the first invalid text in b, or
 // -1.
-func encodingProblem(b []byte, utf8 bool) int {
-	if utf8 {
+func encodingProblem(b []byte, isUTF8 bool) int {
+	if isUTF8 {
+		if utf8.Valid(b) {
+			return -1
+		}
 		return invalidUTF8(b)
 	}
 	return bytes.Index(b, replacementChar)
@@ -216,10 +220,16 @@ func (csvFormat) Scan(ctx context.Context, path string, s *Spec, columns []strin
 		for i, p := range index {
 			rec.Cells[i] = Cell{}
 			if p < len(fields) {
-				rec.Cells[i] = Cell{Bytes: bytes.TrimSpace(fields[p]), Present: true}
+				f := fields[p]
+				if needsTrim(f) {
+					f = bytes.TrimSpace(f)
+				}
+				rec.Cells[i] = Cell{Bytes: f, Present: true}
 			}
 		}
-		if len(rec.Problems) == 0 {
+		// The cells are the record's text without its quoting (ASCII):
+		// when the whole record reads, they all do.
+		if raw := sc.Raw(); len(rec.Problems) == 0 && !sc.ASCII() && (len(raw) >= maxRawBytes || encodingProblem(raw, isUTF8) >= 0) {
 			for i, f := range fields {
 				if off := encodingProblem(f, isUTF8); off >= 0 {
 					rec.Problems = append(rec.Problems, Reason{Code: ProblemEncoding, Column: at(header, i), Detail: strconv.Itoa(off)})
@@ -234,6 +244,13 @@ func (csvFormat) Scan(ctx context.Context, path string, s *Spec, columns []strin
 		return fmt.Errorf("sources: %s: %w", path, err)
 	}
 	return nil
+}
+
+// needsTrim reports whether bytes.TrimSpace could change b: whether it
+// starts or ends with a space or a byte that is not ASCII.
+func needsTrim(b []byte) bool {
+	n := len(b)
+	return n > 0 && (b[0]-'!' >= utf8.RuneSelf-'!' || b[n-1]-'!' >= utf8.RuneSelf-'!')
 }
 
 func at(s []string, i int) string {

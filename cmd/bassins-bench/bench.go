@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +26,7 @@ import (
 
 // options are the command-line flags.
 type options struct {
-	rows       int
+	rows       []int // file sizes, loaded in turn
 	chunk      int
 	dir        string
 	keep       bool
@@ -118,98 +120,100 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 	if err != nil {
 		return err
 	}
-	// A kept --dir holds the previous run's loads, which the pipeline would
-	// skip as already loaded: start from an empty database.
-	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
-		return err
-	}
-
-	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: "default"})
-	if err != nil {
-		return err
-	}
-	// Deferred after srv.Close, so it runs first: the server waits for open
-	// connections when it stops.
-	defer wh.Close()
-	if _, err := wh.Migrate(ctx); err != nil {
-		return err
-	}
 	geo, err := geography.Load(geography.Files{})
 	if err != nil {
 		return err
 	}
+	r := report{chunk: opts.chunk}
+	for _, rows := range opts.rows {
+		m, err := benchSize(ctx, srv, client, geo, spec, dir, rows, opts, progress)
+		if err != nil {
+			return err
+		}
+		r.version = m.version
+		r.sizes = append(r.sizes, m)
+	}
+	writeReport(stdout, r)
+	return nil
+}
+
+// benchSize loads a file of rows contacts both ways, on an empty database.
+func benchSize(ctx context.Context, srv *managed.Server, client *clickHouseClient, geo *geography.Geography,
+	spec sources.Spec, dir string, rows int, opts options, progress func(string, ...any)) (size sizeReport, err error) {
+	size.rows = rows
+	// A kept --dir, or the size before, holds loads the pipeline would skip
+	// as already loaded: start from an empty database.
+	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
+		return size, err
+	}
+	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: "default"})
+	if err != nil {
+		return size, err
+	}
+	// The server waits for open connections when it stops: close first.
+	defer wh.Close()
+	if _, err := wh.Migrate(ctx); err != nil {
+		return size, err
+	}
 	geoVersion, err := wh.SaveGeography(ctx, geo)
 	if err != nil {
-		return err
+		return size, err
 	}
-	version, err := wh.ServerVersion()
-	if err != nil {
-		return err
+	if size.version, err = wh.ServerVersion(); err != nil {
+		return size, err
 	}
-	progress("ClickHouse %s at %s (pid %d), geography version %d", version, srv.Addr(), srv.PID(), geoVersion)
+	progress("ClickHouse %s at %s (pid %d), geography version %d", size.version, srv.Addr(), srv.PID(), geoVersion)
 
 	csvPath := filepath.Join(dir, "inbox", "bench", "contacts.csv")
-	progress("writing %s contact rows to %s", thousands(int64(opts.rows)), csvPath)
-	genTime, size, err := writeContacts(csvPath, opts.rows)
-	if err != nil {
-		return err
+	progress("writing %s contact rows to %s", thousands(int64(rows)), csvPath)
+	if size.generate, size.csvBytes, err = writeContacts(csvPath, rows); err != nil {
+		return size, err
 	}
+	defer os.Remove(csvPath)
 
 	if err := waitForMerges(ctx, client); err != nil {
-		return err
+		return size, err
 	}
-	progress("loading with the pipeline (chunks of %s rows)", thousands(int64(opts.chunk)))
-	pipe, err := loadPipeline(ctx, wh, geo, spec, dir, srv.PID(), opts)
-	if err != nil {
-		return err
+	progress("loading %s rows with the pipeline (chunks of %s rows)", thousands(int64(rows)), thousands(int64(opts.chunk)))
+	if size.pipeline, err = loadPipeline(ctx, wh, geo, spec, dir, srv.PID(), rows, opts); err != nil {
+		return size, err
 	}
 	loaded, err := wh.CountRows(ctx, "contacts")
 	if err != nil {
-		return err
+		return size, err
 	}
-	if loaded != uint64(opts.rows) {
-		return fmt.Errorf("pipeline: the contacts table holds %d rows, want %d", loaded, opts.rows)
+	if loaded != uint64(rows) {
+		return size, fmt.Errorf("pipeline: the contacts table holds %d rows, want %d", loaded, rows)
 	}
 
 	if err := waitForMerges(ctx, client); err != nil {
-		return err
+		return size, err
 	}
-	progress("loading with clickhouse-client")
-	ref, err := loadReference(ctx, client, csvPath, srv.PID())
-	if err != nil {
-		return err
+	progress("loading %s rows with clickhouse-client", thousands(int64(rows)))
+	if size.client, err = loadReference(ctx, client, csvPath, srv.PID()); err != nil {
+		return size, err
 	}
 	out, err := client.query(ctx, warehouse.BenchCountReference)
 	if err != nil {
-		return err
+		return size, err
 	}
-	if got := strings.TrimSpace(out); got != fmt.Sprint(opts.rows) {
-		return fmt.Errorf("clickhouse-client: the reference table holds %s rows, want %d", got, opts.rows)
+	if got := strings.TrimSpace(out); got != fmt.Sprint(rows) {
+		return size, fmt.Errorf("clickhouse-client: the reference table holds %s rows, want %d", got, rows)
 	}
 
 	pipeSummary, err := client.query(ctx, warehouse.BenchSummarisePipeline)
 	if err != nil {
-		return err
+		return size, err
 	}
 	refSummary, err := client.query(ctx, warehouse.BenchSummariseReference)
 	if err != nil {
-		return err
+		return size, err
 	}
 	if pipeSummary != refSummary {
-		return fmt.Errorf("the two tables differ: count, dates, sums and postcodes are %q in the pipeline's, %q in the reference",
+		return size, fmt.Errorf("the two tables differ: count, dates, sums and postcodes are %q in the pipeline's, %q in the reference",
 			strings.TrimSpace(pipeSummary), strings.TrimSpace(refSummary))
 	}
-
-	writeReport(stdout, report{
-		rows:     opts.rows,
-		chunk:    opts.chunk,
-		csvBytes: size,
-		version:  version,
-		generate: genTime,
-		pipeline: pipe,
-		client:   ref,
-	})
-	return nil
+	return size, nil
 }
 
 // writeContacts writes the benchmark's contacts file and returns how long it
@@ -244,7 +248,7 @@ func writeContacts(path string, rows int) (time.Duration, int64, error) {
 
 // loadPipeline loads the inbox with the ingest job and measures it.
 func loadPipeline(ctx context.Context, wh *warehouse.Warehouse, geo *geography.Geography, spec sources.Spec,
-	dir string, serverPID int, opts options) (measurement, error) {
+	dir string, serverPID int, rows int, opts options) (measurement, error) {
 	pseudonymiser, err := privacy.New([]byte(secret))
 	if err != nil {
 		return measurement{}, err
@@ -261,13 +265,18 @@ func loadPipeline(ctx context.Context, wh *warehouse.Warehouse, geo *geography.G
 
 	var m measurement
 	// The peak RSS is the process's high-water mark, which would otherwise
-	// include the generation of the file.
+	// include the generation of the file and the loads before: the memory
+	// they freed is given back first.
+	debug.FreeOSMemory()
 	m.peakKnown = resetPeakRSS() == nil
-	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	if opts.cpuProfile != "" {
-		f, err := os.Create(opts.cpuProfile)
+		name := opts.cpuProfile
+		if len(opts.rows) > 1 {
+			name += "." + strconv.Itoa(rows)
+		}
+		f, err := os.Create(name)
 		if err != nil {
 			return m, fmt.Errorf("cpu profile: %w", err)
 		}
@@ -297,9 +306,9 @@ func loadPipeline(ctx context.Context, wh *warehouse.Warehouse, geo *geography.G
 	if err != nil {
 		return m, fmt.Errorf("pipeline: %w", err)
 	}
-	if res.Loaded != 1 || res.Rows != uint64(opts.rows) {
+	if res.Loaded != 1 || res.Rows != uint64(rows) {
 		return m, fmt.Errorf("pipeline: loaded %d files and %d rows, want 1 file and %d rows (skipped %d, rejected %d)",
-			res.Loaded, res.Rows, opts.rows, res.Skipped, res.Refused)
+			res.Loaded, res.Rows, rows, res.Skipped, res.Refused)
 	}
 	m.serverCPU, m.serverKnown = serverAfter-serverBefore, errors.Join(serverErr, serverErr2) == nil
 	m.heapSysDelta = int64(after.HeapSys) - int64(before.HeapSys)

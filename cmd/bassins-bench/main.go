@@ -1,38 +1,44 @@
 // Command bassins-bench measures how fast the ingest pipeline loads contact
 // rows into ClickHouse, next to clickhouse-client loading the same CSV file
-// into a plain table, on the same managed server and in the same run. It
+// into a plain table, on the same managed server and in the same run, for
+// one or several file sizes (by default 1,000,000 and 10,000,000 rows). It
 // prints figures, not a verdict: there is no threshold and no pass or fail
 // beyond the loads themselves succeeding with the expected row counts.
 //
-// `make bench` builds and runs it. Steps:
+// `make bench` builds and runs it. It starts a managed ClickHouse server in
+// <dir>/clickhouse, as the product does, then for each size:
 //
-//  1. start a managed ClickHouse server in <dir>/clickhouse, as the product
-//     does, and create the database bassins_bench (dropped first, so a kept
-//     --dir can be reused) with the product's migrations and geography;
-//  2. write --rows synthetic contacts (sources/demo, seed 1, 36 months ending
+//  1. create the database bassins_bench (dropped first, so that each size,
+//     and a kept --dir, starts empty) with the product's migrations and
+//     geography;
+//  2. write the synthetic contacts (sources/demo, seed 1, 36 months ending
 //     December 2025) to <dir>/inbox/bench/contacts.csv, ';'-separated;
 //  3. load the file with the ingest job, as a source of the contacts dataset
-//     (parsing, pseudonymisation, geography, blocks of --chunk rows), timing
-//     it and reading this process's peak RSS (VmHWM, reset before the load);
-//  4. load the same file with clickhouse-client into
+//     (reading, checking every rule, pseudonymisation, geography,
+//     quarantine, blocks of --chunk rows), timing it and reading this
+//     process's peak RSS (VmHWM, reset before the load);
+//  4. load the same file with clickhouse-client … FORMAT CSVWithNames into
 //     bassins_bench.contacts_reference, a MergeTree table with the CSV's own
-//     columns, timing it;
-//  5. check both tables hold exactly --rows rows and the same dates, sums
-//     and postcodes, and print the comparison.
+//     columns, timing it and sampling the client's peak RSS;
+//  5. check both tables hold exactly the rows written and the same dates,
+//     sums and postcodes.
 //
 // Before each load it waits for the server's background merges to end, so
-// that a load is not billed for the merges of what came before.
+// that a load is not billed for the merges of what came before; the merges
+// a load leaves after it ends are billed to neither.
 //
-// The CPU columns say where the time goes: "this" is the CPU time of the
-// loading process (bassins-bench for the pipeline, clickhouse-client for the
-// reference), "server" that of clickhouse-server during the load.
+// CPU counts the loading process (bassins-bench for the pipeline,
+// clickhouse-client for the reference) and clickhouse-server during the load,
+// together: each side does its share of the parsing and the writing.
 //
 // Usage:
 //
-//	bassins-bench [--rows N] [--chunk N] [--dir DIR] [--keep] [--cpuprofile FILE]
+//	bassins-bench [--rows N[,N…]] [--chunk N] [--dir DIR] [--keep] [--cpuprofile FILE]
 //
 // Without --dir the work folder is a new temporary folder, removed at the end
-// unless --keep is given. It exits 1 on any failure and 2 on a usage mistake.
+// unless --keep is given. With several sizes, --cpuprofile writes FILE.N for
+// the pipeline load of N rows. It exits 1 on any failure and 2 on a usage
+// mistake.
 package main
 
 import (
@@ -43,6 +49,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // as the product binary, for machines without a zone database
 )
@@ -67,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var opts options
 	fs := flag.NewFlagSet("bassins-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.IntVar(&opts.rows, "rows", 1_000_000, "contact rows to generate and load")
+	rows := fs.String("rows", "1000000,10000000", "contact rows to generate and load, several sizes separated by commas")
 	fs.IntVar(&opts.chunk, "chunk", 50_000, "rows per insert block of the pipeline")
 	fs.StringVar(&opts.dir, "dir", "", "work folder (default: a new temporary folder)")
 	fs.BoolVar(&opts.keep, "keep", false, "keep the temporary work folder")
@@ -82,8 +90,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bassins-bench: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	if opts.rows <= 0 || opts.chunk <= 0 {
-		fmt.Fprintln(stderr, "bassins-bench: --rows and --chunk must be positive")
+	for _, r := range strings.Split(*rows, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(r))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "bassins-bench: --rows %q: give positive numbers separated by commas\n", *rows)
+			return exitUsage
+		}
+		opts.rows = append(opts.rows, n)
+	}
+	if opts.chunk <= 0 {
+		fmt.Fprintln(stderr, "bassins-bench: --chunk must be positive")
 		return exitUsage
 	}
 	if err := bench(ctx, opts, stdout, stderr); err != nil {

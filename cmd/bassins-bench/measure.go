@@ -5,14 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/brusano/bassins/pipeline/warehouse"
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/brusano/bassins/pipeline/warehouse"
 )
 
 // measurement is what one load cost.
@@ -37,8 +39,14 @@ type measurement struct {
 
 // report is everything the benchmark prints.
 type report struct {
+	chunk   int
+	version string
+	sizes   []sizeReport
+}
+
+// sizeReport is what loading one file size cost, both ways.
+type sizeReport struct {
 	rows     int
-	chunk    int
 	csvBytes int64
 	version  string
 	generate time.Duration
@@ -46,28 +54,63 @@ type report struct {
 	client   measurement
 }
 
+// total returns the CPU time of the loading process and of the server.
+func (m measurement) total() time.Duration { return m.cpu + m.serverCPU }
+
 func writeReport(w io.Writer, r report) {
-	fmt.Fprintf(w, "bassins bench: %s contact rows (CSV %s), ClickHouse %s\n",
-		thousands(int64(r.rows)), mebibytes(r.csvBytes), r.version)
-	fmt.Fprintf(w, "generated in %.2f s (seed %d, 36 months to %s); pipeline chunks of %s rows\n",
-		r.generate.Seconds(), seed, until.Format("2006-01"), thousands(int64(r.chunk)))
-	const row = "%-27s %8s %10s %9s %11s %10s\n"
-	fmt.Fprintf(w, row, "", "seconds", "rows/s", "CPU this", "CPU server", "peak RSS")
-	line := func(name string, m measurement) {
-		fmt.Fprintf(w, row, name,
-			fmt.Sprintf("%.2f", m.elapsed.Seconds()),
-			thousands(int64(float64(r.rows)/m.elapsed.Seconds())),
-			fmt.Sprintf("%.2f s", m.cpu.Seconds()),
-			orNA(m.serverKnown, fmt.Sprintf("%.2f s", m.serverCPU.Seconds())),
-			orNA(m.peakKnown, mebibytes(m.peakRSS)))
+	fmt.Fprintf(w, "bassins bench: contacts loaded by the pipeline (bassins ingest) and by clickhouse-client … FORMAT CSV\n")
+	fmt.Fprintf(w, "ClickHouse %s, %d CPUs; pipeline blocks of %s rows\n\n", r.version, runtime.NumCPU(), thousands(int64(r.chunk)))
+	const label, group = "%-28s", "%11s %11s %7s   "
+	line := func(name string, cell func(s sizeReport) [3]string) {
+		b := fmt.Sprintf(label, name)
+		for _, s := range r.sizes {
+			c := cell(s)
+			b += fmt.Sprintf(group, c[0], c[1], c[2])
+		}
+		fmt.Fprintln(w, strings.TrimRight(b, " "))
 	}
-	line("pipeline (bassins ingest)", r.pipeline)
-	line("clickhouse-client INSERT", r.client)
-	fmt.Fprintf(w, "%-27s %7.2fx\n", "ratio pipeline/client", r.pipeline.elapsed.Seconds()/r.client.elapsed.Seconds())
-	fmt.Fprintf(w, "pipeline Go heap: HeapSys %+.1f MiB, TotalAlloc %s (%s bytes/row), %d GC cycles\n",
-		float64(r.pipeline.heapSysDelta)/(1<<20), mebibytes(int64(r.pipeline.totalAlloc)),
-		thousands(int64(r.pipeline.totalAlloc)/int64(r.rows)), r.pipeline.gcCycles)
-	fmt.Fprintln(w, "CPU this: bassins-bench resp. clickhouse-client; CPU server: clickhouse-server during the load;")
+	head := fmt.Sprintf(label, "")
+	for _, s := range r.sizes {
+		head += fmt.Sprintf("%-34s", fmt.Sprintf("   %s rows, CSV %s", thousands(int64(s.rows)), mebibytes(s.csvBytes)))
+	}
+	fmt.Fprintln(w, strings.TrimRight(head, " "))
+	line("", func(sizeReport) [3]string { return [3]string{"pipeline", "client", "ratio"} })
+	seconds := func(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+	ratio := func(a, b time.Duration) string { return fmt.Sprintf("%.2fx", a.Seconds()/b.Seconds()) }
+	line("wall time", func(s sizeReport) [3]string {
+		return [3]string{seconds(s.pipeline.elapsed), seconds(s.client.elapsed), ratio(s.pipeline.elapsed, s.client.elapsed)}
+	})
+	line("CPU, process + server", func(s sizeReport) [3]string {
+		p, c := s.pipeline, s.client
+		if !p.serverKnown || !c.serverKnown {
+			return [3]string{"n/a", "n/a", "n/a"}
+		}
+		return [3]string{seconds(p.total()), seconds(c.total()), ratio(p.total(), c.total())}
+	})
+	line("  loading process", func(s sizeReport) [3]string {
+		return [3]string{seconds(s.pipeline.cpu), seconds(s.client.cpu), ""}
+	})
+	line("  clickhouse-server", func(s sizeReport) [3]string {
+		return [3]string{orNA(s.pipeline.serverKnown, seconds(s.pipeline.serverCPU)),
+			orNA(s.client.serverKnown, seconds(s.client.serverCPU)), ""}
+	})
+	line("peak RSS, loading process", func(s sizeReport) [3]string {
+		return [3]string{orNA(s.pipeline.peakKnown, mebibytes(s.pipeline.peakRSS)), orNA(s.client.peakKnown, mebibytes(s.client.peakRSS)), ""}
+	})
+	line("rows per second", func(s sizeReport) [3]string {
+		return [3]string{thousands(int64(float64(s.rows) / s.pipeline.elapsed.Seconds())),
+			thousands(int64(float64(s.rows) / s.client.elapsed.Seconds())), ""}
+	})
+	fmt.Fprintln(w)
+	for _, s := range r.sizes {
+		p := s.pipeline
+		fmt.Fprintf(w, "%s rows: generated in %.2f s; pipeline Go heap: HeapSys %+.1f MiB, TotalAlloc %s (%s bytes/row), %d GC cycles\n",
+			thousands(int64(s.rows)), s.generate.Seconds(), float64(p.heapSysDelta)/(1<<20), mebibytes(int64(p.totalAlloc)),
+			thousands(int64(p.totalAlloc)/int64(s.rows)), p.gcCycles)
+	}
+	fmt.Fprintf(w, "rows: synthetic contacts, seed %d, 36 months to %s; ratio: pipeline/client\n", seed, until.Format("2006-01"))
+	fmt.Fprintln(w, "loading process: bassins-bench running the ingest job, resp. clickhouse-client;")
+	fmt.Fprintln(w, "CPU: user + system time of the loading process and of clickhouse-server during the load;")
 	fmt.Fprintln(w, "peak RSS: VmHWM of the loading process, server excluded")
 }
 

@@ -407,18 +407,37 @@ func TestTheRowsOfAnInterruptedLoadNeverCount(t *testing.T) {
 	}
 	env := sources.Env{Pseudonymise: p.Sum, RecordKey: p.RecordKey, Locate: g.ResolveNIS, AreaKey: geography.AreaKey,
 		RegionOnly: geography.RegionOnlyKey, LoadID: 7, Delivered: deliveryDay}
+	contacts, _ := sources.LookupDataset("contacts")
+	ins, err := b.wh.BeginInsert(t.Context(), contacts.Table, contacts.Columns())
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = sources.Read(t.Context(), &spec, filepath.Join(b.inbox, "combo/2025-03.jsonl"), env, 2, sources.Sink{
 		Rows: func(blk *sources.Block) error {
 			defer blk.Done()
-			return b.wh.InsertColumns(t.Context(), "contacts", blk.Columns(), blk.Values())
+			return ins.Write(blk)
 		},
 		Reject: func(sources.Rejected) error { return nil },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := ins.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := b.wh.CountRows(t.Context(), "contacts"); err != nil || n != 0 {
 		t.Fatalf("%d rows of an unrecorded load count (%v); want none", n, err)
+	}
+	// They are there: recorded, they would count; withdrawn, they do not.
+	stray := warehouse.Load{LoadID: 7, Source: "combo", Dataset: "contacts", File: "stray", LoadedAt: deliveryDay}
+	if err := b.wh.CommitLoad(t.Context(), stray, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.wh.CountRows(t.Context(), "contacts"); err != nil || n != 3 {
+		t.Fatalf("%d rows once the load is recorded (%v); want the 3 sent", n, err)
+	}
+	if _, err := b.wh.Retract(t.Context(), 7, "test"); err != nil {
+		t.Fatal(err)
 	}
 	// The next run loads the file once.
 	if res := b.run(); res.Loaded != 1 {

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -201,16 +202,35 @@ type outcome struct {
 // the file system only; a refused delivery is an outcome.
 func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now time.Time) (outcome, error) {
 	wh := j.opts.Warehouse
-	sum, err := fileSHA256(f.path)
-	if err != nil {
-		return outcome{}, fmt.Errorf("ingest: %w", err)
-	}
-	status, err := wh.ContentStatus(ctx, src.Name, sum)
+	// A content already seen is skipped. A file the source delivered
+	// before under the same name and date most likely holds one: it is
+	// hashed before anything else. Another is hashed while it is read and
+	// sent, on another core; should its content turn out to be known, what
+	// was sent is discarded and the file skipped all the same.
+	before, err := wh.DeliveredContents(ctx, src.Name, f.rel, f.modified)
 	if err != nil {
 		return outcome{}, err
 	}
-	if status != "" {
-		return outcome{skipped: true}, nil // the same content gives the same outcome
+	var sum string
+	var content chan contentCheck
+	if len(before) > 0 {
+		if sum, err = fileSHA256(f.path); err != nil {
+			return outcome{}, fmt.Errorf("ingest: %w", err)
+		}
+		seen := slices.Contains(before, sum)
+		if !seen {
+			status, err := wh.ContentStatus(ctx, src.Name, sum)
+			if err != nil {
+				return outcome{}, err
+			}
+			seen = status != ""
+		}
+		if seen {
+			return outcome{skipped: true}, nil // the same content gives the same outcome
+		}
+	} else {
+		content = make(chan contentCheck, 1)
+		go func() { content <- j.checkContent(ctx, src, f) }()
 	}
 	dataset, _ := sources.LookupDataset(src.Dataset)
 	load := warehouse.Load{
@@ -222,18 +242,22 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now t
 		DeliveredAt: f.modified,
 		Replace:     src.ReplaceMode(),
 	}
+	// Pseudonyms are remembered for the delivery: a person comes back many
+	// times.
+	pseudonyms := j.opts.Pseudonymiser.NewCache()
 	env := sources.Env{
-		Pseudonymise: j.opts.Pseudonymiser.Sum,
-		RecordKey:    j.opts.Pseudonymiser.RecordKey,
-		Locate:       j.opts.Geography.ResolveNIS,
-		AreaKey:      geography.AreaKey,
-		RegionOnly:   geography.RegionOnlyKey,
-		LoadID:       load.LoadID,
-		Delivered:    now,
-		Location:     j.opts.Location,
+		Pseudonymise:    pseudonyms.Sum,
+		PseudonymiseAll: pseudonyms.SumAll,
+		RecordKey:       j.opts.Pseudonymiser.RecordKey,
+		Locate:          j.opts.Geography.ResolveNIS,
+		AreaKey:         geography.AreaKey,
+		RegionOnly:      geography.RegionOnlyKey,
+		LoadID:          load.LoadID,
+		Delivered:       now,
+		Location:        j.opts.Location,
 	}
 	log := j.log.With("source", src.Name, "file", f.rel, "load", load.LoadID)
-	summary, sent, readErr := j.readAndSend(ctx, src, f, env, dataset, &load)
+	summary, sent, known, readErr := j.readAndSend(ctx, src, f, env, dataset, &load, content)
 	load.LoadedAt = time.Now()
 	discard := func() {
 		if sent {
@@ -247,6 +271,9 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now t
 	load.RowsRead, load.RowsQuarantined = uint64(summary.Read), uint64(summary.Quarantined)
 	var fe *sources.FileError
 	switch {
+	case known:
+		discard()
+		return outcome{skipped: true}, nil
 	case errors.As(readErr, &fe):
 		discard()
 		q := warehouse.QuarantinedRow{LoadID: load.LoadID, Source: src.Name, File: f.rel, Line: fe.Line, Raw: fe.Raw,
@@ -334,30 +361,98 @@ func (j *Job) replaced(ctx context.Context, src *sources.Spec, l warehouse.Load)
 	return masks, nil
 }
 
+// contentCheck is a file's SHA-256 and the status of its latest load by
+// its source ("" when never delivered).
+type contentCheck struct {
+	sum, status string
+	err         error
+}
+
+// checkContent hashes a file and looks its content up.
+func (j *Job) checkContent(ctx context.Context, src *sources.Spec, f delivery) contentCheck {
+	sum, err := fileSHA256(f.path)
+	if err != nil {
+		return contentCheck{err: fmt.Errorf("ingest: %w", err)}
+	}
+	status, err := j.opts.Warehouse.ContentStatus(ctx, src.Name, sum)
+	return contentCheck{sum: sum, status: status, err: err}
+}
+
+// errKnownContent stops reading a file whose content turned out to be known.
+var errKnownContent = errors.New("ingest: content already delivered")
+
 // readAndSend reads a file, sending blocks of good rows while the next block
-// is parsed and quarantining the rest. sent reports whether any rows reached
-// the server.
+// is parsed and quarantining the rest. The blocks of a file go to one insert
+// (Warehouse.BeginInsert), opened while the first block is parsed. sent
+// reports whether any rows reached the server.
+//
+// When content is not nil, the file's content is being checked meanwhile:
+// rows are quarantined only once it is known to be new, and reading stops
+// as soon as it is known to be a content already delivered (known, with
+// load.SHA256 set either way).
 func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, f delivery, env sources.Env, dataset *sources.Dataset,
-	load *warehouse.Load) (sum sources.Summary, sent bool, err error) {
+	load *warehouse.Load, content <-chan contentCheck) (sum sources.Summary, sent, known bool, err error) {
 	wh := j.opts.Warehouse
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	blocks := make(chan *sources.Block, 1)
 	inserted := make(chan error, 1)
+	readOK := false // written before blocks is closed
 	go func() {
-		var err error
+		ins, err := wh.BeginInsert(ctx, dataset.Table, dataset.Columns())
+		if err != nil {
+			cancel()
+		}
 		for b := range blocks {
 			if err == nil {
-				if err = wh.InsertColumns(ctx, dataset.Table, b.Columns(), b.Values()); err != nil {
+				if err = ins.Write(b); err != nil {
 					cancel()
 				}
 			}
 			b.Done()
 		}
+		switch {
+		case ins == nil:
+		case err == nil && readOK:
+			err = ins.Close()
+		default:
+			ins.Abort()
+		}
 		inserted <- err
 	}()
+	// checked takes the content check once it is done (wait: waiting for
+	// it); it returns errKnownContent, or the check's error, to stop.
+	var check *contentCheck
+	checked := func(wait bool) error {
+		if check == nil && content != nil {
+			if !wait {
+				select {
+				case c := <-content:
+					check = &c
+				default:
+					return nil
+				}
+			} else {
+				c := <-content
+				check = &c
+			}
+			load.SHA256, known = check.sum, check.status != ""
+		}
+		switch {
+		case check == nil:
+			return nil
+		case check.err != nil:
+			return check.err
+		case known:
+			return errKnownContent
+		}
+		return nil
+	}
 	var pending []warehouse.QuarantinedRow
 	flush := func() error {
+		if err := checked(true); err != nil {
+			return err
+		}
 		err := wh.InsertQuarantine(ctx, pending)
 		pending = pending[:0]
 		return err
@@ -367,7 +462,7 @@ func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, f delivery, en
 			sent = true
 			load.RowsStored += uint64(b.Len())
 			blocks <- b
-			return nil
+			return checked(false)
 		},
 		Reject: func(r sources.Rejected) error {
 			pending = append(pending, quarantined(load, r))
@@ -377,15 +472,22 @@ func (j *Job) readAndSend(ctx context.Context, src *sources.Spec, f delivery, en
 			return nil
 		},
 	})
-	close(blocks)
-	insertErr := <-inserted
 	if err == nil {
 		err = flush()
 	}
-	if insertErr != nil {
-		return sum, sent, insertErr
+	if cerr := checked(true); cerr != nil {
+		err = cerr
 	}
-	return sum, sent, err
+	readOK = err == nil
+	close(blocks)
+	insertErr := <-inserted
+	switch {
+	case known:
+		return sum, sent, true, nil
+	case insertErr != nil:
+		return sum, sent, false, insertErr
+	}
+	return sum, sent, false, err
 }
 
 // repeatedRecords handles the record ids a load holds more than once: an

@@ -16,12 +16,21 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Pseudonymiser turns raw person identifiers into stable keys.
 type Pseudonymiser struct {
 	secret []byte
-	macs   sync.Pool // of hash.Hash keyed with secret: keying costs more than hashing
+	macs   sync.Pool // of *keyedHash: keying costs more than hashing
+}
+
+// keyedHash is an HMAC keyed with the secret, and buffers for its input and
+// output.
+type keyedHash struct {
+	mac   hash.Hash
+	input []byte
+	sum   [sha256.Size]byte
 }
 
 // MinSecretLength is the shortest secret accepted, in bytes.
@@ -33,7 +42,7 @@ func New(secret []byte) (*Pseudonymiser, error) {
 		return nil, fmt.Errorf("privacy: the pseudonymisation secret must be at least %d bytes", MinSecretLength)
 	}
 	p := &Pseudonymiser{secret: append([]byte(nil), secret...)}
-	p.macs.New = func() any { return hmac.New(sha256.New, p.secret) }
+	p.macs.New = func() any { return &keyedHash{mac: hmac.New(sha256.New, p.secret)} }
 	return p, nil
 }
 
@@ -48,28 +57,50 @@ func (p *Pseudonymiser) Key(dataset, raw string) string {
 // Sum returns the 16-byte pseudonymous key of a raw identifier within a
 // dataset, as stored.
 func (p *Pseudonymiser) Sum(dataset string, raw []byte) [16]byte {
-	return p.sum(dataset, bytes.ToUpper(bytes.TrimSpace(raw)))
+	return p.sum(dataset, bytes.TrimSpace(raw), true)
 }
 
 // RecordKey returns the 16-byte key stored for a source's record id: ids
 // are compared as delivered (without surrounding spaces), within their
 // source, and never stored in clear.
 func (p *Pseudonymiser) RecordKey(source string, id []byte) string {
-	k := p.sum("record\x00"+source, bytes.TrimSpace(id))
+	k := p.sum("record\x00"+source, bytes.TrimSpace(id), false)
 	return string(k[:])
 }
 
-func (p *Pseudonymiser) sum(scope string, raw []byte) [16]byte {
-	m := p.macs.Get().(hash.Hash)
-	defer p.macs.Put(m)
-	m.Reset()
-	m.Write([]byte(scope))
-	m.Write([]byte{0})
-	m.Write(raw)
-	var sum [sha256.Size]byte
+// sum returns the keyed hash of scope, a zero byte and raw (upper-cased
+// when upper).
+func (p *Pseudonymiser) sum(scope string, raw []byte, upper bool) [16]byte {
+	k := p.macs.Get().(*keyedHash)
+	defer p.macs.Put(k)
+	in := append(append(k.input[:0], scope...), 0)
+	if upper {
+		in = appendUpper(in, raw)
+	} else {
+		in = append(in, raw...)
+	}
+	k.input = in
+	k.mac.Reset()
+	k.mac.Write(in)
 	var out [16]byte
-	copy(out[:], m.Sum(sum[:0]))
+	copy(out[:], k.mac.Sum(k.sum[:0]))
 	return out
+}
+
+// appendUpper appends raw upper-cased, as bytes.ToUpper does.
+func appendUpper(b, raw []byte) []byte {
+	for _, c := range raw {
+		if c >= utf8.RuneSelf {
+			return append(b, bytes.ToUpper(raw)...)
+		}
+	}
+	for _, c := range raw {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // LoadSecret reads the secret from the environment variable env when set,

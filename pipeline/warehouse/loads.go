@@ -88,31 +88,6 @@ func (w *Warehouse) InsertRows(ctx context.Context, table string, columns []stri
 	return nil
 }
 
-// InsertColumns appends one block given column by column: values[i] is a
-// slice ([]string, []uint32, []time.Time…) holding column i of every row.
-func (w *Warehouse) InsertColumns(ctx context.Context, table string, columns []string, values []any) error {
-	if err := checkIdentifiers(table, columns); err != nil {
-		return err
-	}
-	if len(values) != len(columns) {
-		return fmt.Errorf("warehouse: insert into %s: %d columns named, %d given", table, len(columns), len(values))
-	}
-	batch, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(columns, ", ")+")")
-	if err != nil {
-		return fmt.Errorf("warehouse: prepare insert into %s: %w", table, err)
-	}
-	defer batch.Close()
-	for i, v := range values {
-		if err := batch.Column(i).Append(v); err != nil {
-			return fmt.Errorf("warehouse: insert into %s: column %s: %w", table, columns[i], err)
-		}
-	}
-	if err := batch.Send(); err != nil {
-		return fmt.Errorf("warehouse: insert into %s: %w", table, err)
-	}
-	return nil
-}
-
 // DiscardLoad deletes the rows a load left behind when it was not recorded
 // as loaded. They never count; this frees the space.
 func (w *Warehouse) DiscardLoad(ctx context.Context, table string, loadID uint64) error {
@@ -135,6 +110,32 @@ func (w *Warehouse) ContentStatus(ctx context.Context, source, sha256 string) (s
 		return "", fmt.Errorf("warehouse: content status: %w", err)
 	}
 	return status, nil
+}
+
+// DeliveredContents returns the SHA-256 of the contents a source delivered
+// before as a file of this name and modification time (to the second),
+// whatever became of them.
+func (w *Warehouse) DeliveredContents(ctx context.Context, source, file string, modified time.Time) ([]string, error) {
+	rows, err := w.conn.Query(ctx, `SELECT DISTINCT sha256, delivered_at FROM loads WHERE source = ? AND file = ?`, source, file)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: deliveries of %s: %w", file, err)
+	}
+	defer rows.Close()
+	var sums []string
+	for rows.Next() {
+		var sum string
+		var t time.Time
+		if err := rows.Scan(&sum, &t); err != nil {
+			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", file, err)
+		}
+		if t.Unix() == modified.Unix() {
+			sums = append(sums, sum)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: deliveries of %s: %w", file, err)
+	}
+	return sums, nil
 }
 
 var loadColumns = []string{"load_id", "source", "dataset", "file", "sha256", "delivered_at", "loaded_at", "status",

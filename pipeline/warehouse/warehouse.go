@@ -42,6 +42,7 @@ type Options struct {
 // Warehouse is a connection to the bassins database.
 type Warehouse struct {
 	conn driver.Conn
+	opts Options // for the connections of inserts (BeginInsert)
 	log  *slog.Logger
 }
 
@@ -89,7 +90,7 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: connect to %s/%s: %w", opts.Addr, opts.Database, err)
 	}
-	return &Warehouse{conn: conn, log: log.With("component", "warehouse")}, nil
+	return &Warehouse{conn: conn, opts: opts, log: log.With("component", "warehouse")}, nil
 }
 
 // Close closes the connection.

@@ -1,0 +1,17 @@
+package warehouse
+
+import "github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+// Conn gives tests the warehouse's connection, to read tables back.
+func (w *Warehouse) Conn() driver.Conn { return w.conn }
+
+// SetInsertBatch makes inserts spread their blocks over statements rows at
+// a time, until the returned function restores the default.
+func SetInsertBatch(rows int) (restore func()) {
+	old := batchRows
+	batchRows = rows
+	return func() { batchRows = old }
+}
+
+// SortingKeys are the keys inserts order rows by.
+var SortingKeys = sortingKeys
