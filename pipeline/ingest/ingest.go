@@ -55,6 +55,41 @@ type Job struct {
 
 	mu     sync.Mutex
 	lastID uint64
+	// sums remembers the content of the files this process hashed, by
+	// source, path, size and modification time: a copy of a delivery under
+	// another name is then skipped at the next run without being read.
+	sums map[fileStamp]string
+}
+
+// fileStamp tells a file apart without reading it.
+type fileStamp struct {
+	source, rel string
+	size        int64
+	modified    time.Time
+}
+
+func (f delivery) stamp(source string) fileStamp {
+	return fileStamp{source: source, rel: f.rel, size: f.size, modified: f.modified}
+}
+
+// remember notes the content of a file.
+func (j *Job) remember(source string, f delivery, sum string) {
+	if sum == "" {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.sums == nil {
+		j.sums = map[fileStamp]string{}
+	}
+	j.sums[f.stamp(source)] = sum
+}
+
+// recalled returns the content of a file hashed before, "" when unknown.
+func (j *Job) recalled(source string, f delivery) string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.sums[f.stamp(source)]
 }
 
 // New returns the ingest job.
@@ -95,6 +130,7 @@ var ErrRefused = errors.New("ingest: deliveries refused")
 // delivery is one file found in the inbox.
 type delivery struct {
 	path, rel string
+	size      int64
 	modified  time.Time
 }
 
@@ -167,7 +203,7 @@ func (j *Job) deliveries(src *sources.Spec) ([]delivery, error) {
 			continue
 		}
 		rel, _ := filepath.Rel(j.opts.Inbox, p)
-		out = append(out, delivery{path: p, rel: rel, modified: info.ModTime()})
+		out = append(out, delivery{path: p, rel: rel, size: info.Size(), modified: info.ModTime()})
 	}
 	sort.SliceStable(out, func(a, b int) bool {
 		if !out[a].modified.Equal(out[b].modified) {
@@ -211,11 +247,14 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now t
 	if err != nil {
 		return outcome{}, err
 	}
-	var sum string
+	sum := j.recalled(src.Name, f)
 	var content chan contentCheck
-	if len(before) > 0 {
-		if sum, err = fileSHA256(f.path); err != nil {
-			return outcome{}, fmt.Errorf("ingest: %w", err)
+	if len(before) > 0 || sum != "" {
+		if sum == "" {
+			if sum, err = fileSHA256(f.path); err != nil {
+				return outcome{}, fmt.Errorf("ingest: %w", err)
+			}
+			j.remember(src.Name, f, sum)
 		}
 		seen := slices.Contains(before, sum)
 		if !seen {
@@ -270,6 +309,7 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now t
 	}
 	load.RowsRead, load.RowsQuarantined = uint64(summary.Read), uint64(summary.Quarantined)
 	var fe *sources.FileError
+	j.remember(src.Name, f, load.SHA256)
 	switch {
 	case known:
 		discard()
