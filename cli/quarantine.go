@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/brusano/bassins/pipeline/warehouse"
-	"github.com/brusano/bassins/sources"
 )
 
 // runQuarantine lists the rows set aside with their reasons and the values
@@ -69,17 +68,13 @@ type quarantinedJSON struct {
 	Raw     string       `json:"raw"`
 }
 
-func sourceReason(r warehouse.Reason) sources.Reason {
-	return sources.Reason{Code: r.Code, Field: r.Field, Column: r.Column, Detail: r.Detail, Value: r.Value}
-}
-
 func writeQuarantineJSON(w io.Writer, rows []warehouse.QuarantinedRow) error {
 	out := make([]quarantinedJSON, 0, len(rows))
 	for _, q := range rows {
 		j := quarantinedJSON{LoadID: q.LoadID, Source: q.Source, File: q.File, Line: q.Line, Raw: q.Raw}
 		for _, r := range q.Reasons {
 			j.Reasons = append(j.Reasons, reasonJSON{Code: r.Code, Field: r.Field, Column: r.Column, Value: r.Value,
-				Message: sourceReason(r).Message()})
+				Message: r.Message()})
 		}
 		out = append(out, j)
 	}
@@ -97,7 +92,7 @@ func writeQuarantineTable(w io.Writer, rows []warehouse.QuarantinedRow) error {
 			if i > 0 {
 				load, source, file, line = "", "", "", ""
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", load, source, file, line, sourceReason(r).Message(), printable(r.Value))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", load, source, file, line, r.Message(), printable(r.Value))
 		}
 	}
 	if err := tw.Flush(); err != nil {

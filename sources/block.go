@@ -310,39 +310,7 @@ func (b *Block) moveRows(from int, to *Block) {
 // copyRow appends row r of src, a block of the same dataset.
 func (b *Block) copyRow(src *Block, r int) {
 	for i := range b.cols {
-		c, s := &b.cols[i], &src.cols[i]
-		switch c.kind {
-		case TextKind:
-			c.appendText(s.data[s.start(r):s.ends[r]])
-		case ListKind:
-			from := uint32(0)
-			if r > 0 {
-				from = s.rowEnds[r-1]
-			}
-			for item := from; item < s.rowEnds[r]; item++ {
-				c.appendText(s.data[s.start(int(item)):s.ends[item]])
-			}
-			c.rowEnds = append(c.rowEnds, uint32(len(c.ends)))
-		case KeyKind:
-			if r < len(s.idEnds) { // not pseudonymised yet
-				c.appendID(s.ids[s.idStart(r):s.idEnds[r]])
-			} else {
-				c.data = append(c.data, s.data[r*KeySize:(r+1)*KeySize]...)
-				c.idEnds = append(c.idEnds, uint32(len(c.ids)))
-			}
-		case DayKind:
-			c.days = append(c.days, s.days[r])
-		case Uint8Kind:
-			c.u8 = append(c.u8, s.u8[r])
-		case OptionalUint8Kind:
-			c.u8, c.none = append(c.u8, s.u8[r]), append(c.none, s.none[r])
-		case Uint32Kind:
-			c.u32 = append(c.u32, s.u32[r])
-		case Uint64Kind:
-			c.u64 = append(c.u64, s.u64[r])
-		case Float64Kind:
-			c.f64 = append(c.f64, s.f64[r])
-		}
+		b.cols[i].appendRowOf(&src.cols[i], r)
 	}
 	b.rows++
 }
@@ -351,41 +319,46 @@ func (b *Block) copyRow(src *Block, r int) {
 // for a file line stored as several rows.
 func (b *Block) repeatLast(except ...int) {
 	for i := range b.cols {
-		if slices.Contains(except, i) {
-			continue
+		if !slices.Contains(except, i) {
+			b.cols[i].appendRowOf(&b.cols[i], b.rows-1)
 		}
-		c := &b.cols[i]
-		last := b.rows - 1
-		switch c.kind {
-		case TextKind:
-			c.data = append(c.data, c.data[c.start(last):c.ends[last]]...)
-			c.ends = append(c.ends, uint32(len(c.data)))
-		case ListKind:
-			from := uint32(0)
-			if last > 0 {
-				from = c.rowEnds[last-1]
-			}
-			for item := from; item < c.rowEnds[last]; item++ {
-				c.appendText(c.data[c.start(int(item)):c.ends[item]])
-			}
-			c.rowEnds = append(c.rowEnds, uint32(len(c.ends)))
-		case KeyKind:
-			c.data = append(c.data, c.data[last*KeySize:(last+1)*KeySize]...)
-			c.ids = append(c.ids, c.ids[c.idStart(last):c.idEnds[last]]...)
+	}
+}
+
+// appendRowOf appends row r of s, a column of the same kind: another
+// block's, or this one (a row written again).
+func (c *column) appendRowOf(s *column, r int) {
+	switch c.kind {
+	case TextKind:
+		c.appendText(s.data[s.start(r):s.ends[r]])
+	case ListKind:
+		from := uint32(0)
+		if r > 0 {
+			from = s.rowEnds[r-1]
+		}
+		for item := from; item < s.rowEnds[r]; item++ {
+			c.appendText(s.data[s.start(int(item)):s.ends[item]])
+		}
+		c.rowEnds = append(c.rowEnds, uint32(len(c.ends)))
+	case KeyKind:
+		if r < len(s.idEnds) { // not pseudonymised yet
+			c.appendID(s.ids[s.idStart(r):s.idEnds[r]])
+		} else {
+			c.data = append(c.data, s.data[r*KeySize:(r+1)*KeySize]...)
 			c.idEnds = append(c.idEnds, uint32(len(c.ids)))
-		case DayKind:
-			c.days = append(c.days, c.days[last])
-		case Uint8Kind:
-			c.u8 = append(c.u8, c.u8[last])
-		case OptionalUint8Kind:
-			c.u8, c.none = append(c.u8, c.u8[last]), append(c.none, c.none[last])
-		case Uint32Kind:
-			c.u32 = append(c.u32, c.u32[last])
-		case Uint64Kind:
-			c.u64 = append(c.u64, c.u64[last])
-		case Float64Kind:
-			c.f64 = append(c.f64, c.f64[last])
 		}
+	case DayKind:
+		c.days = append(c.days, s.days[r])
+	case Uint8Kind:
+		c.u8 = append(c.u8, s.u8[r])
+	case OptionalUint8Kind:
+		c.u8, c.none = append(c.u8, s.u8[r]), append(c.none, s.none[r])
+	case Uint32Kind:
+		c.u32 = append(c.u32, s.u32[r])
+	case Uint64Kind:
+		c.u64 = append(c.u64, s.u64[r])
+	case Float64Kind:
+		c.f64 = append(c.f64, s.f64[r])
 	}
 }
 

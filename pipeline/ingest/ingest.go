@@ -317,7 +317,7 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now t
 	case errors.As(readErr, &fe):
 		discard()
 		q := warehouse.QuarantinedRow{LoadID: load.LoadID, Source: src.Name, File: f.rel, Line: fe.Line, Raw: fe.Raw,
-			Reasons: []warehouse.Reason{reason(fe.Reason)}}
+			Reasons: []warehouse.Reason{fe.Reason}}
 		if err := wh.InsertQuarantine(ctx, []warehouse.QuarantinedRow{q}); err != nil {
 			return outcome{}, err
 		}
@@ -602,15 +602,7 @@ func (j *Job) repeatedRecords(ctx context.Context, src *sources.Spec, f delivery
 }
 
 func quarantined(l *warehouse.Load, r sources.Rejected) warehouse.QuarantinedRow {
-	q := warehouse.QuarantinedRow{LoadID: l.LoadID, Source: l.Source, File: l.File, Line: r.Line, Raw: r.Raw}
-	for _, reason0 := range r.Reasons {
-		q.Reasons = append(q.Reasons, reason(reason0))
-	}
-	return q
-}
-
-func reason(r sources.Reason) warehouse.Reason {
-	return warehouse.Reason{Code: r.Code, Field: r.Field, Column: r.Column, Detail: r.Detail, Value: r.Value}
+	return warehouse.QuarantinedRow{LoadID: l.LoadID, Source: l.Source, File: l.File, Line: r.Line, Raw: r.Raw, Reasons: r.Reasons}
 }
 
 func fileSHA256(path string) (string, error) {

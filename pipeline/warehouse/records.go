@@ -1,6 +1,10 @@
 package warehouse
 
-import "time"
+import (
+	"time"
+
+	"github.com/brusano/bassins/sources"
+)
 
 // JobRun is one run of a scheduled job, as recorded in the job_runs table.
 type JobRun struct {
@@ -50,13 +54,10 @@ func (l Load) Replaced() bool {
 	return l.Status == StatusLoaded && len(l.Months) > 0 && len(l.ReplacedMonths) == len(l.Months)
 }
 
-// Reason is one problem of a quarantined row: a code (see the sources
-// package's Problem* constants), the canonical field and the file's column,
-// a detail (expected format, limit, other line) and the value read. The value
-// is shown to operators only.
-type Reason struct {
-	Code, Field, Column, Detail, Value string
-}
+// Reason is one problem of a quarantined row, as the sources package
+// states it: code, field, column, detail and the value read (shown to
+// operators only).
+type Reason = sources.Reason
 
 // QuarantinedRow is a delivered record set aside, with every reason. Raw is
 // the record as delivered, cut to 4 KiB, person identifiers pseudonymised.
