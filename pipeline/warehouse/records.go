@@ -6,15 +6,39 @@ import (
 	"github.com/brusano/bassins/sources"
 )
 
-// JobRun is one run of a scheduled job, as recorded in the job_runs table.
+// Statuses of a job run.
+const (
+	RunRunning = "running"
+	RunOK      = "ok"
+	RunFailed  = "failed"
+	// RunCancelled: stopped through its context, by its deadline or by
+	// the process stopping.
+	RunCancelled = "cancelled"
+	// RunInterrupted: left running by a process that died; marked so by
+	// the next process to start.
+	RunInterrupted = "interrupted"
+)
+
+// JobRun is one run of a scheduled job, as recorded in the job_runs table. A
+// run is recorded when it starts, at every heartbeat and when it ends; the
+// latest record wins.
 type JobRun struct {
 	RunID      string
 	Job        string
 	StartedAt  time.Time
 	FinishedAt time.Time // zero while running
-	Status     string    // "running", "ok" or "failed"
+	Status     string    // one of the Run* statuses
 	Rows       uint64
 	Message    string
+	// HeartbeatAt is when the running process last said the run goes on.
+	HeartbeatAt time.Time
+	// Owner names the process running it: host and pid.
+	Owner string
+	// AsOf is the time the run worked as of: its start, or an earlier
+	// time for a catch-up or a backfill (a report's period follows it).
+	AsOf time.Time
+	// Attempt counts from 1; a retry is a new run with the next attempt.
+	Attempt int
 }
 
 // Load is one delivery (one file of a source) and what became of it, as
