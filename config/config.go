@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,10 +43,14 @@ type Config struct {
 	Privacy    Privacy         `yaml:"privacy"`
 	Geography  geography.Files `yaml:"geography"`
 	// Timezone of the schedules and of the dates shown; Europe/Brussels.
-	Timezone string         `yaml:"timezone"`
-	Reports  Reports        `yaml:"reports"`
-	Jobs     []Job          `yaml:"jobs"`
-	Sources  []sources.Spec `yaml:"sources"`
+	Timezone string  `yaml:"timezone"`
+	Reports  Reports `yaml:"reports"`
+	// Service is how a long-running `bassins serve` behaves.
+	Service   Service        `yaml:"service"`
+	Retention Retention      `yaml:"retention"`
+	Alerts    Alerts         `yaml:"alerts"`
+	Jobs      []Job          `yaml:"jobs"`
+	Sources   []sources.Spec `yaml:"sources"`
 
 	// File is where the configuration was read from.
 	File string `yaml:"-"`
@@ -60,25 +65,92 @@ type ClickHouse struct {
 	User     string `yaml:"user"`
 	Password string `yaml:"password"`
 	// PasswordEnv names an environment variable holding the password; it
-	// wins over Password.
+	// wins over Password and PasswordFile.
 	PasswordEnv string `yaml:"password_env"`
+	// PasswordFile holds the password when neither the environment nor
+	// Password gives one. For the managed server it is created at first
+	// start with a random password (mode 0600); keep it outside DataDir.
+	PasswordFile string `yaml:"password_file"`
 	// DataDir is the managed server's folder.
 	DataDir string `yaml:"data_dir"`
 	// Binary is the managed server's program; empty looks it up.
 	Binary string `yaml:"binary"`
+	// HTTPPort opens the managed server's HTTP interface on 127.0.0.1;
+	// 0 keeps it closed.
+	HTTPPort int `yaml:"http_port"`
 }
 
 // Managed reports whether the program runs its own server.
 func (c ClickHouse) Managed() bool { return c.Address == "" }
 
-// ResolvedPassword returns the password, from the environment when named.
-func (c ClickHouse) ResolvedPassword() string {
+// PasswordSource says where the password comes from: the environment
+// variable when it is set, then the password key, then the password file.
+// It returns the password when it is given inline or by the environment, and
+// the file to read (or create, for the managed server) otherwise.
+func (c ClickHouse) PasswordSource() (password, file string) {
 	if c.PasswordEnv != "" {
 		if p, ok := os.LookupEnv(c.PasswordEnv); ok {
-			return p
+			return p, ""
 		}
 	}
-	return c.Password
+	if c.Password != "" {
+		return c.Password, ""
+	}
+	return "", c.PasswordFile
+}
+
+// Service configures a long-running `bassins serve`.
+type Service struct {
+	// ShutdownGrace is how long running jobs get to end after SIGTERM
+	// before they are cancelled; a second signal stops at once.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// WatchInbox ingests a delivered file as soon as it is complete, rather
+	// than at the next scheduled ingest.
+	WatchInbox bool `yaml:"watch_inbox"`
+	// Settle is how long a file's size must stay the same to be complete.
+	Settle time.Duration `yaml:"settle"`
+	// LeaseCheck is how often a process that does not schedule checks
+	// whether the scheduling process is gone, to take over.
+	LeaseCheck time.Duration `yaml:"lease_check"`
+	// Heartbeat is how often a running job says it goes on; a run
+	// without heartbeat for 3 periods is marked interrupted.
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// MaxComputationAge makes /readyz answer 503 when the last computation
+	// is older; 0 does not check.
+	MaxComputationAge time.Duration `yaml:"max_computation_age"`
+	// CatchUp runs, at start, the jobs whose scheduled runs were missed
+	// while no process ran: once per job.
+	CatchUp bool `yaml:"catch_up"`
+}
+
+// Retention says how long the maintenance job keeps history, in days; 0
+// keeps it for ever.
+type Retention struct {
+	RunsDays       int `yaml:"runs_days"`
+	QuarantineDays int `yaml:"quarantine_days"`
+	// ValuesDays keeps the values of earlier computations; the latest one
+	// is always kept.
+	ValuesDays int `yaml:"values_days"`
+}
+
+// Alerts says where alerts go.
+type Alerts struct {
+	// WebhookURL receives a JSON POST per incident and per recovery;
+	// empty sends none.
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookURLEnv names an environment variable holding the URL (it may
+	// carry a token); it wins over WebhookURL.
+	WebhookURLEnv string `yaml:"webhook_url_env"`
+}
+
+// Webhook returns the webhook URL, from the environment when named and set.
+func (a Alerts) Webhook() string {
+	if a.WebhookURLEnv != "" {
+		if u, ok := os.LookupEnv(a.WebhookURLEnv); ok {
+			return u
+		}
+	}
+	return a.WebhookURL
 }
 
 // Paths are the folders the program reads and writes.
@@ -112,19 +184,26 @@ type Reports struct {
 
 // Job kinds.
 const (
-	KindIngest  = "ingest"
-	KindCompute = "compute"
-	KindReport  = "report"
+	KindIngest      = "ingest"
+	KindCompute     = "compute"
+	KindReport      = "report"
+	KindMaintenance = "maintenance"
 )
 
 // Job is a scheduled job.
 type Job struct {
 	Name string `yaml:"name"`
-	// Kind is what the job does: ingest, compute or report.
+	// Kind is what the job does: ingest, compute, report or maintenance.
 	Kind string `yaml:"kind"`
 	// Schedule is a cron spec (minute hour day-of-month month day-of-week)
 	// in the configured time zone, or a descriptor such as @hourly.
 	Schedule string `yaml:"schedule"`
+	// Retries is how many times a failed run is tried again.
+	Retries int `yaml:"retries"`
+	// Backoff is the wait before the first retry; it doubles each time.
+	Backoff time.Duration `yaml:"backoff"`
+	// Timeout cancels a run that lasts longer; 0: no deadline.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Job returns the named job.
@@ -148,11 +227,16 @@ func (c *Config) Location() *time.Location {
 
 func defaults() Config {
 	return Config{
-		ClickHouse: ClickHouse{Database: "bassins", User: "default", PasswordEnv: "BASSINS_CLICKHOUSE_PASSWORD", DataDir: "var/clickhouse"},
-		Paths:      Paths{Inbox: "var/inbox", Reports: "var/reports", State: "var/state"},
-		Privacy:    Privacy{KeyEnv: "BASSINS_PSEUDONYM_KEY", KeyFile: "var/secret/pseudonym.key", MinCount: 5},
-		Timezone:   "Europe/Brussels",
-		Reports:    Reports{Languages: []string{"fr", "nl"}},
+		ClickHouse: ClickHouse{Database: "bassins", User: "default", PasswordEnv: "BASSINS_CLICKHOUSE_PASSWORD",
+			PasswordFile: "var/secret/clickhouse.password", DataDir: "var/clickhouse"},
+		Paths:    Paths{Inbox: "var/inbox", Reports: "var/reports", State: "var/state"},
+		Privacy:  Privacy{KeyEnv: "BASSINS_PSEUDONYM_KEY", KeyFile: "var/secret/pseudonym.key", MinCount: 5},
+		Timezone: "Europe/Brussels",
+		Reports:  Reports{Languages: []string{"fr", "nl"}},
+		Service: Service{ShutdownGrace: 30 * time.Second, WatchInbox: true, Settle: 2 * time.Second,
+			LeaseCheck: 5 * time.Second, Heartbeat: 15 * time.Second, CatchUp: true},
+		Retention: Retention{RunsDays: 400, QuarantineDays: 400, ValuesDays: 90},
+		Alerts:    Alerts{WebhookURLEnv: "BASSINS_ALERT_WEBHOOK"},
 	}
 }
 
@@ -269,8 +353,41 @@ func (c *Config) validate() []Problem {
 		if _, port, err := net.SplitHostPort(ch.Address); err != nil || port == "" {
 			add("clickhouse.address", "%q is not host:port", ch.Address)
 		}
-	} else if ch.DataDir == "" {
-		add("clickhouse.data_dir", "a folder is required for the managed server")
+	} else {
+		if ch.DataDir == "" {
+			add("clickhouse.data_dir", "a folder is required for the managed server")
+		}
+		if ch.PasswordEnv == "" && ch.Password == "" && ch.PasswordFile == "" {
+			add("clickhouse.password_file", "the managed server needs a password: give password_file (created at first start), password_env or password")
+		}
+		if ch.PasswordFile != "" && ch.DataDir != "" && inside(ch.PasswordFile, ch.DataDir) {
+			add("clickhouse.password_file", "%s is inside data_dir %s: keep the password outside the server's folder", ch.PasswordFile, ch.DataDir)
+		}
+	}
+	if ch.HTTPPort < 0 || ch.HTTPPort > 65535 {
+		add("clickhouse.http_port", "%d is not a port (0 keeps the HTTP interface closed)", ch.HTTPPort)
+	}
+	sv := c.Service
+	for key, d := range map[string]time.Duration{"shutdown_grace": sv.ShutdownGrace, "settle": sv.Settle,
+		"lease_check": sv.LeaseCheck, "heartbeat": sv.Heartbeat, "max_computation_age": sv.MaxComputationAge} {
+		if d < 0 {
+			add("service."+key, "must not be negative, not %s", d)
+		}
+	}
+	if sv.LeaseCheck == 0 {
+		add("service.lease_check", "must be more than 0, e.g. 5s")
+	}
+	if sv.Heartbeat == 0 {
+		add("service.heartbeat", "must be more than 0, e.g. 15s")
+	}
+	for key, days := range map[string]int{"runs_days": c.Retention.RunsDays, "quarantine_days": c.Retention.QuarantineDays,
+		"values_days": c.Retention.ValuesDays} {
+		if days < 0 {
+			add("retention."+key, "must be 0 (keep for ever) or a number of days, not %d", days)
+		}
+	}
+	if u := c.Alerts.WebhookURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		add("alerts.webhook_url", "%q is not an http(s) URL", u)
 	}
 	if c.Paths.Inbox == "" {
 		add("paths.inbox", "a folder is required")
@@ -316,9 +433,18 @@ func (c *Config) validate() []Problem {
 		}
 		seenJobs[j.Name] = true
 		switch j.Kind {
-		case KindIngest, KindCompute, KindReport:
+		case KindIngest, KindCompute, KindReport, KindMaintenance:
 		default:
-			add(at+".kind", "unknown job kind %q (ingest, compute, report)", j.Kind)
+			add(at+".kind", "unknown job kind %q (ingest, compute, report, maintenance)", j.Kind)
+		}
+		if j.Retries < 0 || j.Retries > 20 {
+			add(at+".retries", "must be between 0 and 20, not %d", j.Retries)
+		}
+		if j.Backoff < 0 {
+			add(at+".backoff", "must not be negative, not %s", j.Backoff)
+		}
+		if j.Timeout < 0 {
+			add(at+".timeout", "must not be negative, not %s", j.Timeout)
 		}
 		if _, err := CronParser.Parse(j.Schedule); err != nil {
 			add(at+".schedule", "%q is not a cron schedule: %v", j.Schedule, err)
@@ -337,6 +463,18 @@ func (c *Config) validate() []Problem {
 		}
 	}
 	return ps
+}
+
+// inside reports whether path lies in dir (both relative to the same
+// folder, or absolute).
+func inside(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // lineOf finds the line of a path such as "jobs[1].schedule" in the document,

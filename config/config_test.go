@@ -61,6 +61,11 @@ func TestBadFixtures(t *testing.T) {
 		{"bad-date-format.bad.yaml", 6, `sources[0].date_format: "dd/mm/yy" is not a date format`},
 		{"missing-geography.bad.yaml", 2, `geography.population: cannot read /nonexistent/TF_SOC_POP_STRUCT_2024.txt`},
 		{"wrong-type.bad.yaml", 2, "cannot unmarshal !!str `five` into int"},
+		{"password-in-data-dir.bad.yaml", 3, "clickhouse.password_file: var/ch/password is inside data_dir var/ch"},
+		{"bad-service.bad.yaml", 2, "service.shutdown_grace: must not be negative, not -5s"},
+		{"bad-service.bad.yaml", 3, "service.lease_check: must be more than 0"},
+		{"bad-service.bad.yaml", 5, "jobs[0].retries: must be between 0 and 20, not 50"},
+		{"bad-service.bad.yaml", 7, `alerts.webhook_url: "ftp://alerts.example/hook" is not an http(s) URL`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -89,14 +94,18 @@ func TestBadFixtures(t *testing.T) {
 	}
 }
 
-func TestPasswordFromEnvironment(t *testing.T) {
+func TestPasswordSource(t *testing.T) {
 	t.Setenv("CH_TEST_PASSWORD", "s3cret")
-	c := ClickHouse{Password: "file", PasswordEnv: "CH_TEST_PASSWORD"}
-	if got := c.ResolvedPassword(); got != "s3cret" {
-		t.Errorf("password = %q, want the environment's", got)
+	c := ClickHouse{Password: "inline", PasswordEnv: "CH_TEST_PASSWORD", PasswordFile: "var/secret/ch.password"}
+	if p, f := c.PasswordSource(); p != "s3cret" || f != "" {
+		t.Errorf("password source = %q, %q; want the environment's", p, f)
 	}
 	os.Unsetenv("CH_TEST_PASSWORD")
-	if got := c.ResolvedPassword(); got != "file" {
-		t.Errorf("password = %q, want the file's when the variable is unset", got)
+	if p, f := c.PasswordSource(); p != "inline" || f != "" {
+		t.Errorf("password source = %q, %q; want the inline one when the variable is unset", p, f)
+	}
+	c.Password = ""
+	if p, f := c.PasswordSource(); p != "" || f != "var/secret/ch.password" {
+		t.Errorf("password source = %q, %q; want the file", p, f)
 	}
 }
