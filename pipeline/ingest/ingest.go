@@ -45,7 +45,10 @@ type Options struct {
 	// ChunkRows is how many rows are sent to the server at once; memory use
 	// grows with it. Default 50,000.
 	ChunkRows int
-	Logger    *slog.Logger
+	// OnLoad, when set, is told of every delivery recorded, loaded or
+	// refused (metrics, alerts). It must not block for long.
+	OnLoad func(ctx context.Context, src *sources.Spec, l warehouse.Load)
+	Logger *slog.Logger
 }
 
 // Job loads new files.
@@ -157,6 +160,9 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (Result, err
 				return res, err
 			}
 			out, err := j.loadFile(ctx, src, f, now)
+			if err == nil && !out.skipped && j.opts.OnLoad != nil {
+				j.opts.OnLoad(ctx, src, out.load)
+			}
 			if err != nil {
 				// One file the warehouse could not take must not block
 				// the others; the run still fails below.

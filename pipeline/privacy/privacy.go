@@ -109,22 +109,27 @@ func appendUpper(b, raw []byte) []byte {
 func LoadSecret(env, file string) ([]byte, error) {
 	if env != "" {
 		if v, ok := os.LookupEnv(env); ok && v != "" {
+			if len(v) < MinSecretLength {
+				return nil, fmt.Errorf("privacy: the pseudonymisation key in %s is %d bytes long, it must be at least %d: set the key you saved, or unset %s to use privacy.key_file",
+					env, len(v), MinSecretLength, env)
+			}
 			return []byte(v), nil
 		}
 	}
 	if file == "" {
-		return nil, fmt.Errorf("privacy: no secret: set %s or configure privacy.key_file", env)
+		return nil, fmt.Errorf("privacy: no pseudonymisation key: set %s or configure privacy.key_file", env)
 	}
 	data, err := os.ReadFile(file)
 	if err == nil {
 		secret := []byte(strings.TrimSpace(string(data)))
 		if len(secret) < MinSecretLength {
-			return nil, fmt.Errorf("privacy: %s: the secret must be at least %d bytes", file, MinSecretLength)
+			return nil, fmt.Errorf("privacy: the pseudonymisation key file %s holds %d bytes, it must hold at least %d: restore the key you saved (a new key would no longer link new deliveries to the persons already stored)",
+				file, len(secret), MinSecretLength)
 		}
 		return secret, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("privacy: %w", err)
+		return nil, fmt.Errorf("privacy: cannot read the pseudonymisation key file: %w", err)
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
