@@ -431,7 +431,7 @@ func (w *watcher) rel(path string) (string, bool) {
 // wanted returns the relative path of a file that may be reported.
 func (w *watcher) wanted(path string) (string, bool) {
 	rel, ok := w.rel(path)
-	if !ok || ignored(rel) {
+	if !ok || Ignored(rel) {
 		return "", false
 	}
 	if w.opts.Match != nil && !w.opts.Match(rel) {
@@ -440,9 +440,11 @@ func (w *watcher) wanted(path string) (string, bool) {
 	return rel, true
 }
 
-// ignored tells the temporary and hidden files, and the files in hidden
-// folders.
-func ignored(rel string) bool {
+// Ignored tells the files that are not deliveries, or not yet: temporary
+// names of files being uploaded (.part, .tmp, .partial, ~) and hidden files
+// or folders. rel is slash-separated, relative to the inbox. The scheduled
+// ingest skips them as the watcher does.
+func Ignored(rel string) bool {
 	parts := strings.Split(rel, "/")
 	if slices.ContainsFunc(parts, hidden) {
 		return true

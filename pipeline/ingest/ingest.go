@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/inbox"
 	"github.com/brusano/bassins/pipeline/privacy"
 	"github.com/brusano/bassins/pipeline/warehouse"
 	"github.com/brusano/bassins/sources"
@@ -205,10 +206,10 @@ func (j *Job) deliveries(src *sources.Spec) ([]delivery, error) {
 	var out []delivery
 	for _, p := range paths {
 		info, err := os.Stat(p)
-		if err != nil || !info.Mode().IsRegular() || strings.HasSuffix(p, ".part") {
+		rel, _ := filepath.Rel(j.opts.Inbox, p)
+		if err != nil || !info.Mode().IsRegular() || inbox.Ignored(filepath.ToSlash(rel)) {
 			continue
 		}
-		rel, _ := filepath.Rel(j.opts.Inbox, p)
 		out = append(out, delivery{path: p, rel: rel, size: info.Size(), modified: info.ModTime()})
 	}
 	sort.SliceStable(out, func(a, b int) bool {

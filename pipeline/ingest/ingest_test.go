@@ -260,3 +260,18 @@ func sortReasons[T any](rs []T, key func(T) string) []T {
 	sort.Slice(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
 	return out
 }
+
+// A hidden file (an upload in progress under a temporary name) is not a
+// delivery yet, even when the source's glob matches it.
+func TestHiddenFilesAreNotDeliveries(t *testing.T) {
+	job, inbox, count, _ := newJob(t, 10)
+	deliver(t, inbox, ".2025-01.csv", header+"03/01/2025;MASS;1000;A-1;10\n")
+	deliver(t, inbox, "2025-02.csv", header+"03/02/2025;MASS;1000;A-1;10\n04/02/2025;MASS;1030;A-2;0\n")
+	res, err := job.Run(t.Context(), time.Now(), "run-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Loaded != 1 || count() != 2 {
+		t.Errorf("loaded %d deliveries and %d rows; want 1 and 2 (the hidden file left alone)", res.Loaded, count())
+	}
+}
