@@ -88,7 +88,6 @@ func (w *Webhook) post(ctx context.Context, client *http.Client, body []byte) (r
 		return false, fmt.Errorf("bad URL: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "bassins")
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
