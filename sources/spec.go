@@ -58,6 +58,10 @@ type Spec struct {
 	// earlier load of the same path), "months" (every earlier row of the
 	// source in the months the delivery covers) or "none".
 	Replace string `yaml:"replace"`
+	// DueDay is the day of the month by which the previous month's
+	// delivery is due: month M's data by day DueDay of month M+1 (1 to 28);
+	// 0, the default, sets no due date.
+	DueDay int `yaml:"due_day"`
 	// Start is the earliest date accepted, yyyy-mm-dd; default 2000-01-01.
 	Start string `yaml:"start"`
 	// MaxRejectedShare is the share of quarantined rows above which the
@@ -225,6 +229,9 @@ func (s *Spec) Validate() []Problem {
 		if _, err := time.Parse(time.DateOnly, s.Start); err != nil {
 			add("start", "%q is not a date written yyyy-mm-dd", s.Start)
 		}
+	}
+	if s.DueDay < 0 || s.DueDay > 28 {
+		add("due_day", "%d is not a day between 1 and 28 (0 or absent: no due date); month M's delivery is due by that day of month M+1", s.DueDay)
 	}
 	if r := s.MaxRejectedShare; r != nil && (*r < 0 || *r > 1) {
 		add("max_rejected_share", "%v is not a share between 0 and 1", *r)

@@ -66,6 +66,11 @@ func TestSpecValidate(t *testing.T) {
 			[]problem{{"start", `"01/01/2020" is not a date written yyyy-mm-dd`}}},
 		{"share above 1", contactsSpec, func(s *sources.Spec) { v := 1.5; s.MaxRejectedShare = &v },
 			[]problem{{"max_rejected_share", "1.5 is not a share between 0 and 1"}}},
+		{"due day 28", contactsSpec, func(s *sources.Spec) { s.DueDay = 28 }, nil},
+		{"due day 29", contactsSpec, func(s *sources.Spec) { s.DueDay = 29 },
+			[]problem{{"due_day", "29 is not a day between 1 and 28"}}},
+		{"negative due day", contactsSpec, func(s *sources.Spec) { s.DueDay = -1 },
+			[]problem{{"due_day", "-1 is not a day between 1 and 28"}}},
 		{"sheet of a CSV file", contactsSpec, func(s *sources.Spec) { s.Sheet = "Feuil1" },
 			[]problem{{"sheet", "a sheet is chosen for the xlsx format only"}}},
 		{"min on a text field", contactsSpec, func(s *sources.Spec) {
