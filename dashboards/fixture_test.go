@@ -159,8 +159,9 @@ var errDown = errors.New("dial tcp 10.20.30.40:9000: connect: connection refused
 type flakyStore struct {
 	Store
 	// snapshotDown fails Snapshot; recordsDown fails the reads of the
-	// activity page.
-	snapshotDown, recordsDown atomic.Bool
+	// activity page; snapshotHangs makes Snapshot wait for the end of its
+	// context, as a server that accepts the connection and never answers.
+	snapshotDown, recordsDown, snapshotHangs atomic.Bool
 }
 
 // setDown makes every read fail, or succeed again.
@@ -172,6 +173,10 @@ func (f *flakyStore) setDown(down bool) {
 func (f *flakyStore) Snapshot(ctx context.Context) (*indicators.Snapshot, error) {
 	if f.snapshotDown.Load() {
 		return nil, errDown
+	}
+	if f.snapshotHangs.Load() {
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
 	return f.Store.Snapshot(ctx)
 }

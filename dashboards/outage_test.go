@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/warehouse"
+	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
 )
 
 // The banners of pages served from the last snapshot read, dated by the
@@ -137,6 +139,58 @@ func TestStoreDown(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStoreTimeout checks a store that does not answer is given up after
+// StoreTimeout: the page is served from the last snapshot read.
+func TestStoreTimeout(t *testing.T) {
+	store := &flakyStore{Store: testStore(t, testSnapshot(t), nil, nil)}
+	srv, err := New(Options{Store: store, StoreTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := get(t, srv, "/"); rec.Code != 200 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	store.snapshotHangs.Store(true)
+	start := time.Now()
+	rec := get(t, srv, "/")
+	if rec.Code != 200 || !strings.Contains(text(rec.Body.String()), staleFR) {
+		t.Errorf("status %d, want 200 with the banner", rec.Code)
+	}
+	// Far above the timeout, far below a request that waits forever.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the page took %v", d)
+	}
+}
+
+// TestRenderFailure keeps 500 for pages that do not render: a snapshot
+// without geography cannot be drawn.
+func TestRenderFailure(t *testing.T) {
+	snap := testSnapshot(t)
+	wh, _ := warehousetest.Open(t)
+	if err := wh.SaveIndicatorValues(t.Context(), snap.RunID, snap.ComputedAt, 1, snap.Values); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Options{Store: warehouse.NewReader(wh, nil, 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"/", "Erreur interne"},
+		{"/?lang=nl", "Interne fout"},
+	} {
+		rec := get(t, srv, tt.path)
+		if rec.Code != 500 {
+			t.Errorf("%s: status %d, want 500", tt.path, rec.Code)
+		}
+		if body := text(rec.Body.String()); !strings.Contains(body, tt.want) || strings.Contains(body, "geography") {
+			t.Errorf("%s: body lacks %q or quotes the error", tt.path, tt.want)
+		}
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s: Cache-Control %q", tt.path, cc)
+		}
 	}
 }
 

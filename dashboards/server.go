@@ -240,7 +240,7 @@ func (s *Server) noteFailure(ctx context.Context, what string, err error) {
 		s.log.DebugContext(ctx, "dashboards: "+what, "error", err)
 		return
 	}
-	s.log.ErrorContext(ctx, "dashboards: "+what+"; pages are served from the last snapshot read until the store answers", "error", err)
+	s.log.ErrorContext(ctx, "dashboards: "+what+"; until the store answers, pages show the last snapshot read, or answer 503 without one", "error", err)
 }
 
 func (s *Server) serveOverview(w http.ResponseWriter, r *http.Request) {
