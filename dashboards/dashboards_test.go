@@ -266,15 +266,23 @@ func TestActivity(t *testing.T) {
 	tests := []struct {
 		lang string
 		want []string
+		// once must appear exactly once; omit never.
+		once, omit []string
 	}{
 		{"fr", []string{"compute_indicators", "réussi", "échec", "en cours", "12\u202f345", "combo_2025-02.csv", "rejeté",
 			"hxxps://clickhouse.internal:8443", "3 mars 2025 à 06:30", "2\u202f049",
 			"Ligne 12, champ period (colonne « Période ») : cette date n'existe pas",
 			"Ligne 12, champ hours (colonne « Heures ») : nombre négatif là où un compte est attendu",
 			"Ligne 7, champ postcode (colonne « cp ») : hors de la Région de Bruxelles-Capitale",
-			"30 lignes sur 40 en quarantaine, au-delà du seuil de la source : toute la livraison est refusée."}},
+			"30 lignes sur 40 en quarantaine, au-delà du seuil de la source : toute la livraison est refusée.",
+			">annulé<", ">interrompu<", "tentative 2"},
+			// Only the catch-up run shows its as-of time; the first attempt
+			// shows no number.
+			[]string{"date de référence\u00a0: 1 mars 2025 à 06:00"}, []string{"tentative 1"}},
 		{"nl", []string{"geslaagd", "mislukt", "bezig", "12.345", "geweigerd", "3 maart 2025 om 06:30",
-			"Regel 12, veld period (kolom „Période”): deze datum bestaat niet"}},
+			"Regel 12, veld period (kolom „Période”): deze datum bestaat niet",
+			">geannuleerd<", ">onderbroken<", "poging 2"},
+			[]string{"peildatum: 1 maart 2025 om 06:00"}, []string{"poging 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
@@ -284,6 +292,16 @@ func TestActivity(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(page, w) {
 					t.Errorf("activity page lacks %q", w)
+				}
+			}
+			for _, w := range tt.once {
+				if n := strings.Count(page, w); n != 1 {
+					t.Errorf("activity page shows %q %d times, want once", w, n)
+				}
+			}
+			for _, o := range tt.omit {
+				if strings.Contains(page, o) {
+					t.Errorf("activity page shows %q", o)
 				}
 			}
 			// Rejected values stay in the quarantine.
@@ -364,8 +382,9 @@ func TestServeHTTP(t *testing.T) {
 		{"GET", "/healthz", nil, 200, "text/plain", []string{"ok"}, nil},
 		{"GET", "/assets/echarts.min.js", nil, 200, "text/javascript", []string{"echarts"}, nil},
 		{"POST", "/", nil, 405, "", nil, nil},
-		{"GET", "/", unavailable, 500, "text/html", []string{"Données indisponibles"}, []string{"closed", "clickhouse"}},
-		{"GET", "/activite", unavailable, 500, "text/html", []string{"Données indisponibles"}, nil},
+		{"GET", "/", unavailable, 503, "text/html", []string{"Données temporairement indisponibles"}, []string{"closed", "clickhouse"}},
+		{"GET", "/activite", unavailable, 503, "text/html", []string{"Données temporairement indisponibles"}, nil},
+		{"GET", "/activite?lang=nl", unavailable, 503, "text/html", []string{"Gegevens tijdelijk niet beschikbaar"}, nil},
 		{"GET", "/", empty, 200, "text/html", []string{"Données pas encore calculées"}, nil},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,9 @@
 package dashboards
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,7 +141,72 @@ func testRuns() []warehouse.JobRun {
 		{RunID: "run-fail", Job: "load_contacts", StartedAt: computedAt.Add(-time.Hour), FinishedAt: computedAt.Add(-59 * time.Minute),
 			Status: "failed", Message: "dial https://clickhouse.internal:8443: connection refused"},
 		{RunID: "run-now", Job: "load_tdi", StartedAt: computedAt.Add(time.Minute), Status: "running"},
+		{RunID: "run-stopped", Job: "weekly_report", StartedAt: computedAt.Add(-2 * time.Hour), FinishedAt: computedAt.Add(-110 * time.Minute),
+			Status: warehouse.RunCancelled, AsOf: computedAt.Add(-2 * time.Hour), Attempt: 1},
+		// A catch-up of the run due on 1 March at 06:00 (Brussels), second
+		// attempt, left running by a process that died.
+		{RunID: "run-died", Job: "monthly_report", StartedAt: computedAt.Add(-3 * time.Hour), FinishedAt: computedAt.Add(-170 * time.Minute),
+			Status: warehouse.RunInterrupted, AsOf: time.Date(2025, time.March, 1, 5, 0, 0, 0, time.UTC), Attempt: 2},
 	}
+}
+
+// errDown is what a store that cannot reach its server answers; it names an
+// internal address, which pages must never show.
+var errDown = errors.New("dial tcp 10.20.30.40:9000: connect: connection refused")
+
+// flakyStore is a store on a real warehouse whose reads fail on demand, as
+// when the ClickHouse server stops answering and comes back.
+type flakyStore struct {
+	Store
+	// snapshotDown fails Snapshot; recordsDown fails the reads of the
+	// activity page; snapshotHangs makes Snapshot wait for the end of its
+	// context, as a server that accepts the connection and never answers.
+	snapshotDown, recordsDown, snapshotHangs atomic.Bool
+}
+
+// setDown makes every read fail, or succeed again.
+func (f *flakyStore) setDown(down bool) {
+	f.snapshotDown.Store(down)
+	f.recordsDown.Store(down)
+}
+
+func (f *flakyStore) Snapshot(ctx context.Context) (*indicators.Snapshot, error) {
+	if f.snapshotDown.Load() {
+		return nil, errDown
+	}
+	if f.snapshotHangs.Load() {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return f.Store.Snapshot(ctx)
+}
+
+func (f *flakyStore) RecentRuns(ctx context.Context, limit int) ([]warehouse.JobRun, error) {
+	if f.recordsDown.Load() {
+		return nil, errDown
+	}
+	return f.Store.RecentRuns(ctx, limit)
+}
+
+func (f *flakyStore) RecentLoads(ctx context.Context, limit int) ([]warehouse.Load, error) {
+	if f.recordsDown.Load() {
+		return nil, errDown
+	}
+	return f.Store.RecentLoads(ctx, limit)
+}
+
+func (f *flakyStore) QuarantineSample(ctx context.Context, loadIDs []uint64, perLoad int) (map[uint64][]warehouse.QuarantinedRow, error) {
+	if f.recordsDown.Load() {
+		return nil, errDown
+	}
+	return f.Store.QuarantineSample(ctx, loadIDs, perLoad)
+}
+
+func (f *flakyStore) Deliveries(ctx context.Context) ([]warehouse.Delivery, error) {
+	if f.recordsDown.Load() {
+		return nil, errDown
+	}
+	return f.Store.Deliveries(ctx)
 }
 
 func testLoads() []warehouse.Load {

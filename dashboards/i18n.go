@@ -103,10 +103,15 @@ var labels = map[string][2]string{
 	"no_runs":             {"Aucun traitement enregistré.", "Geen taken geregistreerd."},
 	"no_loads":            {"Aucun fichier chargé.", "Geen bestanden geladen."},
 	"running":             {"en cours", "bezig"},
+	"as_of":               {"date de référence", "peildatum"},
+	"attempt":             {"tentative", "poging"},
+	"scheduling":          {"Planification", "Planning"},
 	"notfound_title":      {"Page introuvable", "Pagina niet gevonden"},
 	"notfound_body":       {"Cette page n'existe pas. Choisissez la vue régionale, un bassin ou l'activité ci-dessus.", "Deze pagina bestaat niet. Kies hierboven het gewestelijk overzicht, een zorgzone of de activiteit."},
-	"error_title":         {"Données indisponibles", "Gegevens niet beschikbaar"},
-	"error_body":          {"Les données ne peuvent pas être lues pour le moment. L'erreur est enregistrée dans le journal du serveur ; réessayez plus tard.", "De gegevens kunnen momenteel niet gelezen worden. De fout is opgenomen in het serverlogboek; probeer het later opnieuw."},
+	"unavailable_title":   {"Données temporairement indisponibles", "Gegevens tijdelijk niet beschikbaar"},
+	"unavailable_body":    {"Le service est temporairement indisponible : l'entrepôt de données ne répond pas pour le moment. Réessayez dans quelques minutes ; l'incident est enregistré dans le journal du serveur.", "De dienst is tijdelijk niet beschikbaar: het datawarehouse antwoordt momenteel niet. Probeer het over enkele minuten opnieuw; het incident is opgenomen in het serverlogboek."},
+	"error_title":         {"Erreur interne", "Interne fout"},
+	"error_body":          {"Cette page n'a pas pu être affichée à cause d'une erreur interne, enregistrée dans le journal du serveur.", "Deze pagina kon niet getoond worden door een interne fout, die in het serverlogboek is opgenomen."},
 }
 
 // statusLabels translates the statuses of job runs and loads.
@@ -118,6 +123,10 @@ var statusLabels = map[string][2]string{
 	"rejected":  {"rejeté", "geweigerd"},
 	"replaced":  {"remplacé", "vervangen"},
 	"retracted": {"retiré", "ingetrokken"},
+	// Job runs stopped through their context, and runs left running by a
+	// process that died.
+	"cancelled":   {"annulé", "geannuleerd"},
+	"interrupted": {"interrompu", "onderbroken"},
 }
 
 // labelsFor returns the fixed texts in one language.

@@ -76,7 +76,7 @@ func RenderOverview(w io.Writer, snap *indicators.Snapshot, lang string) error {
 	if err != nil {
 		return err
 	}
-	return ps.overview(w, snap, normLang(lang))
+	return ps.overview(w, snap, false, normLang(lang))
 }
 
 // RenderBassin writes the page of one bassin. The error wraps ErrNotFound when
@@ -86,7 +86,7 @@ func RenderBassin(w io.Writer, snap *indicators.Snapshot, bassin, lang string) e
 	if err != nil {
 		return err
 	}
-	return ps.bassin(w, snap, bassin, normLang(lang))
+	return ps.bassin(w, snap, bassin, false, normLang(lang))
 }
 
 // RenderActivity writes the page of job runs and file loads, most recent
@@ -97,7 +97,7 @@ func RenderActivity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load
 	if err != nil {
 		return err
 	}
-	return ps.activity(w, runs, loads, quarantined, deliveries, nil, normLang(lang))
+	return ps.activity(w, runs, loads, quarantined, deliveries, nil, false, nil, normLang(lang))
 }
 
 // page is what layout.html receives.
@@ -112,6 +112,9 @@ type page struct {
 	ComputedAt string
 	Month      string
 	RunID      string
+	// Stale is the banner of a page served from the last snapshot read
+	// while the store cannot be read; empty otherwise.
+	Stale string
 	// Privacy explains suppression; empty on pages without figures.
 	Privacy string
 	// Estimated adds the footnote for values marked "*".
@@ -157,6 +160,21 @@ func (ps *pageSet) newPage(snap *indicators.Snapshot, path, title, lang string) 
 		}
 	}
 	return p
+}
+
+// markStale puts the banner of a page served from the last snapshot read,
+// dated by its computation, when stale is set.
+func (ps *pageSet) markStale(p *page, snap *indicators.Snapshot, stale bool) {
+	if !stale {
+		return
+	}
+	at := "–"
+	if snap != nil {
+		at = formatDateTime(snap.ComputedAt, ps.brussels, p.Lang)
+	}
+	p.Stale = fmt.Sprintf(pick(p.Lang,
+		"Données du %s\u00a0: l'entrepôt de données est momentanément injoignable, les chiffres seront mis à jour dès son retour.",
+		"Gegevens van %s: het datawarehouse is tijdelijk onbereikbaar, de cijfers worden bijgewerkt zodra het weer bereikbaar is."), at)
 }
 
 // geography returns the snapshot's geography, or the default one; nil when
@@ -230,8 +248,9 @@ func withoutExternalAddresses(html []byte) []byte {
 }
 
 // pending renders the page shown before the first computation.
-func (ps *pageSet) pending(w io.Writer, snap *indicators.Snapshot, path, title, lang string) error {
+func (ps *pageSet) pending(w io.Writer, snap *indicators.Snapshot, path, title string, stale bool, lang string) error {
 	p := ps.newPage(snap, path, title, lang)
+	ps.markStale(p, snap, stale)
 	return ps.execute(w, "pending", p)
 }
 
@@ -241,10 +260,19 @@ func (ps *pageSet) notFound(w io.Writer, snap *indicators.Snapshot, path, lang s
 	return ps.execute(w, "notfound", p)
 }
 
-// unavailable renders the page shown when the store cannot be read; path is
-// the requested one.
+// unavailable renders the page shown when the store cannot be read and no
+// snapshot was read before; path is the requested one.
 func (ps *pageSet) unavailable(w io.Writer, path, lang string) error {
+	p := ps.newPage(nil, sitePath(path), labels["unavailable_title"][langIndex(lang)], lang)
+	p.Body = labels["unavailable_body"][langIndex(lang)]
+	return ps.execute(w, "unavailable", p)
+}
+
+// internalError renders the page shown when a page fails to render; path is
+// the requested one.
+func (ps *pageSet) internalError(w io.Writer, path, lang string) error {
 	p := ps.newPage(nil, sitePath(path), labels["error_title"][langIndex(lang)], lang)
+	p.Body = labels["error_body"][langIndex(lang)]
 	return ps.execute(w, "unavailable", p)
 }
 

@@ -20,6 +20,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/brusano/bassins/pipeline/geography"
@@ -49,7 +51,30 @@ type Options struct {
 	Store Store
 	// Logger receives request errors; nil discards them.
 	Logger *slog.Logger
+	// StoreTimeout bounds each read of the store for a page: past it, the
+	// page is served from the last snapshot read. 0 means 10 seconds.
+	StoreTimeout time.Duration
+	// Ready reports the state of the warehouse for /readyz. Nil: /readyz
+	// reads the store's snapshot, and knows of no migration.
+	Ready func(ctx context.Context) (Readiness, error)
+	// MaxComputationAge makes /readyz answer 503 when the last computation
+	// is older, or when there is none; 0 does not check it.
+	MaxComputationAge time.Duration
+	// Metrics, when not nil, is served at GET /metrics.
+	Metrics http.Handler
+	// Scheduling, when not nil, says on the activity page whether this
+	// process runs the scheduled jobs.
+	Scheduling func() SchedulingStatus
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
 }
+
+// defaultStoreTimeout is the StoreTimeout when none is set.
+const defaultStoreTimeout = 10 * time.Second
+
+// retryAfter is what the 503 pages tell clients to wait before trying
+// again.
+const retryAfter = 30 * time.Second
 
 // activityLimit is how many runs and loads the activity page lists, and
 // quarantinePerLoad how many quarantined rows it names per load.
@@ -66,12 +91,24 @@ var assetsFS embed.FS
 
 // Server serves the dashboards. It is safe for concurrent use.
 type Server struct {
-	store   Store
-	log     *slog.Logger
-	pages   *pageSet
-	echarts []byte
-	etag    string
-	mux     *http.ServeMux
+	store        Store
+	storeTimeout time.Duration
+	ready        func(ctx context.Context) (Readiness, error)
+	maxAge       time.Duration
+	scheduling   func() SchedulingStatus
+	now          func() time.Time
+	started      time.Time
+	log          *slog.Logger
+	pages        *pageSet
+	echarts      []byte
+	etag         string
+	mux          *http.ServeMux
+
+	// mu guards last, the latest snapshot read, and down, whether the
+	// latest read of the store failed.
+	mu   sync.Mutex
+	last *indicators.Snapshot
+	down bool
 }
 
 // New parses the page templates and checks the ECharts script is embedded;
@@ -79,6 +116,9 @@ type Server struct {
 func New(opts Options) (*Server, error) {
 	if opts.Store == nil {
 		return nil, errors.New("dashboards: no store")
+	}
+	if opts.StoreTimeout < 0 || opts.MaxComputationAge < 0 {
+		return nil, errors.New("dashboards: negative StoreTimeout or MaxComputationAge")
 	}
 	log := opts.Logger
 	if log == nil {
@@ -97,14 +137,26 @@ func New(opts Options) (*Server, error) {
 		log.Warn("embedded reference geography does not load; pages without a snapshot link to no bassin", "error", pages.defaultGeoErr)
 	}
 	sum := sha256.Sum256(script)
-	s := &Server{store: opts.Store, log: log, pages: pages,
+	s := &Server{store: opts.Store, storeTimeout: opts.StoreTimeout, ready: opts.Ready, maxAge: opts.MaxComputationAge,
+		scheduling: opts.Scheduling, now: opts.Now, log: log, pages: pages,
 		echarts: script, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, mux: http.NewServeMux()}
+	if s.storeTimeout == 0 {
+		s.storeTimeout = defaultStoreTimeout
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.started = s.now()
 	s.mux.HandleFunc("GET /{$}", s.serveOverview)
 	s.mux.HandleFunc("GET /bassins/{code}", s.serveBassin)
 	s.mux.HandleFunc("GET /activite", s.serveActivity)
 	s.mux.HandleFunc("GET "+downloadPath, s.serveDownload)
 	s.mux.HandleFunc("GET /assets/echarts.min.js", s.serveECharts)
 	s.mux.HandleFunc("GET /healthz", s.serveHealth)
+	s.mux.HandleFunc("GET /readyz", s.serveReady)
+	if opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", opts.Metrics)
+	}
 	s.mux.HandleFunc("GET /", s.serveNotFound)
 	return s, nil
 }
@@ -131,69 +183,149 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func lang(r *http.Request) string { return normLang(r.URL.Query().Get("lang")) }
 
-func (s *Server) serveOverview(w http.ResponseWriter, r *http.Request) {
-	snap, err := s.store.Snapshot(r.Context())
-	if err != nil {
-		s.fail(w, r, "read snapshot", err)
+// storeContext bounds a read of the store.
+func (s *Server) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.storeTimeout)
+}
+
+// snapshot reads the latest snapshot. When the store cannot be read, it
+// returns the last snapshot read with stale set, or the error when none
+// with values was ever read.
+func (s *Server) snapshot(ctx context.Context) (snap *indicators.Snapshot, stale bool, err error) {
+	rctx, cancel := s.storeContext(ctx)
+	defer cancel()
+	snap, err = s.store.Snapshot(rctx)
+	if err == nil {
+		s.noteRead(ctx)
+		s.mu.Lock()
+		s.last = snap
+		s.mu.Unlock()
+		return snap, false, nil
+	}
+	s.noteFailure(ctx, "read snapshot", err)
+	s.mu.Lock()
+	last := s.last
+	s.mu.Unlock()
+	if isEmpty(last) {
+		return nil, false, err
+	}
+	return last, true, nil
+}
+
+// noteRead records a successful read of the store, and says so in the log
+// when the store was unreadable until then.
+func (s *Server) noteRead(ctx context.Context) {
+	s.mu.Lock()
+	was := s.down
+	s.down = false
+	s.mu.Unlock()
+	if was {
+		s.log.InfoContext(ctx, "the store answers again; pages show its data")
+	}
+}
+
+// noteFailure logs a failed read of the store: once as an error when the
+// store stops answering, then at debug level until it answers again. A read
+// abandoned by the client says nothing of the store.
+func (s *Server) noteFailure(ctx context.Context, what string, err error) {
+	if ctx.Err() != nil {
+		s.log.DebugContext(ctx, "dashboards: "+what+": request ended", "error", err)
 		return
 	}
-	s.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error { return s.pages.overview(buf, snap, lang(r)) })
+	s.mu.Lock()
+	was := s.down
+	s.down = true
+	s.mu.Unlock()
+	if was {
+		s.log.DebugContext(ctx, "dashboards: "+what, "error", err)
+		return
+	}
+	s.log.ErrorContext(ctx, "dashboards: "+what+"; until the store answers, pages show the last snapshot read, or answer 503 without one", "error", err)
+}
+
+func (s *Server) serveOverview(w http.ResponseWriter, r *http.Request) {
+	snap, stale, err := s.snapshot(r.Context())
+	if err != nil {
+		s.unavailable(w, r)
+		return
+	}
+	s.write(w, r, http.StatusOK, stale, func(buf *bytes.Buffer) error { return s.pages.overview(buf, snap, stale, lang(r)) })
 }
 
 func (s *Server) serveBassin(w http.ResponseWriter, r *http.Request) {
-	snap, err := s.store.Snapshot(r.Context())
+	snap, stale, err := s.snapshot(r.Context())
 	if err != nil {
-		s.fail(w, r, "read snapshot", err)
+		s.unavailable(w, r)
 		return
 	}
 	code := r.PathValue("code")
 	var buf bytes.Buffer
-	err = s.pages.bassin(&buf, snap, code, lang(r))
+	err = s.pages.bassin(&buf, snap, code, stale, lang(r))
 	if errors.Is(err, ErrNotFound) {
-		s.write(w, r, http.StatusNotFound, func(buf *bytes.Buffer) error { return s.pages.notFound(buf, snap, r.URL.Path, lang(r)) })
+		s.write(w, r, http.StatusNotFound, stale, func(buf *bytes.Buffer) error { return s.pages.notFound(buf, snap, r.URL.Path, lang(r)) })
 		return
 	}
-	s.send(w, r, http.StatusOK, &buf, err)
+	s.send(w, r, http.StatusOK, stale, &buf, err)
 }
 
-func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	runs, err := s.store.RecentRuns(ctx, activityLimit)
-	if err != nil {
-		s.fail(w, r, "read job runs", err)
-		return
+// activityData is what the activity page reads from the store.
+type activityData struct {
+	runs        []warehouse.JobRun
+	loads       []warehouse.Load
+	quarantined map[uint64][]warehouse.QuarantinedRow
+	deliveries  []warehouse.Delivery
+}
+
+// readActivity reads the runs, loads and deliveries of the activity page.
+func (s *Server) readActivity(ctx context.Context) (activityData, string, error) {
+	ctx, cancel := s.storeContext(ctx)
+	defer cancel()
+	var d activityData
+	var err error
+	if d.runs, err = s.store.RecentRuns(ctx, activityLimit); err != nil {
+		return d, "read job runs", err
 	}
-	loads, err := s.store.RecentLoads(ctx, activityLimit)
-	if err != nil {
-		s.fail(w, r, "read loads", err)
-		return
+	if d.loads, err = s.store.RecentLoads(ctx, activityLimit); err != nil {
+		return d, "read loads", err
 	}
 	var ids []uint64
-	for _, l := range loads {
+	for _, l := range d.loads {
 		if l.RowsQuarantined > 0 || l.Status == warehouse.StatusRejected {
 			ids = append(ids, l.LoadID)
 		}
 	}
-	quarantined, err := s.store.QuarantineSample(ctx, ids, quarantinePerLoad)
+	if d.quarantined, err = s.store.QuarantineSample(ctx, ids, quarantinePerLoad); err != nil {
+		return d, "read quarantine", err
+	}
+	if d.deliveries, err = s.store.Deliveries(ctx); err != nil {
+		return d, "read deliveries", err
+	}
+	return d, "", nil
+}
+
+func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d, what, err := s.readActivity(ctx)
 	if err != nil {
-		s.fail(w, r, "read quarantine", err)
+		s.noteFailure(ctx, what, err)
+		s.unavailable(w, r)
 		return
 	}
-	deliveries, err := s.store.Deliveries(ctx)
-	if err != nil {
-		s.fail(w, r, "read deliveries", err)
-		return
-	}
+	s.noteRead(ctx)
 	// The snapshot only dates the page and names the bassins: this page must
 	// still work when the snapshot cannot be read, as that is when the
 	// activity is looked at.
-	snap, err := s.store.Snapshot(ctx)
+	snap, stale, err := s.snapshot(ctx)
 	if err != nil {
-		s.log.WarnContext(ctx, "activity page without snapshot", "error", err)
 		snap = nil
 	}
-	s.write(w, r, http.StatusOK, func(buf *bytes.Buffer) error {
-		return s.pages.activity(buf, runs, loads, quarantined, deliveries, snap, lang(r))
+	var sched *SchedulingStatus
+	if s.scheduling != nil {
+		st := s.scheduling()
+		sched = &st
+	}
+	s.write(w, r, http.StatusOK, stale, func(buf *bytes.Buffer) error {
+		return s.pages.activity(buf, d.runs, d.loads, d.quarantined, d.deliveries, snap, stale, sched, lang(r))
 	})
 }
 
@@ -202,9 +334,9 @@ func (s *Server) serveActivity(w http.ResponseWriter, r *http.Request) {
 const downloadPath = "/telechargement/indicateurs.csv"
 
 func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
-	snap, err := s.store.Snapshot(r.Context())
+	snap, stale, err := s.snapshot(r.Context())
 	if err != nil {
-		s.fail(w, r, "read snapshot", err)
+		s.unavailable(w, r)
 		return
 	}
 	var keep func(indicators.Value) bool
@@ -235,12 +367,12 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Cache-Control", cacheControl(stale))
 	_, _ = w.Write(buf.Bytes())
 }
 
 func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {
-	s.write(w, r, http.StatusNotFound, func(buf *bytes.Buffer) error { return s.pages.notFound(buf, nil, r.URL.Path, lang(r)) })
+	s.write(w, r, http.StatusNotFound, false, func(buf *bytes.Buffer) error { return s.pages.notFound(buf, nil, r.URL.Path, lang(r)) })
 }
 
 func (s *Server) serveECharts(w http.ResponseWriter, r *http.Request) {
@@ -250,26 +382,37 @@ func (s *Server) serveECharts(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "echarts.min.js", time.Time{}, bytes.NewReader(s.echarts))
 }
 
+// serveHealth says the process answers, and for how long it has been up.
 func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ok"))
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = fmt.Fprintf(w, "ok\nuptime %s\n", s.now().Sub(s.started).Round(time.Second))
+}
+
+// cacheControl keeps pages served from the last snapshot out of every
+// cache: they are to be replaced as soon as the store answers.
+func cacheControl(stale bool) string {
+	if stale {
+		return "no-store"
+	}
+	return "no-cache"
 }
 
 // write renders a page and sends it with the given status.
-func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, render func(*bytes.Buffer) error) {
+func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, stale bool, render func(*bytes.Buffer) error) {
 	var buf bytes.Buffer
 	err := render(&buf)
-	s.send(w, r, status, &buf, err)
+	s.send(w, r, status, stale, &buf, err)
 }
 
 // send writes a rendered page, or the error page when rendering failed.
-func (s *Server) send(w http.ResponseWriter, r *http.Request, status int, buf *bytes.Buffer, err error) {
+func (s *Server) send(w http.ResponseWriter, r *http.Request, status int, stale bool, buf *bytes.Buffer, err error) {
 	if err != nil {
 		s.fail(w, r, "render page", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Cache-Control", cacheControl(stale))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		if _, err := w.Write(buf.Bytes()); err != nil {
@@ -278,18 +421,38 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, status int, buf *b
 	}
 }
 
-// fail logs an error and answers with the error page; the page does not
-// quote the error, which may name internal addresses.
+// unavailable answers 503 with the page saying the data cannot be read for
+// now; the store's error is logged by the caller, never shown.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request) {
+	var buf bytes.Buffer
+	if err := s.pages.unavailable(&buf, r.URL.Path, lang(r)); err != nil {
+		s.fail(w, r, "render unavailable page", err)
+		return
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+	s.sendError(w, r, http.StatusServiceUnavailable, &buf)
+}
+
+// fail logs a bug (a page that does not render) and answers 500 with the
+// error page; the page does not quote the error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.log.ErrorContext(r.Context(), "dashboards: "+what, "path", r.URL.Path, "error", err)
 	var buf bytes.Buffer
-	w.Header().Set("Cache-Control", "no-store")
-	if rerr := s.pages.unavailable(&buf, r.URL.Path, lang(r)); rerr != nil {
+	if rerr := s.pages.internalError(&buf, r.URL.Path, lang(r)); rerr != nil {
 		s.log.ErrorContext(r.Context(), "dashboards: render error page", "error", rerr)
+		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "dashboards: internal error", http.StatusInternalServerError)
 		return
 	}
+	s.sendError(w, r, http.StatusInternalServerError, &buf)
+}
+
+// sendError writes an error page, kept out of caches.
+func (s *Server) sendError(w http.ResponseWriter, r *http.Request, status int, buf *bytes.Buffer) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = w.Write(buf.Bytes())
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,16 +57,17 @@ type overviewBody struct {
 	Notes     []note
 }
 
-func (ps *pageSet) overview(w io.Writer, snap *indicators.Snapshot, lang string) error {
+func (ps *pageSet) overview(w io.Writer, snap *indicators.Snapshot, stale bool, lang string) error {
 	title := labels["overview_title"][langIndex(lang)]
 	if isEmpty(snap) {
-		return ps.pending(w, snap, "/", title, lang)
+		return ps.pending(w, snap, "/", title, stale, lang)
 	}
 	geo := snap.Geography
 	if geo == nil {
 		return fmt.Errorf("dashboards: snapshot %s carries no geography", snap.RunID)
 	}
 	p := ps.newPage(snap, "/", title, lang)
+	ps.markStale(p, snap, stale)
 	p.Charts = true
 	last := snap.LastPeriod()
 	prev := last.AddDate(0, -1, 0)
@@ -273,13 +275,13 @@ type bassinBody struct {
 	Notes            []note
 }
 
-func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code, lang string) error {
+func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, stale bool, lang string) error {
 	geo := ps.geography(snap)
 	path := bassinPath(code)
 	if geo == nil {
 		if isEmpty(snap) {
 			// Nothing computed and no geography to check the code against.
-			return ps.pending(w, snap, path, labels["bassin"][langIndex(lang)]+" "+code, lang)
+			return ps.pending(w, snap, path, labels["bassin"][langIndex(lang)]+" "+code, stale, lang)
 		}
 		return fmt.Errorf("dashboards: snapshot %s carries no geography", snap.RunID)
 	}
@@ -289,12 +291,13 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code, lang str
 	name := geo.Name(geography.LevelBassin, code, lang)
 	title := labels["bassin"][langIndex(lang)] + " " + name
 	if isEmpty(snap) {
-		return ps.pending(w, snap, path, title, lang)
+		return ps.pending(w, snap, path, title, stale, lang)
 	}
 	if snap.Geography == nil {
 		return fmt.Errorf("dashboards: snapshot %s carries no geography", snap.RunID)
 	}
 	p := ps.newPage(snap, path, title, lang)
+	ps.markStale(p, snap, stale)
 	p.Charts = true
 	p.Download = downloadPath + "?bassin=" + code
 	last := snap.LastPeriod()
@@ -420,6 +423,10 @@ func populationDates(geo *geography.Geography, bassin, lang string) string {
 // runRow and loadRow are lines of the activity page.
 type runRow struct {
 	Job, RunID, Started, Finished, Status, StatusClass, Rows, Message string
+	// AsOf is the time the run worked as of, when it is not its start
+	// (a catch-up or a backfill); Attempt numbers a retry. Both are empty
+	// otherwise.
+	AsOf, Attempt string
 }
 
 type loadRow struct {
@@ -430,8 +437,11 @@ type loadRow struct {
 }
 
 type activityBody struct {
-	Runs  []runRow
-	Loads []loadRow
+	// Scheduling says which process runs the scheduled jobs; empty when
+	// unknown.
+	Scheduling string
+	Runs       []runRow
+	Loads      []loadRow
 	// Months and Sources make the completeness table.
 	Months  []string
 	Sources []completenessRow
@@ -506,16 +516,28 @@ func completeness(deliveries []warehouse.Delivery, lang string) ([]string, []com
 }
 
 func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, quarantined map[uint64][]warehouse.QuarantinedRow,
-	deliveries []warehouse.Delivery, snap *indicators.Snapshot, lang string) error {
+	deliveries []warehouse.Delivery, snap *indicators.Snapshot, stale bool, sched *SchedulingStatus, lang string) error {
 	p := ps.newPage(snap, "/activite", labels["activity_title"][langIndex(lang)], lang)
+	ps.markStale(p, snap, stale)
 	p.Privacy = "" // no figures on this page
 	var body activityBody
+	if sched != nil {
+		body.Scheduling = ps.schedulingText(*sched, lang)
+	}
 	for _, r := range runs {
 		row := runRow{Job: r.Job, RunID: r.RunID, Started: formatDateTime(r.StartedAt, ps.brussels, lang),
 			Finished: formatDateTime(r.FinishedAt, ps.brussels, lang), Status: statusText(r.Status, lang),
 			StatusClass: statusClass(r.Status), Rows: formatCount(float64(r.Rows), lang), Message: r.Message}
 		if r.FinishedAt.IsZero() {
 			row.Finished = p.L["running"]
+		}
+		// The as-of time is shown when it is not the start as the page
+		// words it, to the minute.
+		if asOf := formatDateTime(r.AsOf, ps.brussels, lang); !r.AsOf.IsZero() && asOf != row.Started {
+			row.AsOf = p.L["as_of"] + p.L["colon"] + asOf
+		}
+		if r.Attempt > 1 {
+			row.Attempt = p.L["attempt"] + " " + strconv.Itoa(r.Attempt)
 		}
 		body.Runs = append(body.Runs, row)
 	}
@@ -538,6 +560,25 @@ func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []wareho
 	body.Months, body.Sources = completeness(deliveries, lang)
 	p.Body = body
 	return ps.execute(w, "activity", p)
+}
+
+// schedulingText says which process runs the scheduled jobs.
+func (ps *pageSet) schedulingText(st SchedulingStatus, lang string) string {
+	if st.Scheduling {
+		return pick(lang, "assurée par ce processus", "verzorgd door dit proces")
+	}
+	text := pick(lang, "assurée par un autre processus", "verzorgd door een ander proces")
+	var who []string
+	if st.Holder != "" {
+		who = append(who, st.Holder)
+	}
+	if !st.Since.IsZero() {
+		who = append(who, pick(lang, "depuis le ", "sinds ")+formatDateTime(st.Since, ps.brussels, lang))
+	}
+	if len(who) > 0 {
+		text += " (" + strings.Join(who, ", ") + ")"
+	}
+	return text
 }
 
 // loadMessage sums up a load in the reader's language.
@@ -579,7 +620,7 @@ func statusClass(status string) string {
 	switch status {
 	case "ok", "loaded":
 		return "ok"
-	case "failed", "rejected":
+	case "failed", "rejected", "interrupted":
 		return "bad"
 	case "retracted", "replaced":
 		return "neutral"

@@ -27,7 +27,11 @@ func NewReader(wh *Warehouse, geo *geography.Geography, minCount int) *Reader {
 }
 
 // Snapshot returns the latest computed values; one without values when
-// nothing has been computed yet. Requests share it until a newer run lands.
+// nothing has been computed yet. Requests share it until a newer run lands:
+// each call asks the warehouse for the latest run, and reads the values only
+// when it changed. When the warehouse cannot be read, Snapshot fails rather
+// than answer with the snapshot it holds: serving older figures, and saying
+// so, is up to the caller (the dashboards do).
 func (r *Reader) Snapshot(ctx context.Context) (*indicators.Snapshot, error) {
 	runID, computedAt, err := r.wh.LatestRun(ctx)
 	if err != nil {
