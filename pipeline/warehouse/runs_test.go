@@ -255,9 +255,10 @@ func TestDeleteRunsBeforeKeepsTheLatestAndTheLatestSuccessOfEachJob(t *testing.T
 		run("a4", "ingest", 4, warehouse.RunFailed), // the latest
 		run("b0", "report", 1, warehouse.RunOK),     // the latest success
 		run("b1", "report", 2, warehouse.RunRunning),
-		run("c0", "compute", 5, warehouse.RunOK),                                                           // deleted
-		run("c1", "compute", 20, warehouse.RunOK),                                                          // after the cut
-		run("d1", "backup", 3, warehouse.RunInterrupted), run("d2", "backup", 4, warehouse.RunInterrupted), // d1 deleted
+		run("c0", "compute", 5, warehouse.RunOK),         // deleted
+		run("c1", "compute", 20, warehouse.RunOK),        // after the cut
+		run("d1", "backup", 3, warehouse.RunInterrupted), // deleted
+		run("d2", "backup", 4, warehouse.RunInterrupted),
 	} {
 		recordRuns(t, wh, records...)
 	}
