@@ -8,7 +8,10 @@
 // functions, WITH FILL, Map, DateTime64, LowCardinality or toStartOfWeek, no
 // server-side parameters (values are bound by the driver), JOINs written with
 // an explicit strictness and USING, every subquery of a JOIN aliased, and no
-// inner join with ANY strictness (its meaning changed after 18.16).
+// inner join with ANY strictness (its meaning changed after 18.16). Every
+// migration statement is idempotent: it may run again after a crash before
+// its migration was recorded (18.16 has no ADD COLUMN IF NOT EXISTS: a table
+// that gains columns is rebuilt under a new name).
 package warehouse
 
 import (
