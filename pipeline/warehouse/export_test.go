@@ -1,6 +1,10 @@
 package warehouse
 
-import "github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+import (
+	"context"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
 
 // Conn gives tests the warehouse's connection, to read tables back.
 func (w *Warehouse) Conn() driver.Conn { return w.conn }
@@ -15,3 +19,9 @@ func SetInsertBatch(rows int) (restore func()) {
 
 // SortingKeys are the keys inserts order rows by.
 var SortingKeys = sortingKeys
+
+// RerunMigration runs the statements of a migration again, as after a
+// crash before it was recorded.
+func (w *Warehouse) RerunMigration(ctx context.Context, name string) error {
+	return w.applyMigration(ctx, name)
+}

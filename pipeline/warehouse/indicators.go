@@ -139,11 +139,12 @@ var aggregateQueries = []aggregateQuery{
 // Aggregates computes every monthly aggregate at every geography level, with
 // the bassins of the given geography version.
 func (w *Warehouse) Aggregates(ctx context.Context, runID string, geoVersion uint64) ([]Aggregate, error) {
+	ctx = WithRun(ctx, runID)
 	var out []Aggregate
 	for _, q := range aggregateQueries {
 		for _, lvl := range geoLevels {
 			sql := strings.ReplaceAll(q.sql, "{code}", lvl.code)
-			rows, err := w.conn.Query(withRun(ctx, runID, "aggregate"), sql, clickhouse.Named("version", geoVersion))
+			rows, err := w.conn.Query(ctx, sql, clickhouse.Named("version", geoVersion))
 			if err != nil {
 				return nil, fmt.Errorf("warehouse: aggregate %s by %s: %w", q.name, lvl.level, err)
 			}
@@ -172,7 +173,7 @@ func (w *Warehouse) Aggregates(ctx context.Context, runID string, geoVersion uin
 	}
 	// Federation activity: one aggregate per measure, named federation_<measure>.
 	for _, lvl := range geoLevels {
-		rows, err := w.conn.Query(withRun(ctx, runID, "aggregate"), `SELECT period, `+lvl.code+` AS code, measure, sum(value)
+		rows, err := w.conn.Query(ctx, `SELECT period, `+lvl.code+` AS code, measure, sum(value)
 			FROM `+located("federation_activity", "period, measure, value")+`
 			WHERE code != '' GROUP BY period, code, measure`, clickhouse.Named("version", geoVersion))
 		if err != nil {
@@ -207,6 +208,7 @@ func utcDate(t time.Time) time.Time {
 // readers see the run only once all its values are in. Older runs beyond the
 // last three are deleted.
 func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, computedAt time.Time, geoVersion uint64, values []indicators.Value) error {
+	ctx = WithRun(ctx, runID)
 	const chunk = 100_000
 	for start := 0; start < len(values); start += chunk {
 		end := min(start+chunk, len(values))
@@ -218,7 +220,7 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 			}
 			rows = append(rows, []any{runID, v.Indicator, v.Level, v.Code, v.Period, v.Value, v.Numerator, v.Denominator, est})
 		}
-		if err := w.InsertRows(withRun(ctx, runID, "values"), "indicator_values",
+		if err := w.InsertRows(ctx, "indicator_values",
 			[]string{"run_id", "indicator", "level", "code", "period", "value", "numerator", "denominator", "estimated"}, rows); err != nil {
 			return err
 		}

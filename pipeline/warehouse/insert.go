@@ -40,6 +40,7 @@ import (
 type Insert struct {
 	ctx     context.Context
 	opts    Options
+	ids     *queryIDs
 	table   string
 	columns []string
 	cols    []insertColumn
@@ -96,7 +97,7 @@ func (w *Warehouse) BeginInsert(ctx context.Context, table string, columns []str
 	if err := checkIdentifiers(table, columns); err != nil {
 		return nil, err
 	}
-	ins := &Insert{ctx: ctx, opts: w.opts, table: table, columns: columns}
+	ins := &Insert{ctx: ctx, opts: w.opts, ids: w.ids, table: table, columns: columns}
 	st, header, err := ins.open()
 	if err != nil {
 		return nil, err
@@ -113,8 +114,7 @@ func (w *Warehouse) BeginInsert(ctx context.Context, table string, columns []str
 // expects.
 func (ins *Insert) open() (_ *statement, header proto.ColInfoInput, err error) {
 	fail := func(err error) error { return fmt.Errorf("warehouse: insert into %s: %w", ins.table, err) }
-	dialer := net.Dialer{Timeout: 10 * time.Second}
-	conn, err := dialer.DialContext(ins.ctx, "tcp", ins.opts.Addr)
+	conn, err := ins.opts.dial(ins.ctx)
 	if err != nil {
 		return nil, nil, fail(err)
 	}
@@ -138,7 +138,7 @@ func (ins *Insert) open() (_ *statement, header proto.ColInfoInput, err error) {
 		return nil, nil, fail(err)
 	}
 	body := "INSERT INTO " + ins.table + " (" + strings.Join(ins.columns, ", ") + ") VALUES"
-	st.query(body, []setting{{"min_insert_block_size_rows", uint64(batchRows)}, {"min_insert_block_size_bytes", 0}})
+	st.query(ins.ids.next(ins.ctx), body, []setting{{"min_insert_block_size_rows", uint64(batchRows)}, {"min_insert_block_size_bytes", 0}})
 	if _, err := st.w.Flush(); err != nil {
 		return nil, nil, fail(err)
 	}
@@ -202,12 +202,12 @@ type setting struct {
 }
 
 // query writes the query packet and the empty block that ends the (absent)
-// external tables.
-func (st *statement) query(body string, settings []setting) {
+// external tables. An empty query id lets the server make one.
+func (st *statement) query(queryID, body string, settings []setting) {
 	v := st.version
 	st.w.ChainBuffer(func(b *proto.Buffer) {
 		proto.ClientCodeQuery.Encode(b)
-		b.PutString("") // query id: the server makes one
+		b.PutString(queryID)
 		if v >= revisionClientInfo {
 			proto.ClientInfo{
 				ProtocolVersion: v,

@@ -534,59 +534,6 @@ func (w *Warehouse) CountRows(ctx context.Context, table string) (uint64, error)
 	return n, nil
 }
 
-// RecordRun records a job run; a run is recorded when it starts and again
-// when it ends, the later revision winning.
-func (w *Warehouse) RecordRun(ctx context.Context, r JobRun) error {
-	revision := uint8(1)
-	if !r.FinishedAt.IsZero() {
-		revision = 2
-	}
-	err := w.InsertRows(ctx, "job_runs", []string{"run_id", "job", "started_at", "finished_at", "status", "rows", "message", "revision"},
-		[][]any{{r.RunID, r.Job, r.StartedAt, orEpoch(r.FinishedAt), r.Status, r.Rows, r.Message, revision}})
-	if err != nil {
-		return fmt.Errorf("warehouse: record run %s: %w", r.RunID, err)
-	}
-	return nil
-}
-
-// RecentRuns returns the latest job runs, newest first.
-func (w *Warehouse) RecentRuns(ctx context.Context, limit int) ([]JobRun, error) {
-	rows, err := w.conn.Query(ctx, `SELECT run_id, any(job), min(started_at) AS started,
-			argMax(finished_at, revision), argMax(status, revision), argMax(rows, revision), argMax(message, revision)
-		FROM job_runs GROUP BY run_id ORDER BY started DESC, run_id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("warehouse: recent runs: %w", err)
-	}
-	defer rows.Close()
-	var out []JobRun
-	for rows.Next() {
-		var r JobRun
-		if err := rows.Scan(&r.RunID, &r.Job, &r.StartedAt, &r.FinishedAt, &r.Status, &r.Rows, &r.Message); err != nil {
-			return nil, fmt.Errorf("warehouse: recent runs: %w", err)
-		}
-		if r.FinishedAt.Unix() <= 0 {
-			r.FinishedAt = time.Time{}
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
-func orEpoch(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Unix(0, 0)
-	}
-	return t
-}
-
-// Query ids carry the run id so that a run can be traced in system.query_log.
-func withRun(ctx context.Context, runID, step string) context.Context {
-	if runID == "" {
-		return ctx
-	}
-	return clickhouse.Context(ctx, clickhouse.WithQueryID(runID+"-"+step+"-"+fmt.Sprint(time.Now().UnixNano())))
-}
-
 // Delivery is what one source delivered for one month: the file lines whose
 // rows count.
 type Delivery struct {
@@ -648,6 +595,23 @@ func (w *Warehouse) Deliveries(ctx context.Context) ([]Delivery, error) {
 		}
 		return out[i].Period.Before(out[j].Period)
 	})
+	return out, nil
+}
+
+// LatestDeliveredMonths returns, for every source of monthly events, the
+// first day of the latest month with lines that count, from the same rows
+// as Deliveries: a source silent for too long is overdue.
+func (w *Warehouse) LatestDeliveredMonths(ctx context.Context) (map[string]time.Time, error) {
+	deliveries, err := w.Deliveries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Time{}
+	for _, d := range deliveries {
+		if d.Lines > 0 && d.Period.After(out[d.Source]) {
+			out[d.Source] = d.Period
+		}
+	}
 	return out, nil
 }
 

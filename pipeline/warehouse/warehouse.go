@@ -8,7 +8,10 @@
 // functions, WITH FILL, Map, DateTime64, LowCardinality or toStartOfWeek, no
 // server-side parameters (values are bound by the driver), JOINs written with
 // an explicit strictness and USING, every subquery of a JOIN aliased, and no
-// inner join with ANY strictness (its meaning changed after 18.16).
+// inner join with ANY strictness (its meaning changed after 18.16). Every
+// migration statement is idempotent: it may run again after a crash before
+// its migration was recorded (18.16 has no ADD COLUMN IF NOT EXISTS: a table
+// that gains columns is rebuilt under a new name).
 package warehouse
 
 import (
@@ -17,10 +20,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -32,18 +38,54 @@ var migrations embed.FS
 
 // Options says which server and database to use.
 type Options struct {
-	Addr     string
+	// Addr is the server's native protocol address, "host:port".
+	Addr string
+	// Address, when set, is called at every new connection and wins over
+	// Addr: a supervised server may restart on another port.
+	Address  func() string
 	Database string
 	User     string
 	Password string
 	Logger   *slog.Logger
 }
 
+// Connection settings. A connection is dialled afresh to the current
+// address when the pool has none that works: the driver drops a pooled
+// connection the server closed (it checks each one before use) and one
+// older than connLifetime.
+const (
+	dialTimeout = 3 * time.Second
+	// acquireTimeout bounds the wait for a connection: a free one of the
+	// pool, or a new one.
+	acquireTimeout = 10 * time.Second
+	// readTimeout leaves bulk loads time to send large blocks.
+	readTimeout  = 10 * time.Minute
+	connLifetime = 10 * time.Minute
+	maxOpenConns = 8
+)
+
 // Warehouse is a connection to the bassins database.
 type Warehouse struct {
 	conn driver.Conn
 	opts Options // for the connections of inserts (BeginInsert)
 	log  *slog.Logger
+	ids  *queryIDs
+	// lastStamp orders the records this warehouse writes (recordStamp).
+	lastStamp atomic.Int64
+}
+
+// addr returns the server's current address.
+func (o Options) addr() string {
+	if o.Address != nil {
+		return o.Address()
+	}
+	return o.Addr
+}
+
+// dial opens a TCP connection to the server's current address.
+func (o Options) dial(ctx context.Context) (net.Conn, error) {
+	d := net.Dialer{Timeout: dialTimeout}
+	return d.DialContext(ctx, "tcp", o.addr())
 }
 
 var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
@@ -59,13 +101,15 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	}
 	open := func(db string) (driver.Conn, error) {
 		conn, err := clickhouse.Open(&clickhouse.Options{
-			Addr:        []string{opts.Addr},
-			Auth:        clickhouse.Auth{Database: db, Username: opts.User, Password: opts.Password},
-			DialTimeout: 10 * time.Second,
-			// Bulk loads send large blocks; leave time for them.
-			ReadTimeout:     10 * time.Minute,
-			MaxOpenConns:    8,
-			ConnMaxLifetime: time.Hour,
+			// The driver needs an address; DialContext dials the
+			// current one instead.
+			Addr:            []string{opts.addr()},
+			DialContext:     func(ctx context.Context, _ string) (net.Conn, error) { return opts.dial(ctx) },
+			Auth:            clickhouse.Auth{Database: db, Username: opts.User, Password: opts.Password},
+			DialTimeout:     acquireTimeout,
+			ReadTimeout:     readTimeout,
+			MaxOpenConns:    maxOpenConns,
+			ConnMaxLifetime: connLifetime,
 		})
 		if err != nil {
 			return nil, err
@@ -78,7 +122,7 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	}
 	boot, err := open("default")
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: connect to %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("warehouse: connect to %s: %w", opts.addr(), err)
 	}
 	// The name was checked against a strict pattern above: DDL cannot bind it.
 	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Database)
@@ -88,9 +132,10 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	}
 	conn, err := open(opts.Database)
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: connect to %s/%s: %w", opts.Addr, opts.Database, err)
+		return nil, fmt.Errorf("warehouse: connect to %s/%s: %w", opts.addr(), opts.Database, err)
 	}
-	return &Warehouse{conn: conn, opts: opts, log: log.With("component", "warehouse")}, nil
+	ids := new(queryIDs)
+	return &Warehouse{conn: runConn{Conn: conn, ids: ids}, opts: opts, log: log.With("component", "warehouse"), ids: ids}, nil
 }
 
 // Close closes the connection.
@@ -113,27 +158,58 @@ func (w *Warehouse) Migrate(ctx context.Context) ([]string, error) {
 	) ENGINE = MergeTree() ORDER BY version`); err != nil {
 		return nil, fmt.Errorf("warehouse: create schema_migrations: %w", err)
 	}
-	applied := map[uint32]bool{}
-	rows, err := w.conn.Query(ctx, "SELECT version FROM schema_migrations")
+	applied, err := w.appliedVersions(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: read schema_migrations: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var v uint32
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("warehouse: read schema_migrations: %w", err)
+	known, err := knownMigrations()
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, m := range known {
+		if applied[m.version] {
+			continue
 		}
-		applied[v] = true
+		if err := w.applyMigration(ctx, m.name); err != nil {
+			return nil, err
+		}
+		if err := w.InsertRows(ctx, "schema_migrations", []string{"version", "name", "applied_at"},
+			[][]any{{m.version, m.name, time.Now()}}); err != nil {
+			return nil, fmt.Errorf("warehouse: record migration %s: %w", m.name, err)
+		}
+		w.log.Info("migration applied", "migration", m.name)
+		done = append(done, m.name)
 	}
-	rows.Close()
+	return done, nil
+}
 
+// applyMigration runs the statements of a migration file.
+func (w *Warehouse) applyMigration(ctx context.Context, name string) error {
+	body, err := migrations.ReadFile("migrations/" + name)
+	if err != nil {
+		return fmt.Errorf("warehouse: %w", err)
+	}
+	for _, stmt := range splitStatements(string(body)) {
+		if err := w.conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("warehouse: migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+type migration struct {
+	version uint32
+	name    string
+}
+
+// knownMigrations lists the migrations of the program, in order.
+func knownMigrations() ([]migration, error) {
 	entries, err := migrations.ReadDir("migrations")
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	var done []string
+	var out []migration
 	for _, e := range entries {
 		name := e.Name()
 		num, _, _ := strings.Cut(name, "_")
@@ -141,26 +217,95 @@ func (w *Warehouse) Migrate(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("warehouse: migration %s: the name must start with its number", name)
 		}
-		if applied[uint32(version)] {
-			continue
-		}
-		body, err := migrations.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, fmt.Errorf("warehouse: %w", err)
-		}
-		for _, stmt := range splitStatements(string(body)) {
-			if err := w.conn.Exec(ctx, stmt); err != nil {
-				return nil, fmt.Errorf("warehouse: migration %s: %w", name, err)
-			}
-		}
-		if err := w.InsertRows(ctx, "schema_migrations", []string{"version", "name", "applied_at"},
-			[][]any{{uint32(version), name, time.Now()}}); err != nil {
-			return nil, fmt.Errorf("warehouse: record migration %s: %w", name, err)
-		}
-		w.log.Info("migration applied", "migration", name)
-		done = append(done, name)
+		out = append(out, migration{version: uint32(version), name: name})
 	}
-	return done, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// appliedVersions returns the versions recorded in schema_migrations.
+func (w *Warehouse) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
+	applied := map[uint32]bool{}
+	rows, err := w.conn.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("warehouse: read schema_migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: read schema_migrations: %w", err)
+	}
+	return applied, nil
+}
+
+// Ping checks that the server answers.
+func (w *Warehouse) Ping(ctx context.Context) error {
+	if err := w.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("warehouse: ping %s: %w", w.opts.addr(), err)
+	}
+	return nil
+}
+
+// Readiness tells whether the warehouse can serve: the server's version,
+// the migrations applied and pending, and the latest computation.
+type Readiness struct {
+	ServerVersion string
+	// Applied counts the program's migrations applied, Known all of them;
+	// Pending names those not applied, in order.
+	Applied, Known int
+	Pending        []string
+	// LastComputedAt is when the latest indicator values were computed;
+	// zero when none were.
+	LastComputedAt time.Time
+}
+
+// Readiness returns the warehouse's readiness; an error when the server
+// cannot be reached or read.
+func (w *Warehouse) Readiness(ctx context.Context) (Readiness, error) {
+	var r Readiness
+	if err := w.Ping(ctx); err != nil {
+		return r, err
+	}
+	version, err := w.ServerVersion()
+	if err != nil {
+		return r, err
+	}
+	r.ServerVersion = version
+	tables, err := w.strings(ctx, `SELECT name FROM system.tables
+		WHERE database = currentDatabase() AND name IN ('schema_migrations', 'indicator_runs')`)
+	if err != nil {
+		return r, fmt.Errorf("warehouse: readiness: %w", err)
+	}
+	applied := map[uint32]bool{}
+	if slices.Contains(tables, "schema_migrations") {
+		if applied, err = w.appliedVersions(ctx); err != nil {
+			return r, err
+		}
+	}
+	known, err := knownMigrations()
+	if err != nil {
+		return r, err
+	}
+	r.Known = len(known)
+	for _, m := range known {
+		if applied[m.version] {
+			r.Applied++
+		} else {
+			r.Pending = append(r.Pending, m.name)
+		}
+	}
+	if slices.Contains(tables, "indicator_runs") {
+		if _, r.LastComputedAt, err = w.LatestRun(ctx); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
 }
 
 // splitStatements splits a migration file on semicolons ending a line,
