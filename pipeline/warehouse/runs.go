@@ -145,8 +145,9 @@ type JobStatus struct {
 	// none did), LastSuccessAsOf the time it worked as of.
 	LastSuccess     time.Time
 	LastSuccessAsOf time.Time
-	// LastTickAsOf is the time the latest run, whatever its status,
-	// worked as of.
+	// LastTickAsOf is the latest time a run, whatever its status, worked
+	// as of: the last scheduled time handled. A backfill of an earlier
+	// period does not move it back.
 	LastTickAsOf time.Time
 }
 
@@ -156,7 +157,7 @@ func (w *Warehouse) JobHistory(ctx context.Context) ([]JobStatus, error) {
 			argMax(run_status, (run_started, run_id)),
 			maxIf(run_finished, run_status = ?),
 			argMaxIf(run_as_of, (run_finished, run_id), run_status = ?),
-			argMax(run_as_of, (run_started, run_id))
+			max(run_as_of)
 		FROM (`+latestRuns("")+`) AS runs GROUP BY run_job ORDER BY run_job`, RunOK, RunOK)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: job history: %w", err)

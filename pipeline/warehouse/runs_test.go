@@ -205,7 +205,9 @@ func TestJobHistoryTellsTheLatestRunAndTheLatestSuccess(t *testing.T) {
 	recordRuns(t, wh,
 		run("ingest-1", "ingest", at(1, 1, 5, 0), at(1, 1, 5, 0), warehouse.RunOK, at(1, 1, 5, 10)),
 		run("ingest-2", "ingest", at(1, 2, 5, 0), at(1, 2, 5, 0), warehouse.RunFailed, at(1, 2, 5, 2)),
-		// A backfill: it works as of an earlier month.
+		// The scheduled report, then a backfill: it works as of an
+		// earlier month, and leaves the last tick handled where it was.
+		run("report-0", "report", at(2, 1, 6, 0), at(2, 1, 6, 0), warehouse.RunOK, at(2, 1, 6, 1)),
 		run("report-1", "report", at(2, 1, 7, 0), at(1, 31, 0, 0), warehouse.RunRunning, time.Time{}),
 		run("compute-1", "compute", computeStart, computeStart, warehouse.RunRunning, time.Time{}),
 		run("compute-1", "compute", computeStart, computeStart, warehouse.RunOK, at(3, 1, 6, 3)),
@@ -222,7 +224,8 @@ func TestJobHistoryTellsTheLatestRunAndTheLatestSuccess(t *testing.T) {
 			LastSuccessAsOf: at(2, 1, 6, 0), LastTickAsOf: computeStart},
 		{Job: "ingest", LastStart: at(1, 2, 5, 0), LastStatus: warehouse.RunFailed, LastSuccess: at(1, 1, 5, 10),
 			LastSuccessAsOf: at(1, 1, 5, 0), LastTickAsOf: at(1, 2, 5, 0)},
-		{Job: "report", LastStart: at(2, 1, 7, 0), LastStatus: warehouse.RunRunning, LastTickAsOf: at(1, 31, 0, 0)},
+		{Job: "report", LastStart: at(2, 1, 7, 0), LastStatus: warehouse.RunRunning, LastSuccess: at(2, 1, 6, 1),
+			LastSuccessAsOf: at(2, 1, 6, 0), LastTickAsOf: at(2, 1, 6, 0)},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("history %+v\nwant %+v", got, want)
