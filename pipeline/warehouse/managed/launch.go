@@ -291,6 +291,7 @@ func choosePort(preferred int, avoid ...int) (int, error) {
 	}
 	return 0, errors.New("no free port found")
 }
+
 // pidOf returns the recorded pid, 0 when there is no record.
 func pidOf(st *serverState) int {
 	if st == nil {
