@@ -104,7 +104,11 @@ type userConfig struct {
 	Profile           string   `xml:"profile"`
 	Quota             string   `xml:"quota"`
 	// Grants replace the default (all rights) when present.
-	Grants []string `xml:"grants>query,omitempty"`
+	Grants *grantsConfig `xml:"grants,omitempty"`
+}
+
+type grantsConfig struct {
+	Queries []string `xml:"query"`
 }
 
 type quotasConfig struct {
@@ -177,7 +181,7 @@ func newServerConfig(dataDir string, tcpPort, httpPort int, passwordHash string,
 			Networks: loopback,
 			Profile:  "default",
 			Quota:    startupQuota,
-			Grants:   []string{"GRANT SYSTEM LISTEN ON *.*"},
+			Grants:   &grantsConfig{Queries: []string{"GRANT SYSTEM LISTEN ON *.*"}},
 		}
 		q := &quotaConfig{}
 		q.Interval.Duration = startupQuotaPeriod
