@@ -169,7 +169,7 @@ func (s *Supervisor) gone(srv *Server) (reason string, gone bool) {
 		return "", false
 	}
 	if !isServerProcess(srv.pid, filepath.Join(s.c.dataDir, configFile)) {
-		return "the server started by another process is gone", true
+		return "the server this process reused (started by another owner) is gone", true
 	}
 	return "", false
 }
