@@ -253,21 +253,6 @@ func commandFor(path string) binaryCommand {
 	return binaryCommand{path: path}
 }
 
-// freePorts returns n distinct loopback ports free at the time of the call.
-// All listeners are held until every port is chosen so that they differ.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 // choosePort returns preferred if it is free on loopback, else a free port
 // other than those in avoid.
 func choosePort(preferred int, avoid ...int) (int, error) {
