@@ -84,9 +84,9 @@ type loggerConfig struct {
 // password's SHA-256, from loopback only.
 //
 // For bassins-chdb it also holds "default", without password: clickhouse-local
-// logs its own session in as "default" with an empty password (hard-coded in
+// logs its own connection in as "default" with an empty password (hard-coded in
 // ClickHouse's LocalConnection), to run the query that opens the native port.
-// That user can reach the port too (the in-process session comes from
+// That user can reach the port too (the in-process connection comes from
 // 127.0.0.1 as well), so it gets no more than the start-up needs: the grant to
 // start listening, no system tables, and a quota of the start-up's two
 // queries. 18.16 has no "default" user at all.

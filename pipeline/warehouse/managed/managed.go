@@ -22,7 +22,7 @@
 // A binary named bassins-chdb is run with clickhouse-local's command line: a
 // query starts the native protocol listener, then sleeps until the process is
 // stopped. It has no HTTP interface. Two limits of clickhouse-local shape its
-// configuration (see usersConfig): its own session logs in as "default"
+// configuration (see usersConfig): its own connection logs in as "default"
 // without password, so that user exists there with next to no rights; and any
 // connection whose handshake fails, a wrong password included, ends the whole
 // process (clickhouse-local, when not interactive, terminates on an error no

@@ -32,7 +32,7 @@ func answers(ctx context.Context, tcpPort, httpPort int, password string) error 
 	return dial(ctx, httpPort)
 }
 
-// ping opens a native protocol session as User and pings. It speaks the
+// ping opens a native protocol connection as User and pings. It speaks the
 // protocol properly: libchdb's server stops on a malformed first packet.
 func ping(ctx context.Context, port int, password string) error {
 	conn, err := clickhouse.Open(&clickhouse.Options{
