@@ -1,6 +1,8 @@
 package managed
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"os"
@@ -14,6 +16,13 @@ const (
 	markCacheSize         = 64 << 20
 	uncompressedCacheSize = 64 << 20
 	maxConcurrentQueries  = 50
+)
+
+// Modes of what the package creates: only the user running the server reads
+// its data, logs and configuration.
+const (
+	privateDir  os.FileMode = 0o700
+	privateFile os.FileMode = 0o600
 )
 
 // Names of the files and directories the package keeps inside DataDir.
@@ -34,13 +43,14 @@ const (
 // serverConfig is the server configuration file. The <yandex> root element is
 // accepted by 18.16 as well as by current releases (which also accept
 // <clickhouse>). Unknown elements are ignored by the server, so only what both
-// generations understand is written.
+// generations understand is written, but for the elements marked as written
+// for bassins-chdb only.
 type serverConfig struct {
 	XMLName               xml.Name     `xml:"yandex"`
 	Logger                loggerConfig `xml:"logger"`
 	ListenHost            string       `xml:"listen_host"`
 	TCPPort               int          `xml:"tcp_port"`
-	HTTPPort              int          `xml:"http_port,omitempty"` // 0: none (bassins-chdb)
+	HTTPPort              int          `xml:"http_port,omitempty"` // 0: no HTTP interface
 	Path                  string       `xml:"path"`
 	TmpPath               string       `xml:"tmp_path"`
 	UserFilesPath         string       `xml:"user_files_path"`
@@ -48,6 +58,10 @@ type serverConfig struct {
 	MarkCacheSize         int64        `xml:"mark_cache_size"`
 	UncompressedCacheSize int64        `xml:"uncompressed_cache_size"`
 	MaxConcurrentQueries  int          `xml:"max_concurrent_queries"`
+	// For bassins-chdb: the system tables are read only with a grant, so
+	// that the start-up user (see usersConfig) sees none of them.
+	SystemDBRequiresGrant          bool `xml:"select_from_system_db_requires_grant,omitempty"`
+	InformationSchemaRequiresGrant bool `xml:"select_from_information_schema_requires_grant,omitempty"`
 	// UsersConfig names this very file: the users below are then read from
 	// it by every release, with no users.xml beside it.
 	UsersConfig string      `xml:"users_config"`
@@ -55,9 +69,7 @@ type serverConfig struct {
 	Profiles    struct {
 		Default struct{} `xml:"default"`
 	} `xml:"profiles"`
-	Quotas struct {
-		Default struct{} `xml:"default"`
-	} `xml:"quotas"`
+	Quotas quotasConfig `xml:"quotas"`
 }
 
 type loggerConfig struct {
@@ -68,18 +80,67 @@ type loggerConfig struct {
 	Count    int    `xml:"count"`
 }
 
+// usersConfig holds the one user clients log in as (User), with the
+// password's SHA-256, from loopback only.
+//
+// For bassins-chdb it also holds "default", without password: clickhouse-local
+// logs its own connection in as "default" with an empty password (hard-coded in
+// ClickHouse's LocalConnection), to run the query that opens the native port.
+// That user can reach the port too (the in-process connection comes from
+// 127.0.0.1 as well), so it gets no more than the start-up needs: the grant to
+// start listening, no system tables, and a quota of the start-up's two
+// queries. 18.16 has no "default" user at all.
 type usersConfig struct {
-	Default struct {
-		Password string   `xml:"password"`
-		Networks []string `xml:"networks>ip"`
-		Profile  string   `xml:"profile"`
-		Quota    string   `xml:"quota"`
-	} `xml:"default"`
+	Default *userConfig `xml:"default,omitempty"`
+	// The element name is the constant User.
+	Client userConfig `xml:"bassins"`
 }
 
+type userConfig struct {
+	// Password is only written for the start-up user, as an empty element.
+	Password          *string  `xml:"password,omitempty"`
+	PasswordSHA256Hex string   `xml:"password_sha256_hex,omitempty"`
+	Networks          []string `xml:"networks>ip"`
+	Profile           string   `xml:"profile"`
+	Quota             string   `xml:"quota"`
+	// Grants replace the default (all rights) when present.
+	Grants *grantsConfig `xml:"grants,omitempty"`
+}
+
+type grantsConfig struct {
+	Queries []string `xml:"query"`
+}
+
+type quotasConfig struct {
+	Default struct{}     `xml:"default"`
+	Startup *quotaConfig `xml:"startup,omitempty"`
+}
+
+type quotaConfig struct {
+	Interval struct {
+		Duration int `xml:"duration"` // seconds
+		Queries  int `xml:"queries"`
+	} `xml:"interval"`
+}
+
+const (
+	// startupQuota names the quota of the bassins-chdb start-up user.
+	startupQuota = "startup"
+	// startupQueries is the number of statements in chdbServe.
+	startupQueries = 2
+	// startupQuotaPeriod is the quota's interval, as long as chdbServe's
+	// sleep; the server reads it as a 32-bit number of seconds.
+	startupQuotaPeriod = 1_000_000_000
+)
+
+// loopback is where clients may connect from.
+var loopback = []string{"127.0.0.1", "::1"}
+
 // newServerConfig returns the configuration of a server keeping everything
-// under dataDir (an absolute path) and listening on loopback only.
-func newServerConfig(dataDir string, tcpPort, httpPort int) serverConfig {
+// under dataDir (an absolute path) and listening on loopback only, whose one
+// client user has the password whose SHA-256 is passwordHash (hex). httpPort
+// 0 means no HTTP interface; chdb adds what bassins-chdb needs.
+func newServerConfig(dataDir string, tcpPort, httpPort int, passwordHash string, chdb bool) serverConfig {
 	// ClickHouse concatenates file names to these paths, so they must end
 	// with a separator.
 	dir := func(name string) string {
@@ -105,10 +166,36 @@ func newServerConfig(dataDir string, tcpPort, httpPort int) serverConfig {
 		MaxConcurrentQueries:  maxConcurrentQueries,
 		UsersConfig:           filepath.Join(dataDir, configFile),
 	}
-	cfg.Users.Default.Networks = []string{"127.0.0.1", "::1"}
-	cfg.Users.Default.Profile = "default"
-	cfg.Users.Default.Quota = "default"
+	cfg.Users.Client = userConfig{
+		PasswordSHA256Hex: passwordHash,
+		Networks:          loopback,
+		Profile:           "default",
+		Quota:             "default",
+	}
+	if chdb {
+		cfg.SystemDBRequiresGrant = true
+		cfg.InformationSchemaRequiresGrant = true
+		empty := ""
+		cfg.Users.Default = &userConfig{
+			Password: &empty,
+			Networks: loopback,
+			Profile:  "default",
+			Quota:    startupQuota,
+			Grants:   &grantsConfig{Queries: []string{"GRANT SYSTEM LISTEN ON *.*"}},
+		}
+		q := &quotaConfig{}
+		q.Interval.Duration = startupQuotaPeriod
+		q.Interval.Queries = startupQueries
+		cfg.Quotas.Startup = q
+	}
 	return cfg
+}
+
+// passwordHash is the hex SHA-256 of password, as <password_sha256_hex>
+// wants it.
+func passwordHash(password string) string {
+	sum := sha256.Sum256([]byte(password))
+	return hex.EncodeToString(sum[:])
 }
 
 // writeConfig writes cfg to path, replacing any previous file.
@@ -119,7 +206,7 @@ func writeConfig(path string, cfg serverConfig) error {
 	}
 	body = append([]byte(xml.Header), body...)
 	body = append(body, '\n')
-	if err := writeFileAtomic(path, body, 0o640); err != nil {
+	if err := writeFileAtomic(path, body, privateFile); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
 	return nil

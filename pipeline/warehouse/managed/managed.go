@@ -1,10 +1,18 @@
 // Package managed runs a ClickHouse server that the program starts and stops
 // itself, keeping its configuration, data and logs under one directory.
 //
-// The server listens on 127.0.0.1 only, on ports chosen free at each start,
-// with a single user "default" without password. A second Start on the same
+// The server is locked down: it listens on 127.0.0.1 only, on ports chosen
+// free at each start, speaks the native protocol only (no HTTP interface
+// unless Options.HTTP), and lets in one user, User, with the password given
+// in Options (the configuration holds its SHA-256 only), from loopback only.
+// The data directory is 0700 and the configuration 0600, so other users of
+// the machine read neither the data nor the logs. A second Start on the same
 // directory while a server of ours runs there reuses that server instead of
-// starting another one.
+// starting another one, provided it accepts the password.
+//
+// Supervise keeps a server answering for a long-lived process: it restarts a
+// server that exited, and takes over when the process owning a reused server
+// goes away.
 //
 // The package works on Unix systems. Its tests run against ClickHouse 18.16
 // (clickhouse-server) and, through bin/bassins-chdb (cmd/bassins-chdb), a
@@ -13,30 +21,26 @@
 //
 // A binary named bassins-chdb is run with clickhouse-local's command line: a
 // query starts the native protocol listener, then sleeps until the process is
-// stopped. It has no HTTP interface: HTTPPort is 0 and readiness is a native
-// protocol handshake.
+// stopped. It has no HTTP interface. Two limits of clickhouse-local shape its
+// configuration (see usersConfig): its own connection logs in as "default"
+// without password, so that user exists there with next to no rights; and any
+// connection whose handshake fails, a wrong password included, ends the whole
+// process (clickhouse-local, when not interactive, terminates on an error no
+// one catches), which Supervise then restarts.
 package managed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 const (
@@ -53,9 +57,16 @@ const (
 	// chdbServe is the query a bassins-chdb server runs: listen on the
 	// configured TCP port, then sleep one second per row, one row per block
 	// (the sleep functions refuse more than 3s per block), for ~30 years.
+	// Its two statements are the quota of the start-up user (startupQueries).
 	chdbServe = "SYSTEM START LISTEN TCP; " +
 		"SELECT sleepEachRow(1) FROM numbers(1000000000) SETTINGS max_block_size = 1 FORMAT Null"
+	// defaultPasswordSource names the password in errors when
+	// Options.PasswordSource is empty.
+	defaultPasswordSource = "Options.Password"
 )
+
+// User is the name of the server's one user, the one clients log in as.
+const User = "bassins"
 
 // ErrNoBinary is returned, wrapped, by Start when Options.Binary is empty and
 // no ClickHouse server binary is installed. Tests use it to skip.
@@ -64,7 +75,8 @@ var ErrNoBinary = errors.New("no clickhouse server binary found (looked for clic
 // Options configures Start.
 type Options struct {
 	// DataDir holds the configuration, data, logs and state of the server,
-	// e.g. "var/clickhouse". It is made absolute and created if missing.
+	// e.g. "var/clickhouse". It is made absolute, created if missing, and
+	// made accessible to its owner only (0700).
 	DataDir string
 	// Binary is the server executable, a path or a name looked up in PATH.
 	// A binary named "clickhouse" is run as "clickhouse server", one named
@@ -72,10 +84,76 @@ type Options struct {
 	// clickhouse-server is looked up in PATH, then /usr/sbin and /usr/bin,
 	// then clickhouse in PATH.
 	Binary string
+	// Password is the password of User, required. A reused server must
+	// accept it. LoadOrCreatePassword keeps one in a file.
+	Password string
+	// PasswordSource says where Password comes from, e.g. the path of its
+	// file, for error messages (never the password itself). Default
+	// "Options.Password".
+	PasswordSource string
+	// HTTP opens the HTTP interface as well, on HTTPPort, or on a free port
+	// when HTTPPort is 0. Off by default: the server then has no HTTP port.
+	// bassins-chdb has no HTTP interface.
+	HTTP     bool
+	HTTPPort int
 	// StartTimeout bounds the wait for the server to answer. Default 60s.
 	StartTimeout time.Duration
 	// Logger receives start and stop events. Nil discards them.
 	Logger *slog.Logger
+}
+
+// config is Options checked and completed.
+type config struct {
+	logger         *slog.Logger
+	dataDir        string
+	bin            binaryCommand
+	password       string
+	passwordSource string
+	http           bool
+	httpPort       int
+	timeout        time.Duration
+}
+
+// newConfig checks opts and fills in the defaults.
+func newConfig(opts Options) (config, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c := config{
+		logger:         logger.With("component", "managed_clickhouse"),
+		password:       opts.Password,
+		passwordSource: opts.PasswordSource,
+		http:           opts.HTTP,
+		httpPort:       opts.HTTPPort,
+		timeout:        opts.StartTimeout,
+	}
+	if opts.DataDir == "" {
+		return config{}, errors.New("DataDir is required")
+	}
+	if opts.Password == "" {
+		return config{}, errors.New("a password is required (Options.Password; LoadOrCreatePassword keeps one in a file)")
+	}
+	if c.passwordSource == "" {
+		c.passwordSource = defaultPasswordSource
+	}
+	if opts.HTTPPort < 0 || opts.HTTPPort > 65535 || (opts.HTTPPort != 0 && !opts.HTTP) {
+		return config{}, fmt.Errorf("HTTPPort %d: want a port number, and HTTP set", opts.HTTPPort)
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultStartTimeout
+	}
+	var err error
+	if c.dataDir, err = filepath.Abs(opts.DataDir); err != nil {
+		return config{}, fmt.Errorf("data dir: %w", err)
+	}
+	if c.bin, err = findBinary(opts.Binary); err != nil {
+		return config{}, err
+	}
+	if c.http && c.bin.chdb {
+		return config{}, fmt.Errorf("%s has no HTTP interface: leave Options.HTTP unset", c.bin.path)
+	}
+	return c, nil
 }
 
 // Server is a running ClickHouse server, either started by this Server or
@@ -84,6 +162,7 @@ type Server struct {
 	logger    *slog.Logger
 	dataDir   string
 	binary    string
+	password  string
 	tcpPort   int
 	httpPort  int
 	pid       int
@@ -105,86 +184,94 @@ type Server struct {
 
 // Start returns a running server on opts.DataDir: the one of ours already
 // running there if any (Reused reports true), otherwise a new one, started and
-// answering on its native port and, but for bassins-chdb, its HTTP port. ctx bounds the start only:
-// cancelling it later does not stop the server; Close does.
+// answering an authenticated ping on its native port. ctx bounds the start
+// only: cancelling it later does not stop the server; Close does.
 func Start(ctx context.Context, opts Options) (*Server, error) {
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	logger = logger.With("component", "managed_clickhouse")
-	if opts.DataDir == "" {
-		return nil, errors.New("managed: start: DataDir is required")
-	}
-	timeout := opts.StartTimeout
-	if timeout <= 0 {
-		timeout = defaultStartTimeout
-	}
-	dataDir, err := filepath.Abs(opts.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("managed: start: data dir: %w", err)
-	}
-	bin, err := findBinary(opts.Binary)
+	c, err := newConfig(opts)
 	if err != nil {
 		return nil, fmt.Errorf("managed: start: %w", err)
 	}
-	for _, dir := range []string{dataDir, filepath.Join(dataDir, logDir), filepath.Join(dataDir, dataSubdir),
-		filepath.Join(dataDir, tmpSubdir), filepath.Join(dataDir, userFilesDir), filepath.Join(dataDir, formatSchemas)} {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("managed: start: %w", err)
-		}
-	}
-
-	lock, err := lockDir(ctx, filepath.Join(dataDir, lockFile))
+	s, err := start(ctx, c, ports{})
 	if err != nil {
-		return nil, fmt.Errorf("managed: start: lock data dir: %w", err)
+		return nil, fmt.Errorf("managed: start: %w", err)
+	}
+	return s, nil
+}
+
+// ports are the ports a start prefers when they are free; 0 means any.
+type ports struct {
+	tcp, http int
+}
+
+// start prepares the data directory, then, under its lock, reuses the
+// recorded server or launches one.
+func start(ctx context.Context, c config, prefer ports) (*Server, error) {
+	if err := prepareDataDir(c.dataDir); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(ctx, filepath.Join(c.dataDir, lockFile))
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
 	}
 	defer lock.unlock()
 
-	prober := newProber()
-	defer prober.close()
-
-	s, err := reuse(ctx, logger, dataDir, timeout, prober)
+	s, err := reuse(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("managed: start: %w", err)
+		return nil, err
 	}
 	if s != nil {
-		s.lockWait = timeout + 10*time.Second
-		logger.Info("reusing running clickhouse server", "addr", s.Addr(), "pid", s.pid, "data_dir", dataDir)
+		s.lockWait = c.timeout + 10*time.Second
+		c.logger.Info("reusing running clickhouse server", "addr", s.Addr(), "pid", s.pid, "data_dir", c.dataDir)
 		return s, nil
 	}
 
 	for attempt := 1; ; attempt++ {
-		s, err = launch(ctx, logger, dataDir, bin, timeout, prober)
+		s, err = launch(ctx, c, prefer)
 		if err == nil {
 			break
 		}
 		// The ports were free when chosen but another program may take one
 		// before the server binds it; try again with new ones.
 		if !errors.Is(err, errPortTaken) || attempt == portAttempts {
-			return nil, fmt.Errorf("managed: start: %w", err)
+			return nil, err
 		}
-		logger.Warn("clickhouse server port taken, retrying with other ports", "attempt", attempt)
+		c.logger.Warn("clickhouse server port taken, retrying with other ports", "attempt", attempt)
+		prefer = ports{}
 	}
-	s.lockWait = timeout + 10*time.Second
+	s.lockWait = c.timeout + 10*time.Second
 
 	st := serverState{PID: s.pid, TCPPort: s.tcpPort, HTTPPort: s.httpPort, StartedAt: s.startedAt}
-	if err := writeState(filepath.Join(dataDir, stateFile), st); err != nil {
+	if err := writeState(filepath.Join(c.dataDir, stateFile), st); err != nil {
 		// Without the state file a second Start would try a second server
 		// on the same data, so fail rather than run unrecorded.
 		s.stop(5 * time.Second)
-		return nil, fmt.Errorf("managed: start: write state: %w", err)
+		return nil, fmt.Errorf("write state: %w", err)
 	}
-	logger.Info("clickhouse server started", "addr", s.Addr(), "http_addr", s.HTTPAddr(), "pid", s.pid,
-		"data_dir", dataDir, "binary", bin.path, "duration", time.Since(s.startedAt).Round(time.Millisecond))
+	c.logger.Info("clickhouse server started", "addr", s.Addr(), "http_addr", s.HTTPAddr(), "pid", s.pid,
+		"data_dir", c.dataDir, "binary", c.bin.path, "duration", time.Since(s.startedAt).Round(time.Millisecond))
 	return s, nil
+}
+
+// prepareDataDir creates the data directory and its subdirectories, and
+// makes the directory its owner's only (an existing one included).
+func prepareDataDir(dataDir string) error {
+	for _, dir := range []string{dataDir, filepath.Join(dataDir, logDir), filepath.Join(dataDir, dataSubdir),
+		filepath.Join(dataDir, tmpSubdir), filepath.Join(dataDir, userFilesDir), filepath.Join(dataDir, formatSchemas)} {
+		if err := os.MkdirAll(dir, privateDir); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(dataDir, privateDir); err != nil {
+		return fmt.Errorf("restrict data dir to its owner: %w", err)
+	}
+	return nil
 }
 
 // Addr is the native protocol address, "127.0.0.1:PORT".
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tcpPort)) }
 
 // HTTPAddr is the HTTP interface address, "127.0.0.1:PORT"; empty for a
-// server without one (bassins-chdb).
+// server without one (the default).
 func (s *Server) HTTPAddr() string {
 	if s.httpPort == 0 {
 		return ""
@@ -197,6 +284,12 @@ func (s *Server) TCPPort() int { return s.tcpPort }
 
 // HTTPPort is the HTTP interface port, 0 for a server without one.
 func (s *Server) HTTPPort() int { return s.httpPort }
+
+// User is the user to log in as, the constant User.
+func (s *Server) User() string { return User }
+
+// Password is the password the server was started or reused with.
+func (s *Server) Password() string { return s.password }
 
 // Binary is the path of the server's program; empty for a reused server.
 func (s *Server) Binary() string { return s.binary }
@@ -217,7 +310,7 @@ func (s *Server) Reused() bool { return s.reused }
 // For a reused server it does nothing. It is safe to call more than once; it
 // returns an error if the server could not be stopped or had exited on its
 // own before Close. Close client connections first: the server waits for
-// open ones (an idle HTTP keep-alive delays the stop by up to 10s).
+// open ones.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.close() })
 	return s.closeErr
@@ -285,24 +378,26 @@ func (s *Server) stop(grace time.Duration) error {
 // and answering, and removes a stale state file. A recorded server that is
 // running but not answering is starting or stopping: reuse waits up to
 // timeout for it to answer or exit, since a second server on the same data
-// could not start anyway.
-func reuse(ctx context.Context, logger *slog.Logger, dataDir string, timeout time.Duration, p *prober) (*Server, error) {
-	path := filepath.Join(dataDir, stateFile)
+// could not start anyway. A server that refuses the password is an error.
+func reuse(ctx context.Context, c config) (*Server, error) {
+	path := filepath.Join(c.dataDir, stateFile)
 	st, err := readState(path)
 	if err != nil {
-		logger.Warn("ignoring unreadable clickhouse server state", "path", path, "err", err)
+		c.logger.Warn("ignoring unreadable clickhouse server state", "path", path, "err", err)
 	}
 	if st != nil {
-		cfgPath := filepath.Join(dataDir, configFile)
-		deadline := time.NewTimer(timeout)
+		cfgPath := filepath.Join(c.dataDir, configFile)
+		deadline := time.NewTimer(c.timeout)
 		defer deadline.Stop()
 		ticker := time.NewTicker(pollInterval)
 		defer ticker.Stop()
 		for waited := false; isServerProcess(st.PID, cfgPath); waited = true {
-			if p.answers(ctx, st.HTTPPort, st.TCPPort) {
+			err := answers(ctx, st.TCPPort, st.HTTPPort, c.password)
+			if err == nil {
 				return &Server{
-					logger:    logger,
-					dataDir:   dataDir,
+					logger:    c.logger,
+					dataDir:   c.dataDir,
+					password:  c.password,
 					tcpPort:   st.TCPPort,
 					httpPort:  st.HTTPPort,
 					pid:       st.PID,
@@ -310,345 +405,28 @@ func reuse(ctx context.Context, logger *slog.Logger, dataDir string, timeout tim
 					startedAt: st.StartedAt,
 				}, nil
 			}
+			if errors.Is(err, errRefused) {
+				return nil, fmt.Errorf("the ClickHouse server running on %s (pid %d) refuses the password from %s: "+
+					"stop it or use the password it was started with", c.dataDir, st.PID, c.passwordSource)
+			}
 			if !waited {
-				logger.Info("waiting for recorded clickhouse server to answer or exit", "pid", st.PID)
+				c.logger.Info("waiting for recorded clickhouse server to answer or exit", "pid", st.PID)
 			}
 			select {
 			case <-ctx.Done():
 				return nil, fmt.Errorf("wait for clickhouse server pid %d: %w", st.PID, context.Cause(ctx))
 			case <-deadline.C:
 				return nil, fmt.Errorf("clickhouse server pid %d recorded in %s runs but did not answer on port %d within %s",
-					st.PID, path, probedPort(st.HTTPPort, st.TCPPort), timeout)
+					st.PID, path, st.TCPPort, c.timeout)
 			case <-ticker.C:
 			}
 		}
 	}
 	if st != nil || err != nil {
-		logger.Info("removing stale clickhouse server state", "path", path, "pid", pidOf(st))
+		c.logger.Info("removing stale clickhouse server state", "path", path, "pid", pidOf(st))
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("remove stale state: %w", err)
 		}
 	}
 	return nil, nil
-}
-
-// errPortTaken marks a start that failed because a chosen port was taken.
-var errPortTaken = errors.New("port already in use")
-
-// launch starts a new server process and waits until it answers.
-func launch(ctx context.Context, logger *slog.Logger, dataDir string, bin binaryCommand, timeout time.Duration, p *prober) (*Server, error) {
-	// A server with HTTP needs two ports, bassins-chdb only the native one.
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, fmt.Errorf("choose ports: %w", err)
-	}
-	if bin.chdb {
-		ports[1] = 0
-	}
-	cfgPath := filepath.Join(dataDir, configFile)
-	if err := writeConfig(cfgPath, newServerConfig(dataDir, ports[0], ports[1])); err != nil {
-		return nil, err
-	}
-	errLogPath := filepath.Join(dataDir, logDir, serverErrLog)
-	var errLogOffset int64
-	if fi, err := os.Stat(errLogPath); err == nil {
-		errLogOffset = fi.Size()
-	}
-	outPath := filepath.Join(dataDir, logDir, serverOutLog)
-	out, err := os.OpenFile(outPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
-	if err != nil {
-		return nil, fmt.Errorf("open server output: %w", err)
-	}
-	defer out.Close() // the child holds its own descriptor
-
-	// exec.Command, not CommandContext: ctx bounds the start, not the
-	// server's life.
-	args := append(slices.Clone(bin.args), configFlag+cfgPath)
-	if bin.chdb {
-		args = append(args, "--path="+filepath.Join(dataDir, dataSubdir)+string(filepath.Separator),
-			"--multiquery", "--query", chdbServe)
-	}
-	cmd := exec.Command(bin.path, args...)
-	cmd.Dir = dataDir
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = sysProcAttr()
-	// Current releases may fork a watchdog parent; we want the pid we
-	// signal to be the server itself.
-	cmd.Env = append(os.Environ(), "CLICKHOUSE_WATCHDOG_ENABLE=0")
-	logger.Debug("starting clickhouse server", "binary", bin.path, "args", cmd.Args[1:], "data_dir", dataDir)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("run %s: %w", bin.path, err)
-	}
-	s := &Server{
-		logger:       logger,
-		dataDir:      dataDir,
-		binary:       bin.path,
-		tcpPort:      ports[0],
-		httpPort:     ports[1],
-		pid:          cmd.Process.Pid,
-		startedAt:    time.Now(),
-		exited:       make(chan struct{}),
-		errLogOffset: errLogOffset,
-	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-
-	if err := s.waitReady(ctx, timeout, p); err != nil {
-		if stopErr := s.stop(5 * time.Second); stopErr != nil && !s.hasExited() {
-			logger.Warn("could not stop clickhouse server after failed start", "pid", s.pid, "err", stopErr)
-		}
-		return nil, err
-	}
-	return s, nil
-}
-
-// waitReady polls until the server answers on its ports, the process exits,
-// ctx is done or timeout passes.
-func (s *Server) waitReady(ctx context.Context, timeout time.Duration, p *prober) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	ticker := time.NewTicker(pollInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-s.exited:
-			output := s.startupOutput()
-			status := "exit status 0" // bassins-chdb exits 0 after a failed query
-			if s.waitErr != nil {
-				status = s.waitErr.Error()
-			}
-			err := fmt.Errorf("clickhouse server %s exited during start-up (%s)%s", s.binary, status, output)
-			if strings.Contains(output, "Address already in use") {
-				err = fmt.Errorf("%w: %w", errPortTaken, err)
-			}
-			return err
-		default:
-		}
-		if p.answers(ctx, s.httpPort, s.tcpPort) && !s.hasExited() {
-			return nil
-		}
-		select {
-		case <-s.exited:
-		case <-ctx.Done():
-			return fmt.Errorf("wait for clickhouse server %s: %w", s.binary, context.Cause(ctx))
-		case <-deadline.C:
-			addrs := s.Addr()
-			if s.httpPort != 0 {
-				addrs = s.HTTPAddr() + " and " + addrs
-			}
-			return fmt.Errorf("clickhouse server %s did not answer on %s within %s%s",
-				s.binary, addrs, timeout, s.startupOutput())
-		case <-ticker.C:
-		}
-	}
-}
-
-func (s *Server) hasExited() bool {
-	select {
-	case <-s.exited:
-		return true
-	default:
-		return false
-	}
-}
-
-// startupOutput returns the last lines the server wrote to its error log
-// during this start and to its standard output, for error messages.
-func (s *Server) startupOutput() string {
-	var b strings.Builder
-	for _, f := range []struct {
-		path   string
-		offset int64
-	}{
-		{filepath.Join(s.dataDir, logDir, serverErrLog), s.errLogOffset},
-		{filepath.Join(s.dataDir, logDir, serverOutLog), 0},
-	} {
-		lines := tailLines(f.path, f.offset, tailLineCount)
-		if len(lines) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "\n--- last lines of %s ---\n%s", f.path, strings.Join(lines, "\n"))
-	}
-	if b.Len() == 0 {
-		return "; the server wrote nothing to " + filepath.Join(s.dataDir, logDir)
-	}
-	return b.String()
-}
-
-// tailLines returns the last n non-empty lines of the file after offset. A
-// file shorter than offset was rotated and is read whole.
-func tailLines(path string, offset int64, n int) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil
-	}
-	if fi.Size() < offset {
-		offset = 0
-	}
-	// Stack traces make long lines; 64 KiB is plenty for n of them.
-	const window = 64 << 10
-	if fi.Size()-offset > window {
-		offset = fi.Size() - window
-	}
-	body, err := io.ReadAll(io.NewSectionReader(f, offset, fi.Size()-offset))
-	if err != nil {
-		return nil
-	}
-	var lines []string
-	for line := range bytes.Lines(body) {
-		if line = bytes.TrimRight(line, "\r\n"); len(bytes.TrimSpace(line)) > 0 {
-			lines = append(lines, string(line))
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
-}
-
-// binaryCommand is how to run the server: path, then args before ours.
-type binaryCommand struct {
-	path string
-	args []string
-	// chdb marks bassins-chdb: clickhouse-local's arguments, no HTTP.
-	chdb bool
-}
-
-// findBinary resolves Options.Binary, or looks for an installed server.
-func findBinary(binary string) (binaryCommand, error) {
-	if binary != "" {
-		path, err := exec.LookPath(binary)
-		if err != nil {
-			return binaryCommand{}, fmt.Errorf("clickhouse binary %q: %w", binary, err)
-		}
-		// The server runs in DataDir: a relative path (bin/bassins-chdb
-		// in the configuration) must not be resolved from there.
-		if path, err = filepath.Abs(path); err != nil {
-			return binaryCommand{}, fmt.Errorf("clickhouse binary %q: %w", binary, err)
-		}
-		return commandFor(path), nil
-	}
-	for _, candidate := range []string{"clickhouse-server", "/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server", "clickhouse"} {
-		if path, err := exec.LookPath(candidate); err == nil {
-			return commandFor(path), nil
-		}
-	}
-	return binaryCommand{}, ErrNoBinary
-}
-
-// commandFor runs the single clickhouse binary (current releases) as
-// "clickhouse server", and recognises the libchdb runner.
-func commandFor(path string) binaryCommand {
-	switch filepath.Base(path) {
-	case "clickhouse":
-		return binaryCommand{path: path, args: []string{"server"}}
-	case chdbName:
-		return binaryCommand{path: path, chdb: true}
-	}
-	return binaryCommand{path: path}
-}
-
-// freePorts returns n distinct loopback ports free at the time of the call.
-// All listeners are held until every port is chosen so that they differ.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// prober checks whether a server answers: GET /ping returns "Ok." and the
-// native port accepts a connection; without HTTP (httpPort 0), a native
-// protocol handshake and ping succeed.
-type prober struct {
-	transport *http.Transport
-	client    *http.Client
-}
-
-func newProber() *prober {
-	// No proxy and no kept-alive connections: probes go to loopback and
-	// must not leave idle connections behind.
-	t := &http.Transport{Proxy: nil, DisableKeepAlives: true}
-	return &prober{transport: t, client: &http.Client{Transport: t, Timeout: probeTimeout}}
-}
-
-func (p *prober) close() { p.transport.CloseIdleConnections() }
-
-func (p *prober) answers(ctx context.Context, httpPort, tcpPort int) bool {
-	if httpPort == 0 {
-		return p.shakesHands(ctx, tcpPort)
-	}
-	return p.pings(ctx, httpPort) && p.dials(ctx, tcpPort)
-}
-
-// shakesHands opens a native protocol session and pings. It speaks the
-// protocol properly: libchdb's server stops on a malformed first packet.
-func (p *prober) shakesHands(ctx context.Context, port int) bool {
-	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr:        []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(port))},
-		DialTimeout: probeTimeout,
-		ReadTimeout: probeTimeout,
-	})
-	if err != nil {
-		return false
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	return conn.Ping(ctx) == nil
-}
-
-// probedPort is the port whose answer a reused server is waited for.
-func probedPort(httpPort, tcpPort int) int {
-	if httpPort == 0 {
-		return tcpPort
-	}
-	return httpPort
-}
-
-func (p *prober) pings(ctx context.Context, port int) bool {
-	url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + "/ping"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64))
-	return err == nil && resp.StatusCode == http.StatusOK && strings.TrimSpace(string(body)) == "Ok."
-}
-
-func (p *prober) dials(ctx context.Context, port int) bool {
-	d := net.Dialer{Timeout: probeTimeout}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return false
-	}
-	conn.Close()
-	return true
-}
-
-// pidOf returns the recorded pid, 0 when there is no record.
-func pidOf(st *serverState) int {
-	if st == nil {
-		return 0
-	}
-	return st.PID
 }

@@ -19,6 +19,9 @@ import (
 // program owning a server: start it, print its pid, then wait to be killed.
 const ownerDataDirEnv = "MANAGED_TEST_OWNER_DATA_DIR"
 
+// ownerPasswordEnv gives that child the password of its server.
+const ownerPasswordEnv = "MANAGED_TEST_OWNER_PASSWORD"
+
 func TestMain(m *testing.M) {
 	if dataDir := os.Getenv(ownerDataDirEnv); dataDir != "" {
 		os.Exit(runOwner(dataDir))
@@ -27,7 +30,8 @@ func TestMain(m *testing.M) {
 }
 
 func runOwner(dataDir string) int {
-	s, err := Start(context.Background(), Options{DataDir: dataDir, Binary: os.Getenv(engineEnv), StartTimeout: 30 * time.Second})
+	s, err := Start(context.Background(), Options{DataDir: dataDir, Binary: os.Getenv(engineEnv),
+		Password: os.Getenv(ownerPasswordEnv), StartTimeout: 30 * time.Second})
 	if err != nil {
 		fmt.Println("error:", err)
 		return 1
@@ -41,7 +45,7 @@ func TestServerStopsWhenOwnerIsKilled(t *testing.T) {
 	skipWithoutBinary(t)
 	dataDir := t.TempDir()
 	owner := exec.Command(os.Args[0])
-	owner.Env = append(os.Environ(), ownerDataDirEnv+"="+dataDir)
+	owner.Env = append(os.Environ(), ownerDataDirEnv+"="+dataDir, ownerPasswordEnv+"="+newPassword(t))
 	stdout, err := owner.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +121,9 @@ func TestRecordedServerNotAnswering(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: testBinary(t), StartTimeout: 500 * time.Millisecond, Logger: testLogger(t)})
+	opts := testOptions(t, dataDir, newPassword(t))
+	opts.StartTimeout = 500 * time.Millisecond
+	s, err := Start(t.Context(), opts)
 	if err == nil {
 		s.Close()
 		t.Fatal("Start succeeded beside a recorded server")

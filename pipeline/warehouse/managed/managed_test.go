@@ -2,11 +2,11 @@ package managed
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,11 +47,33 @@ func skipWithoutBinary(t *testing.T) {
 	}
 }
 
-// startServer starts a server on dataDir, skipping the test when no
-// ClickHouse binary is installed.
+// newPassword returns a new random password for a test's server.
+func newPassword(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// testOptions are the options of a test's server on dataDir.
+func testOptions(t *testing.T, dataDir, password string) Options {
+	return Options{DataDir: dataDir, Binary: testBinary(t), Password: password, StartTimeout: 30 * time.Second, Logger: testLogger(t)}
+}
+
+// startServer starts a server on dataDir with a new password, skipping the
+// test when no ClickHouse binary is installed.
 func startServer(t *testing.T, dataDir string) *Server {
 	t.Helper()
-	s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: testBinary(t), StartTimeout: 30 * time.Second, Logger: testLogger(t)})
+	return startServerWith(t, testOptions(t, dataDir, newPassword(t)))
+}
+
+// startServerWith starts a server with opts, skipping the test when no
+// ClickHouse binary is installed.
+func startServerWith(t *testing.T, opts Options) *Server {
+	t.Helper()
+	s, err := Start(t.Context(), opts)
 	if errors.Is(err, ErrNoBinary) {
 		t.Skipf("skipping: %v", err)
 	}
@@ -96,20 +118,12 @@ func testAnswersQueries(t *testing.T, s *Server) {
 		t.Fatal("Reused() = true for a fresh data dir")
 	}
 
-	if s.HTTPPort() != 0 { // bassins-chdb serves no HTTP
-		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-		resp, err := client.Get("http://" + s.HTTPAddr() + "/ping")
-		if err != nil {
-			t.Fatalf("GET /ping: %v", err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if got := strings.TrimSpace(string(body)); got != "Ok." {
-			t.Errorf("GET /ping = %q, want %q", got, "Ok.")
-		}
+	if s.HTTPPort() != 0 || s.HTTPAddr() != "" {
+		t.Errorf("HTTPPort() = %d, HTTPAddr() = %q: want no HTTP interface by default", s.HTTPPort(), s.HTTPAddr())
 	}
 
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{s.Addr()}})
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{s.Addr()},
+		Auth: clickhouse.Auth{Username: s.User(), Password: s.Password()}})
 	if err != nil {
 		t.Fatalf("clickhouse.Open: %v", err)
 	}
@@ -146,7 +160,7 @@ func TestSecondStartReusesServer(t *testing.T) {
 	dataDir := t.TempDir()
 	first := startServer(t, dataDir)
 
-	second, err := Start(t.Context(), Options{DataDir: dataDir, Binary: testBinary(t), Logger: testLogger(t)})
+	second, err := Start(t.Context(), testOptions(t, dataDir, first.Password()))
 	if err != nil {
 		t.Fatalf("second Start: %v", err)
 	}
@@ -164,10 +178,8 @@ func TestSecondStartReusesServer(t *testing.T) {
 	if err := second.Close(); err != nil {
 		t.Fatalf("Close reused twice: %v", err)
 	}
-	p := newProber()
-	defer p.close()
-	if !p.answers(t.Context(), first.HTTPPort(), first.TCPPort()) {
-		t.Fatal("first server stopped answering after the reused one was closed")
+	if err := answers(t.Context(), first.TCPPort(), first.HTTPPort(), first.Password()); err != nil {
+		t.Fatalf("first server stopped answering after the reused one was closed: %v", err)
 	}
 
 	if err := first.Close(); err != nil {
@@ -190,12 +202,12 @@ func TestSecondStartReusesServer(t *testing.T) {
 func TestConcurrentStartsShareOneServer(t *testing.T) {
 	dataDir := t.TempDir()
 	const starts = 3
-	binary := testBinary(t)
+	opts := testOptions(t, dataDir, newPassword(t))
 	servers := make(chan *Server, starts)
 	errs := make(chan error, starts)
 	for range starts {
 		go func() {
-			s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: binary, Logger: testLogger(t)})
+			s, err := Start(t.Context(), opts)
 			if err != nil {
 				errs <- err
 				return
@@ -235,7 +247,7 @@ func TestStartHonoursCancellation(t *testing.T) {
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	s, err := Start(ctx, Options{DataDir: dataDir, Binary: testBinary(t), Logger: testLogger(t)})
+	s, err := Start(ctx, testOptions(t, dataDir, newPassword(t)))
 	if err == nil {
 		s.Close()
 		t.Fatal("Start with a cancelled context succeeded")
@@ -295,18 +307,25 @@ func TestStaleStateIsIgnored(t *testing.T) {
 func TestStartFailures(t *testing.T) {
 	skipWithoutBinary(t)
 	tests := []struct {
-		name    string
-		binary  string
-		wantErr []string
+		name     string
+		binary   string
+		password string
+		http     bool
+		httpPort int
+		wantErr  []string
 	}{
-		{name: "missing binary", binary: "/nonexistent/clickhouse-server", wantErr: []string{"/nonexistent/clickhouse-server"}},
-		{name: "unknown name", binary: "no-such-clickhouse-server", wantErr: []string{"no-such-clickhouse-server"}},
-		{name: "binary exits at once", binary: "false", wantErr: []string{"false", "exited during start-up"}},
+		{name: "missing binary", binary: "/nonexistent/clickhouse-server", password: "p", wantErr: []string{"/nonexistent/clickhouse-server"}},
+		{name: "unknown name", binary: "no-such-clickhouse-server", password: "p", wantErr: []string{"no-such-clickhouse-server"}},
+		{name: "binary exits at once", binary: "false", password: "p", wantErr: []string{"false", "exited during start-up"}},
+		{name: "no password", binary: testBinary(t), wantErr: []string{"password is required"}},
+		{name: "HTTP port without HTTP", binary: testBinary(t), password: "p", httpPort: 8123, wantErr: []string{"HTTPPort 8123"}},
+		{name: "HTTP on bassins-chdb", binary: chdbStub(t), password: "p", http: true, wantErr: []string{"no HTTP interface"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dataDir := t.TempDir()
-			s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: tt.binary, StartTimeout: 10 * time.Second})
+			s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: tt.binary, Password: tt.password,
+				HTTP: tt.http, HTTPPort: tt.httpPort, StartTimeout: 10 * time.Second})
 			if err == nil {
 				s.Close()
 				t.Fatal("Start succeeded")
@@ -336,7 +355,7 @@ func TestStartReportsServerError(t *testing.T) {
 	if err := os.Remove(filepath.Join(dataDir, stateFile)); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Start(t.Context(), Options{DataDir: dataDir, Binary: testBinary(t), StartTimeout: 30 * time.Second})
+	_, err := Start(t.Context(), testOptions(t, dataDir, first.Password()))
 	if err == nil {
 		t.Fatal("second server on the same data started")
 	}
@@ -347,6 +366,15 @@ func TestStartReportsServerError(t *testing.T) {
 	if !processAlive(first.PID()) {
 		t.Error("first server died")
 	}
+}
+
+// chdbStub returns the path of a program named bassins-chdb that is not run.
+func chdbStub(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), chdbName)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestFindBinary(t *testing.T) {

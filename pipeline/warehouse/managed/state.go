@@ -41,7 +41,7 @@ func writeState(path string, st serverState) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(body, '\n'), 0o644)
+	return writeFileAtomic(path, append(body, '\n'), privateFile)
 }
 
 // removeStateIfOwned removes the state file if it still describes pid, so a
@@ -77,7 +77,7 @@ type dirLock struct {
 
 // lockDir takes the lock, polling so that ctx can cancel the wait.
 func lockDir(ctx context.Context, path string) (*dirLock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, privateFile)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,8 @@ package warehousetest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,18 +58,21 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
-// Open starts a managed ClickHouse server for the test and returns a migrated
-// warehouse on it. Both are closed when the test ends.
+// Open starts a managed ClickHouse server for the test, with a password of
+// its own (Password), and returns a migrated warehouse on it. Both are closed
+// when the test ends. A test opening more connections logs in as srv.User()
+// with srv.Password().
 func Open(t testing.TB) (*warehouse.Warehouse, *managed.Server) {
 	t.Helper()
 	ctx := context.Background()
 	bin := Binary(t)
-	srv, err := managed.Start(ctx, managed.Options{DataDir: t.TempDir(), Binary: bin})
+	srv, err := managed.Start(ctx, managed.Options{DataDir: t.TempDir(), Binary: bin, Password: NewPassword(t)})
 	if err != nil {
 		t.Fatalf("starting ClickHouse (run `make test`, which installs clickhouse-server): %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: "bassins_test", User: "default"})
+	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: "bassins_test",
+		User: srv.User(), Password: srv.Password()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +88,17 @@ func Open(t testing.TB) (*warehouse.Warehouse, *managed.Server) {
 		t.Fatal(err)
 	}
 	return wh, srv
+}
+
+// NewPassword returns a new random password, 32 hex digits, for a test's
+// server.
+func NewPassword(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatalf("warehousetest: password: %v", err)
+	}
+	return hex.EncodeToString(b)
 }
 
 // engineName tells the engine behind a server binary, then its path.
