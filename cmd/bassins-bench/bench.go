@@ -104,7 +104,13 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 	}
 
 	progress("starting ClickHouse in %s", filepath.Join(dir, "clickhouse"))
-	srv, err := managed.Start(ctx, managed.Options{DataDir: filepath.Join(dir, "clickhouse")})
+	// The bench's own server gets a password of its own, like every
+	// managed server.
+	password, err := managed.LoadOrCreatePassword(filepath.Join(dir, "clickhouse.password"))
+	if err != nil {
+		return err
+	}
+	srv, err := managed.Start(ctx, managed.Options{DataDir: filepath.Join(dir, "clickhouse"), Password: password})
 	if err != nil {
 		return err
 	}
@@ -117,6 +123,9 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 		progress("warning: a ClickHouse server was already running on this folder; its other work skews the figures")
 	}
 	client, err := newClickHouseClient(srv.TCPPort())
+	if client != nil {
+		client.user, client.password = srv.User(), srv.Password()
+	}
 	if err != nil {
 		return err
 	}
@@ -146,7 +155,7 @@ func benchSize(ctx context.Context, srv *managed.Server, client *clickHouseClien
 	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
 		return size, err
 	}
-	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: "default"})
+	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: srv.User(), Password: srv.Password()})
 	if err != nil {
 		return size, err
 	}

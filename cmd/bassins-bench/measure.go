@@ -218,6 +218,8 @@ type clickHouseClient struct {
 	binary string
 	args   []string // before the connection flags, e.g. "client" for the single binary
 	port   int
+	// user and password log in to the managed server.
+	user, password string
 }
 
 func newClickHouseClient(port int) (*clickHouseClient, error) {
@@ -250,7 +252,7 @@ func (c *clickHouseClient) run(ctx context.Context, stdin *os.File, query string
 
 func (c *clickHouseClient) exec(ctx context.Context, stdin io.Reader, stdout io.Writer, query string, settings ...string) (*clientRun, error) {
 	args := append([]string{}, c.args...)
-	args = append(args, "--host", "127.0.0.1", "--port", strconv.Itoa(c.port))
+	args = append(args, "--host", "127.0.0.1", "--port", strconv.Itoa(c.port), "--user", c.user, "--password", c.password)
 	args = append(args, settings...)
 	args = append(args, "--query", query)
 	cmd := exec.CommandContext(ctx, c.binary, args...)
