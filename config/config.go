@@ -78,6 +78,10 @@ type ClickHouse struct {
 	// HTTPPort opens the managed server's HTTP interface on 127.0.0.1;
 	// 0 keeps it closed.
 	HTTPPort int `yaml:"http_port"`
+	// Cluster names a cluster of the servers' remote_servers: the tables
+	// are then local tables on every node with Distributed tables over
+	// them. Empty: one server.
+	Cluster string `yaml:"cluster"`
 }
 
 // Managed reports whether the program runs its own server.
@@ -362,6 +366,14 @@ func (c *Config) validate() []Problem {
 		}
 		if ch.PasswordFile != "" && ch.DataDir != "" && inside(ch.PasswordFile, ch.DataDir) {
 			add("clickhouse.password_file", "%s is inside data_dir %s: keep the password outside the server's folder", ch.PasswordFile, ch.DataDir)
+		}
+	}
+	if ch.Cluster != "" {
+		if !identifier.MatchString(ch.Cluster) {
+			add("clickhouse.cluster", "%q is not a valid cluster name (letters, digits and _)", ch.Cluster)
+		}
+		if ch.Address == "" {
+			add("clickhouse.cluster", "a cluster needs the address of one of its servers in clickhouse.address")
 		}
 	}
 	if ch.HTTPPort < 0 || ch.HTTPPort > 65535 {

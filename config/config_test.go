@@ -61,6 +61,8 @@ func TestBadFixtures(t *testing.T) {
 		{"bad-date-format.bad.yaml", 6, `sources[0].date_format: "dd/mm/yy" is not a date format`},
 		{"missing-geography.bad.yaml", 2, `geography.population: cannot read /nonexistent/TF_SOC_POP_STRUCT_2024.txt`},
 		{"wrong-type.bad.yaml", 2, "cannot unmarshal !!str `five` into int"},
+		{"cluster-managed.bad.yaml", 2, `clickhouse.cluster: "bassins-cluster" is not a valid cluster name`},
+		{"cluster-managed.bad.yaml", 2, "clickhouse.cluster: a cluster needs the address of one of its servers"},
 		{"password-in-data-dir.bad.yaml", 3, "clickhouse.password_file: var/ch/password is inside data_dir var/ch"},
 		{"bad-service.bad.yaml", 2, "service.shutdown_grace: must not be negative, not -5s"},
 		{"bad-service.bad.yaml", 3, "service.lease_check: must be more than 0"},
