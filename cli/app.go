@@ -98,24 +98,24 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, e
 		return nil, err
 	}
 	funcs := map[string]scheduler.Func{
-		config.KindIngest: func(ctx context.Context, now time.Time, runID string) (uint64, error) {
+		config.KindIngest: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
 			res, err := ingestJob.Run(ctx, now, runID)
-			return res.Rows, err
+			return scheduler.Outcome{Rows: res.Rows, Changed: res.Loaded > 0}, err
 		},
-		config.KindCompute: func(ctx context.Context, now time.Time, runID string) (uint64, error) {
+		config.KindCompute: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
 			n, err := computeJob.Run(ctx, now, runID)
-			return uint64(n), err
+			return scheduler.Outcome{Rows: uint64(n)}, err
 		},
-		config.KindReport: func(ctx context.Context, now time.Time, runID string) (uint64, error) {
+		config.KindReport: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
 			snap, err := a.snapshot(ctx)
 			if err != nil {
-				return 0, err
+				return scheduler.Outcome{}, err
 			}
 			files, err := reportWriter.WriteMonthly(ctx, snap, reports.ReportPeriod(now))
 			for _, f := range files {
 				log.Info("report written", "file", f)
 			}
-			return uint64(len(files)), err
+			return scheduler.Outcome{Rows: uint64(len(files))}, err
 		},
 	}
 	var jobs []scheduler.Job

@@ -44,7 +44,7 @@ func (a *app) serve(ctx context.Context, addr string, stdout io.Writer) error {
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	a.sched.Start()
-	defer a.sched.Stop()
+	defer a.sched.Stop(10 * time.Second)
 	for job, next := range a.sched.Next() {
 		a.log.Info("job scheduled", "job", job, "next", next.In(a.cfg.Location()).Format(time.RFC3339))
 	}

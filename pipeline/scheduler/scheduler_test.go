@@ -8,28 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brusano/bassins/config"
 	"github.com/brusano/bassins/pipeline/scheduler"
 )
-
-func brussels(t *testing.T) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Europe/Brussels")
-	if err != nil {
-		t.Skipf("no zone database: %v", err)
-	}
-	return loc
-}
-
-func newScheduler(t *testing.T, opts scheduler.Options) *scheduler.Scheduler {
-	t.Helper()
-	s, err := scheduler.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	return s
-}
 
 func TestRunNowRecordsOutcome(t *testing.T) {
 	loc := brussels(t)
@@ -43,9 +23,9 @@ func TestRunNowRecordsOutcome(t *testing.T) {
 		message string // a substring; "" for none
 		wantErr error  // nil: RunNow must succeed
 	}{
-		{"ok", func(context.Context, time.Time, string) (uint64, error) { return 42, nil }, "ok", 42, "", nil},
-		{"failed", func(context.Context, time.Time, string) (uint64, error) { return 3, missing }, "failed", 3, "federation file missing", missing},
-		{"panicked", func(context.Context, time.Time, string) (uint64, error) { panic("index out of range") }, "failed", 0, "panicked: index out of range", nil},
+		{"ok", func(context.Context, time.Time, string) (scheduler.Outcome, error) { return scheduler.Outcome{Rows: 42}, nil }, "ok", 42, "", nil},
+		{"failed", func(context.Context, time.Time, string) (scheduler.Outcome, error) { return scheduler.Outcome{Rows: 3}, missing }, "failed", 3, "federation file missing", missing},
+		{"panicked", func(context.Context, time.Time, string) (scheduler.Outcome, error) { panic("index out of range") }, "failed", 0, "panicked: index out of range", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,7 +64,7 @@ func TestRunNowRecordsOutcome(t *testing.T) {
 func TestRunIDsDiffer(t *testing.T) {
 	fixed := time.Date(2025, 2, 10, 11, 0, 0, 0, time.UTC)
 	s := newScheduler(t, scheduler.Options{Now: func() time.Time { return fixed },
-		Jobs: []scheduler.Job{{Name: "ingest", Schedule: "*/15 * * * *", Run: func(context.Context, time.Time, string) (uint64, error) { return 0, nil }}}})
+		Jobs: []scheduler.Job{{Name: "ingest", Schedule: "*/15 * * * *", Run: noop}}})
 	a, _ := s.RunNow(t.Context(), "ingest")
 	b, _ := s.RunNow(t.Context(), "ingest")
 	if a.RunID == b.RunID {
@@ -95,12 +75,12 @@ func TestRunIDsDiffer(t *testing.T) {
 func TestRunNowBusyWhileRunning(t *testing.T) {
 	started := make(chan string)
 	release := make(chan struct{})
-	blocking := func(_ context.Context, _ time.Time, runID string) (uint64, error) {
+	blocking := func(_ context.Context, _ time.Time, runID string) (scheduler.Outcome, error) {
 		started <- runID
 		<-release
-		return 7, nil
+		return scheduler.Outcome{Rows: 7}, nil
 	}
-	quick := func(context.Context, time.Time, string) (uint64, error) { return 1, nil }
+	quick := func(context.Context, time.Time, string) (scheduler.Outcome, error) { return scheduler.Outcome{Rows: 1}, nil }
 	s := newScheduler(t, scheduler.Options{Jobs: []scheduler.Job{
 		{Name: "ingest", Schedule: "*/15 * * * *", Run: blocking},
 		{Name: "compute", Schedule: "0 * * * *", Run: quick},
@@ -156,21 +136,20 @@ func TestRunNowUnknownJob(t *testing.T) {
 }
 
 func TestNewChecksJobs(t *testing.T) {
-	noop := func(context.Context, time.Time, string) (uint64, error) { return 0, nil }
 	tests := []struct {
 		name string
 		jobs []scheduler.Job
 		want string // error substring; "" for none
 	}{
-		{"five fields", []scheduler.Job{{"report", "0 6 1 * *", noop}}, ""},
-		{"descriptor", []scheduler.Job{{"report", "@monthly", noop}}, ""},
-		{"four fields", []scheduler.Job{{"report", "0 6 1 *", noop}}, `job report: schedule "0 6 1 *"`},
-		{"six fields (seconds are not accepted)", []scheduler.Job{{"report", "0 0 6 1 * *", noop}}, `schedule "0 0 6 1 * *"`},
-		{"minute out of range", []scheduler.Job{{"ingest", "61 * * * *", noop}}, `job ingest: schedule "61 * * * *"`},
-		{"words", []scheduler.Job{{"ingest", "every day", noop}}, `schedule "every day"`},
-		{"empty", []scheduler.Job{{"ingest", "", noop}}, `schedule ""`},
-		{"a bad one among good ones", []scheduler.Job{{"ingest", "*/15 * * * *", noop}, {"compute", "0 25 * * *", noop}}, `job compute`},
-		{"duplicate name", []scheduler.Job{{"ingest", "*/15 * * * *", noop}, {"ingest", "0 * * * *", noop}}, `job "ingest" declared twice`},
+		{"five fields", []scheduler.Job{{Name: "report", Schedule: "0 6 1 * *", Run: noop}}, ""},
+		{"descriptor", []scheduler.Job{{Name: "report", Schedule: "@monthly", Run: noop}}, ""},
+		{"four fields", []scheduler.Job{{Name: "report", Schedule: "0 6 1 *", Run: noop}}, `job report: schedule "0 6 1 *"`},
+		{"six fields (seconds are not accepted)", []scheduler.Job{{Name: "report", Schedule: "0 0 6 1 * *", Run: noop}}, `schedule "0 0 6 1 * *"`},
+		{"minute out of range", []scheduler.Job{{Name: "ingest", Schedule: "61 * * * *", Run: noop}}, `job ingest: schedule "61 * * * *"`},
+		{"words", []scheduler.Job{{Name: "ingest", Schedule: "every day", Run: noop}}, `schedule "every day"`},
+		{"empty", []scheduler.Job{{Name: "ingest", Schedule: "", Run: noop}}, `schedule ""`},
+		{"a bad one among good ones", []scheduler.Job{{Name: "ingest", Schedule: "*/15 * * * *", Run: noop}, {Name: "compute", Schedule: "0 25 * * *", Run: noop}}, `job compute`},
+		{"duplicate name", []scheduler.Job{{Name: "ingest", Schedule: "*/15 * * * *", Run: noop}, {Name: "ingest", Schedule: "0 * * * *", Run: noop}}, `job "ingest" declared twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,7 +158,7 @@ func TestNewChecksJobs(t *testing.T) {
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}
-				s.Stop()
+				s.Stop(0)
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -207,9 +186,9 @@ func TestJobGetsNowInTheConfiguredLocation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var seen time.Time
 			s := newScheduler(t, scheduler.Options{Location: tt.loc, Now: func() time.Time { return tt.now },
-				Jobs: []scheduler.Job{{Name: "report", Schedule: "0 6 1 * *", Run: func(_ context.Context, now time.Time, _ string) (uint64, error) {
+				Jobs: []scheduler.Job{{Name: "report", Schedule: "0 6 1 * *", Run: func(_ context.Context, now time.Time, _ string) (scheduler.Outcome, error) {
 					seen = now
-					return 0, nil
+					return scheduler.Outcome{}, nil
 				}}}})
 			if _, err := s.RunNow(t.Context(), "report"); err != nil {
 				t.Fatal(err)
@@ -240,7 +219,7 @@ func TestScheduleInBrussels(t *testing.T) {
 		{"*/15 * * * *", time.Date(2025, 7, 1, 12, 7, 0, 0, loc), time.Date(2025, 7, 1, 10, 15, 0, 0, time.UTC), "2025-07-01 12:15 CEST"},
 	}
 	for _, tt := range tests {
-		sched, err := config.CronParser.Parse(tt.spec)
+		sched, err := scheduler.ParseSchedule(tt.spec, loc)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.spec, err)
 		}
@@ -251,28 +230,27 @@ func TestScheduleInBrussels(t *testing.T) {
 	}
 }
 
-// Next reads the cron entries, which cron keeps sorted by next run once
-// started; each job must still get its own schedule's time. Cron computes
-// Next from the real clock, so the test checks the shape of each time.
+// Next gives each job its own schedule's next run after Now, in the
+// configured zone.
 func TestNextGivesEachJobItsOwnSchedule(t *testing.T) {
 	loc := brussels(t)
-	noop := func(context.Context, time.Time, string) (uint64, error) { return 0, nil }
-	s := newScheduler(t, scheduler.Options{Location: loc, Jobs: []scheduler.Job{
+	now := time.Date(2026, 3, 3, 10, 7, 30, 0, loc)
+	s := newScheduler(t, scheduler.Options{Location: loc, Now: func() time.Time { return now }, Jobs: []scheduler.Job{
 		{Name: "monthly-report", Schedule: "0 6 1 * *", Run: noop},
 		{Name: "ingest", Schedule: "* * * * *", Run: noop},
 	}})
-	before := time.Now()
 	s.Start()
 	next := s.Next()
-	if len(next) != 2 {
-		t.Fatalf("Next() = %v, want two jobs", next)
+	want := map[string]time.Time{
+		"monthly-report": time.Date(2026, 4, 1, 6, 0, 0, 0, loc),
+		"ingest":         time.Date(2026, 3, 3, 10, 8, 0, 0, loc),
 	}
-	report := next["monthly-report"].In(loc)
-	if report.Day() != 1 || report.Hour() != 6 || report.Minute() != 0 || !report.After(before) || report.Sub(before) > 32*24*time.Hour {
-		t.Errorf("monthly-report next at %v, want the 1st of a month at 06:00 Brussels, within a month", report)
+	if len(next) != len(want) {
+		t.Fatalf("Next() = %v, want %v", next, want)
 	}
-	ingest := next["ingest"]
-	if !ingest.After(before) || ingest.Sub(before) > 61*time.Second || ingest.Second() != 0 {
-		t.Errorf("ingest next at %v, want the next minute after %v", ingest, before)
+	for job, w := range want {
+		if !next[job].Equal(w) {
+			t.Errorf("%s next at %v, want %v", job, next[job], w)
+		}
 	}
 }
