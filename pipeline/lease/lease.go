@@ -70,7 +70,7 @@ func TryAcquire(path string, h Holder) (*Lock, error) {
 	}
 	if !ok {
 		f.Close()
-		holder, _ := readHolderFile(path)
+		holder := currentHolder(path)
 		return nil, fmt.Errorf("lease: %s is held by %s: %w", path, holder, ErrHeld)
 	}
 	if h.Since.IsZero() {
@@ -107,8 +107,8 @@ func Acquire(ctx context.Context, path string, h Holder, poll time.Duration) (*L
 
 // ReadHolder returns who holds the lock on path now, or ErrNotHeld. It tests
 // the lock without taking it, so it never disturbs an acquirer. Right after
-// an acquirer took the lock its holder may not be written yet: the Holder is
-// then zero with a nil error.
+// an acquirer took the lock its holder may not be written yet: after a short
+// wait for it, the Holder is zero with a nil error.
 func ReadHolder(path string) (Holder, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -125,8 +125,7 @@ func ReadHolder(path string) (Holder, error) {
 	if !held {
 		return Holder{}, ErrNotHeld
 	}
-	h, _ := readHolderFile(path)
-	return h, nil
+	return currentHolder(path), nil
 }
 
 // Holder returns the holder written when the lock was taken.
@@ -154,6 +153,18 @@ func writeHolder(f *os.File, h Holder) error {
 		return err
 	}
 	return f.Truncate(int64(len(b)))
+}
+
+// currentHolder reads the holder of a held lock, giving a holder that has
+// just taken it a few milliseconds to write itself.
+func currentHolder(path string) Holder {
+	for range 20 {
+		if h, err := readHolderFile(path); err == nil {
+			return h
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return Holder{}
 }
 
 func readHolderFile(path string) (Holder, error) {

@@ -23,8 +23,12 @@ func TestRunNowRecordsOutcome(t *testing.T) {
 		message string // a substring; "" for none
 		wantErr error  // nil: RunNow must succeed
 	}{
-		{"ok", func(context.Context, time.Time, string) (scheduler.Outcome, error) { return scheduler.Outcome{Rows: 42}, nil }, "ok", 42, "", nil},
-		{"failed", func(context.Context, time.Time, string) (scheduler.Outcome, error) { return scheduler.Outcome{Rows: 3}, missing }, "failed", 3, "federation file missing", missing},
+		{"ok", func(context.Context, time.Time, string) (scheduler.Outcome, error) {
+			return scheduler.Outcome{Rows: 42}, nil
+		}, "ok", 42, "", nil},
+		{"failed", func(context.Context, time.Time, string) (scheduler.Outcome, error) {
+			return scheduler.Outcome{Rows: 3}, missing
+		}, "failed", 3, "federation file missing", missing},
 		{"panicked", func(context.Context, time.Time, string) (scheduler.Outcome, error) { panic("index out of range") }, "failed", 0, "panicked: index out of range", nil},
 	}
 	for _, tt := range tests {
@@ -80,7 +84,9 @@ func TestRunNowBusyWhileRunning(t *testing.T) {
 		<-release
 		return scheduler.Outcome{Rows: 7}, nil
 	}
-	quick := func(context.Context, time.Time, string) (scheduler.Outcome, error) { return scheduler.Outcome{Rows: 1}, nil }
+	quick := func(context.Context, time.Time, string) (scheduler.Outcome, error) {
+		return scheduler.Outcome{Rows: 1}, nil
+	}
 	s := newScheduler(t, scheduler.Options{Jobs: []scheduler.Job{
 		{Name: "ingest", Schedule: "*/15 * * * *", Run: blocking},
 		{Name: "compute", Schedule: "0 * * * *", Run: quick},
