@@ -73,7 +73,7 @@ func TestDaylightSavingOncePerDay(t *testing.T) {
 		{"half-hourly through the gap: in order, no duplicate", "0,30 2,3 * * *",
 			time.Date(2026, 3, 29, 0, 0, 0, 0, loc), time.Date(2026, 3, 29, 12, 0, 0, 0, loc),
 			[]time.Time{
-				time.Date(2026, 3, 29, 3, 0, 0, 0, cest), // 02:00 and 03:00
+				time.Date(2026, 3, 29, 3, 0, 0, 0, cest),  // 02:00 and 03:00
 				time.Date(2026, 3, 29, 3, 30, 0, 0, cest), // 02:30 and 03:30
 			}},
 	}
