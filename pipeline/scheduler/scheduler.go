@@ -642,13 +642,10 @@ func (s *Scheduler) safeRun(ctx context.Context, job Job, now time.Time, runID s
 	return job.Run(ctx, now, runID)
 }
 
-// runContext marks the run's context with its id, for the warehouse's
-// query ids. The single place to call warehouse.WithRun once it exists:
-//
-//	return warehouse.WithRun(ctx, runID)
+// runContext marks the run's context with its id: the warehouse's
+// statements made with it carry the run id in their query ids.
 func runContext(ctx context.Context, runID string) context.Context {
-	_ = runID
-	return ctx
+	return warehouse.WithRun(ctx, runID)
 }
 
 // mergeCancel returns ctx, also cancelled (with its cause) when other ends.
