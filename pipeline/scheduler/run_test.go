@@ -159,7 +159,7 @@ func TestCallerCancelIsNotRetried(t *testing.T) {
 func TestStopWithGrace(t *testing.T) {
 	rec := &memRecorder{}
 	const grace = 60 * time.Millisecond
-	const stubbornFor = 250 * time.Millisecond
+	const stubbornFor = 400 * time.Millisecond
 	started := make(chan string, 3)
 	var stubbornEnd, politeEnd time.Time
 	var mu sync.Mutex
