@@ -5,31 +5,51 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/brusano/bassins/config"
-	"github.com/brusano/bassins/pipeline/compute"
+	"github.com/brusano/bassins/pipeline/alerts"
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
-	"github.com/brusano/bassins/pipeline/ingest"
+	"github.com/brusano/bassins/pipeline/lease"
+	"github.com/brusano/bassins/pipeline/metrics"
 	"github.com/brusano/bassins/pipeline/privacy"
 	"github.com/brusano/bassins/pipeline/scheduler"
 	"github.com/brusano/bassins/pipeline/warehouse"
 	"github.com/brusano/bassins/pipeline/warehouse/managed"
-	"github.com/brusano/bassins/reports"
 )
 
 // app is everything a running mode needs, built from the configuration.
 type app struct {
-	cfg        *config.Config
-	log        *slog.Logger
-	server     *managed.Server // nil with a remote server
+	cfg *config.Config
+	log *slog.Logger
+	// One of server (a one-shot command) and supervisor (serve) holds the
+	// managed ClickHouse; both are nil with a remote server.
+	server     *managed.Server
+	supervisor *managed.Supervisor
 	wh         *warehouse.Warehouse
 	geo        *geography.Geography
 	geoVersion uint64
+	pseudonym  *privacy.Pseudonymiser
 	sched      *scheduler.Scheduler
 	// reader is what the dashboards and the report job read.
 	reader *warehouse.Reader
+	// holder names this process in leases and run records.
+	holder lease.Holder
+	// metrics and alerts are set for serve; nil otherwise.
+	metrics *metrics.Metrics
+	alerts  *alerts.Alerter
+}
+
+// startOptions say how a mode runs.
+type startOptions struct {
+	// supervise keeps the managed server running and restarts it when it
+	// dies: for serve, which runs for months.
+	supervise bool
+	// observe sets up metrics and alerts.
+	observe bool
 }
 
 // loadConfig reads the configuration; a mistake is a usage error (exit 2).
@@ -46,87 +66,120 @@ func loadConfig(path string) (*config.Config, error) {
 }
 
 // start connects to (or starts) ClickHouse, applies the migrations, stores the
-// reference geography and builds the jobs. The caller must call close.
-func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log}
-	defer func() {
-		if err != nil {
-			a.close()
-		}
-	}()
-	if a.geo, err = geography.Load(cfg.Geography); err != nil {
-		return nil, err
-	}
-	secret, err := privacy.LoadSecret(cfg.Privacy.KeyEnv, cfg.Privacy.KeyFile)
-	if err != nil {
-		return nil, err
-	}
-	pseudonymiser, err := privacy.New(secret)
-	if err != nil {
-		return nil, err
-	}
+// reference geography and builds the jobs. The caller must call close. Every
+// error it returns is a startupError: one sentence naming what to fix.
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	return startWith(ctx, cfg, log, startOptions{})
+}
 
-	addr := cfg.ClickHouse.Address
-	if cfg.ClickHouse.Managed() {
-		a.server, err = managed.Start(ctx, managed.Options{DataDir: cfg.ClickHouse.DataDir, Binary: cfg.ClickHouse.Binary, Logger: log})
-		if err != nil {
-			return nil, err
-		}
-		addr = a.server.Addr()
-		if a.server.Reused() {
-			log.Info("using the ClickHouse server already running on this data folder", "addr", addr)
-		}
-	}
-	a.wh, err = warehouse.Open(ctx, warehouse.Options{Addr: addr, Database: cfg.ClickHouse.Database,
-		User: cfg.ClickHouse.User, Password: cfg.ClickHouse.ResolvedPassword(), Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	if _, err = a.wh.Migrate(ctx); err != nil {
-		return nil, err
-	}
-	if a.geoVersion, err = a.wh.SaveGeography(ctx, a.geo); err != nil {
-		return nil, err
-	}
-	a.reader = warehouse.NewReader(a.wh, a.geo, cfg.Privacy.MinCount)
-
-	ingestJob := ingest.New(ingest.Options{Warehouse: a.wh, Sources: cfg.Sources, Inbox: cfg.Paths.Inbox,
-		StateDir: cfg.Paths.State, Pseudonymiser: pseudonymiser, Geography: a.geo, Location: cfg.Location(), Logger: log})
-	computeJob := compute.New(compute.Options{Warehouse: a.wh, Geography: a.geo, GeoVersion: a.geoVersion, Logger: log})
-	reportWriter, err := reports.New(reports.Options{Dir: cfg.Paths.Reports, Languages: cfg.Reports.Languages, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	funcs := map[string]scheduler.Func{
-		config.KindIngest: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
-			res, err := ingestJob.Run(ctx, now, runID)
-			return scheduler.Outcome{Rows: res.Rows, Changed: res.Loaded > 0}, err
-		},
-		config.KindCompute: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
-			n, err := computeJob.Run(ctx, now, runID)
-			return scheduler.Outcome{Rows: uint64(n)}, err
-		},
-		config.KindReport: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
-			snap, err := a.snapshot(ctx)
-			if err != nil {
-				return scheduler.Outcome{}, err
-			}
-			files, err := reportWriter.WriteMonthly(ctx, snap, reports.ReportPeriod(now))
-			for _, f := range files {
-				log.Info("report written", "file", f)
-			}
-			return scheduler.Outcome{Rows: uint64(len(files))}, err
-		},
-	}
-	var jobs []scheduler.Job
-	for _, j := range cfg.Jobs {
-		jobs = append(jobs, scheduler.Job{Name: j.Name, Schedule: j.Schedule, Run: funcs[j.Kind]})
-	}
-	a.sched, err = scheduler.New(scheduler.Options{Jobs: jobs, Location: cfg.Location(), Recorder: a.wh, Logger: log})
-	if err != nil {
+func startWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts startOptions) (*app, error) {
+	host, _ := os.Hostname()
+	a := &app{cfg: cfg, log: log, holder: lease.Holder{Host: host, PID: os.Getpid(), Since: time.Now()}}
+	if err := a.open(ctx, opts); err != nil {
+		a.close()
 		return nil, err
 	}
 	return a, nil
+}
+
+func (a *app) open(ctx context.Context, opts startOptions) (err error) {
+	cfg, log := a.cfg, a.log
+	if a.geo, err = geography.Load(cfg.Geography); err != nil {
+		return startupError{fmt.Sprintf("the reference geography cannot be read: %v", err), err}
+	}
+	secret, err := privacy.LoadSecret(cfg.Privacy.KeyEnv, cfg.Privacy.KeyFile)
+	if err != nil {
+		return startupError{strings.TrimPrefix(err.Error(), "privacy: "), err}
+	}
+	if a.pseudonym, err = privacy.New(secret); err != nil {
+		return startupError{strings.TrimPrefix(err.Error(), "privacy: "), err}
+	}
+	password, err := a.password()
+	if err != nil {
+		return err
+	}
+
+	whOpts := warehouse.Options{Addr: cfg.ClickHouse.Address, Database: cfg.ClickHouse.Database,
+		User: cfg.ClickHouse.User, Password: password, Logger: log}
+	if cfg.ClickHouse.Managed() {
+		mopts := managed.Options{DataDir: cfg.ClickHouse.DataDir, Binary: cfg.ClickHouse.Binary,
+			Password: password, PasswordSource: passwordOrigin(cfg),
+			HTTP: cfg.ClickHouse.HTTPPort != 0, HTTPPort: cfg.ClickHouse.HTTPPort, Logger: log}
+		// The managed server has one user, with the password above.
+		whOpts.User = managed.User
+		var server *managed.Server
+		if opts.supervise {
+			a.supervisor, err = managed.Supervise(ctx, mopts, managed.SuperviseOptions{})
+			if err == nil {
+				server = a.supervisor.Server()
+				whOpts.Address = a.supervisor.Addr
+			}
+		} else {
+			a.server, err = managed.Start(ctx, mopts)
+			server = a.server
+		}
+		if err != nil {
+			return explainManaged(err, cfg)
+		}
+		whOpts.Addr = server.Addr()
+		if server.Reused() {
+			log.Info("using the ClickHouse server already running on this data folder", "addr", server.Addr())
+		}
+	}
+	addr := whOpts.Addr
+	a.wh, err = warehouse.Open(ctx, whOpts)
+	if err != nil {
+		return explainWarehouse(err, cfg, addr)
+	}
+	if _, err = a.wh.Migrate(ctx); err != nil {
+		return explainWarehouse(err, cfg, addr)
+	}
+	if a.geoVersion, err = a.wh.SaveGeography(ctx, a.geo); err != nil {
+		return explainWarehouse(err, cfg, addr)
+	}
+	a.reader = warehouse.NewReader(a.wh, a.geo, cfg.Privacy.MinCount)
+	if opts.observe {
+		if err := a.observe(); err != nil {
+			return err
+		}
+	}
+	jobs, err := a.jobs(cfg)
+	if err != nil {
+		return err
+	}
+	sopts := scheduler.Options{Jobs: jobs, Location: cfg.Location(), Recorder: a.wh, Logger: log,
+		Locks: scheduler.FileLocker(cfg.Paths.State, a.holder), Heartbeat: cfg.Service.Heartbeat,
+		Owner: fmt.Sprintf("%s:%d", a.holder.Host, a.holder.PID)}
+	if a.metrics != nil {
+		sopts.Observer = observers{a.metrics, alertObserver{a}}
+	}
+	a.sched, err = scheduler.New(sopts)
+	if err != nil {
+		return startupError{err.Error(), err}
+	}
+	return nil
+}
+
+// password returns the ClickHouse password: from the environment or the
+// configuration, else from the password file, which the managed server
+// creates at first start.
+func (a *app) password() (string, error) {
+	password, file := a.cfg.ClickHouse.PasswordSource()
+	if file == "" {
+		return password, nil
+	}
+	if a.cfg.ClickHouse.Managed() {
+		p, err := managed.LoadOrCreatePassword(file)
+		if err != nil {
+			return "", startupError{strings.TrimPrefix(err.Error(), "managed: "), err}
+		}
+		return p, nil
+	}
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return "", startupError{fmt.Sprintf("cannot read the ClickHouse password file %s (%v): create it, or set %s", file, errors.Unwrap(err), a.cfg.ClickHouse.PasswordEnv), err}
+	}
+	return strings.TrimSpace(string(body)), nil
 }
 
 // snapshot returns the latest computed values.
@@ -134,10 +187,19 @@ func (a *app) snapshot(ctx context.Context) (*indicators.Snapshot, error) {
 	return a.reader.Snapshot(ctx)
 }
 
-// close releases everything start acquired, the managed server last.
+// close releases everything start acquired, the managed server last. It is
+// safe on a partly started app.
 func (a *app) close() {
+	if a == nil {
+		return
+	}
 	if a.wh != nil {
 		a.wh.Close()
+	}
+	if a.supervisor != nil {
+		if err := a.supervisor.Close(); err != nil {
+			a.log.Error("stopping ClickHouse", "err", err)
+		}
 	}
 	if a.server != nil {
 		if err := a.server.Close(); err != nil {
@@ -152,7 +214,7 @@ func (a *app) close() {
 func (a *app) runJobsOnce(ctx context.Context, names ...string) error {
 	var errs []error
 	for _, name := range names {
-		run, err := a.sched.RunNow(ctx, name)
+		run, err := a.sched.RunOnce(ctx, name, time.Time{})
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -162,4 +224,20 @@ func (a *app) runJobsOnce(ctx context.Context, names ...string) error {
 		a.log.Info("job finished", "job", name, "status", run.Status, "rows", run.Rows)
 	}
 	return errors.Join(errs...)
+}
+
+// withGrace returns a context that is cancelled grace after ctx is: a run
+// started by hand gets, on SIGTERM, the same time to end as a scheduled one.
+func withGrace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-runCtx.Done():
+		}
+	})
+	return runCtx, func() { stop(); cancel() }
 }

@@ -27,6 +27,7 @@ Usage:
   bassins demo        [--config FILE] [--addr ADDR] [--scale N]  demo data, every job once, then serve and schedule
   bassins serve       [--config FILE] [--addr ADDR]              serve the dashboards and run the scheduled jobs
   bassins run JOB     [--config FILE] [--period YYYY-MM]         run one job now (ingest, compute, monthly-report…)
+  bassins backfill JOB --from YYYY-MM [--to YYYY-MM] [--dry-run] [--config FILE]  redo a report or a computation for past months
   bassins check       [--config FILE]                            check a configuration (exit 2 on a mistake)
   bassins export indicators [--config FILE] [--format csv|json] [--output FILE] [--unsuppressed]
   bassins demo-data   [--config FILE] [--dir DIR] [--scale N] [--seed N] [--until YYYY-MM]
@@ -54,6 +55,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, rest, stdout, stderr)
 	case "run":
 		err = runJob(ctx, rest, stdout, stderr)
+	case "backfill":
+		err = runBackfill(ctx, rest, stdout, stderr)
 	case "check":
 		err = runCheck(rest, stdout, stderr)
 	case "export":

@@ -35,7 +35,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		log.Info("demo data written", "inbox", cfg.Paths.Inbox, "files", sum.Files, "until", until.Format("2006-01"))
 	}
-	a, err := start(ctx, cfg, log)
+	a, err := startWith(ctx, cfg, log, startOptions{supervise: true, observe: true})
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		log.Warn("a job failed; serving what is there", "err", err)
 	}
 	fmt.Fprintf(stdout, "Rapports / Rapporten: %s\n", cfg.Paths.Reports)
-	return a.serve(ctx, *addr, stdout)
+	return a.serve(ctx, *addr, *configPath, stdout)
 }
 
 // inboxEmpty reports whether no source of the configuration has a file yet.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/brusano/bassins/config"
+	"github.com/brusano/bassins/pipeline/scheduler"
 	"github.com/brusano/bassins/pipeline/warehouse"
 )
 
@@ -57,9 +60,26 @@ func runLoads(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "load %d (%s, %s) retracted: its rows no longer count from the next computation (`bassins run compute`).\n",
-			l.LoadID, l.Source, l.File)
-		return nil
+		fmt.Fprintf(stdout, "load %d (%s, %s) retracted; computing the indicators again…\n", l.LoadID, l.Source, l.File)
+		// The figures follow at once: every compute job runs now (after
+		// any ingest or computation going on, in this process or another).
+		var errs []error
+		for _, j := range a.cfg.Jobs {
+			if j.Kind != config.KindCompute {
+				continue
+			}
+			run, err := a.sched.RunOnce(ctx, j.Name, time.Time{})
+			if errors.Is(err, scheduler.ErrBusy) {
+				fmt.Fprintf(stdout, "%s is running already: it will not see the retraction; the next computation will.\n", j.Name)
+				continue
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", j.Name, err))
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: %s, %d values (run %s)\n", j.Name, run.Status, run.Rows, run.RunID)
+		}
+		return errors.Join(errs...)
 	}
 	loads, err := a.wh.Loads(ctx, warehouse.LoadFilter{Source: *source})
 	if err != nil {

@@ -38,15 +38,16 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil || job.Kind != config.KindReport {
 			return usageError{fmt.Errorf("--period takes a month written YYYY-MM, for a report job")}
 		}
-		// A report run covers the month before the one it runs in.
-		asOf = time.Date(month.Year(), month.Month()+1, 1, 6, 0, 0, 0, cfg.Location())
+		asOf = reportAsOf(month, cfg.Location())
 	}
 	a, err := start(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	run, err := a.sched.RunAsOf(ctx, job.Name, asOf)
+	runCtx, cancel := withGrace(ctx, cfg.Service.ShutdownGrace)
+	defer cancel()
+	run, err := a.sched.RunOnce(runCtx, job.Name, asOf)
 	fmt.Fprintf(stdout, "%s: %s, %d rows, %s (run %s)\n", run.Job, run.Status, run.Rows,
 		run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond), run.RunID)
 	return err

@@ -7,9 +7,18 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
 	"time"
 
+	"github.com/brusano/bassins/config"
 	"github.com/brusano/bassins/dashboards"
+	"github.com/brusano/bassins/pipeline/inbox"
+	"github.com/brusano/bassins/pipeline/lease"
+	"github.com/brusano/bassins/pipeline/warehouse"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -24,44 +33,260 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(stderr)
-	a, err := start(ctx, cfg, log)
+	a, err := startWith(ctx, cfg, log, startOptions{supervise: true, observe: true})
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	return a.serve(ctx, *addr, stdout)
+	return a.serve(ctx, *addr, *configPath, stdout)
 }
 
-// serve runs the scheduler and the dashboards until ctx is cancelled.
-func (a *app) serve(ctx context.Context, addr string, stdout io.Writer) error {
-	handler, err := dashboards.New(dashboards.Options{Store: a.reader, Logger: a.log})
-	if err != nil {
-		return err
-	}
+// serve serves the dashboards until ctx is cancelled, and schedules the jobs
+// while this process holds the warehouse's scheduling lease. On stop, the
+// scheduler stops first (running jobs get the configured grace), then the
+// pages; the caller closes the warehouse and the managed server last.
+func (a *app) serve(ctx context.Context, addr, configPath string, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return startupError{fmt.Sprintf("the dashboards cannot listen on %s (%v): choose another address with --addr", addr, errors.Unwrap(err)), err}
+	}
+	a.holder.Addr = ln.Addr().String()
+	var sched schedulingState
+	handler, err := dashboards.New(dashboards.Options{Store: a.reader, Logger: a.log,
+		Ready: a.readiness, MaxComputationAge: a.cfg.Service.MaxComputationAge,
+		Metrics: a.metrics.Handler(), Scheduling: sched.status})
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	a.sched.Start()
-	defer a.sched.Stop(10 * time.Second)
-	for job, next := range a.sched.Next() {
-		a.log.Info("job scheduled", "job", job, "next", next.In(a.cfg.Location()).Format(time.RFC3339))
-	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "\nTableaux de bord / Dashboards: http://%s/\n(Ctrl-C pour arrêter / om te stoppen)\n\n", ln.Addr())
 
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.lead(ctx, &sched) }()
+	go func() { defer wg.Done(); a.reloadOnHangup(ctx, configPath) }()
+
 	select {
-	case err := <-served:
-		return err
+	case err = <-served:
 	case <-ctx.Done():
 	}
 	a.log.Info("stopping")
+	wg.Wait() // the scheduler has stopped, its runs ended or cancelled
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if serr := srv.Shutdown(shutdown); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
 	}
-	return nil
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// schedulingState says whether this process schedules, for the pages.
+type schedulingState struct {
+	mu      sync.Mutex
+	leading bool
+	holder  lease.Holder
+}
+
+func (s *schedulingState) set(leading bool, h lease.Holder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leading, s.holder = leading, h
+}
+
+func (s *schedulingState) status() dashboards.SchedulingStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.leading {
+		return dashboards.SchedulingStatus{Scheduling: true}
+	}
+	return dashboards.SchedulingStatus{Holder: describeHolder(s.holder), Since: s.holder.Since}
+}
+
+func describeHolder(h lease.Holder) string {
+	if h.PID == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%s, pid %d", h.Host, h.PID)
+	if h.Addr != "" {
+		s += ", " + h.Addr
+	}
+	return s
+}
+
+// leasePath is the lock of the process that schedules the warehouse's jobs.
+func (a *app) leasePath() string { return filepath.Join(a.cfg.Paths.State, "scheduler.lock") }
+
+// lead schedules the jobs while this process holds the lease, and otherwise
+// waits for the holder to go, checking every lease_check. It returns when
+// ctx is done and the scheduler has stopped.
+func (a *app) lead(ctx context.Context, state *schedulingState) {
+	var told lease.Holder
+	for {
+		lock, err := lease.TryAcquire(a.leasePath(), a.holder)
+		if err == nil {
+			state.set(true, a.holder)
+			a.schedule(ctx)
+			lock.Release()
+			return
+		}
+		if !errors.Is(err, lease.ErrHeld) {
+			a.log.Error("scheduling lease", "path", a.leasePath(), "err", err)
+		} else if h, herr := lease.ReadHolder(a.leasePath()); herr == nil && h != told {
+			told = h
+			state.set(false, h)
+			a.log.Info("another process schedules the jobs; this one serves the pages and takes over if it stops",
+				"holder", describeHolder(h), "since", h.Since.Format(time.RFC3339))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(a.cfg.Service.LeaseCheck):
+		}
+	}
+}
+
+// schedule runs the jobs on their schedules until ctx is done: it first marks
+// the runs left running by a dead process, catches up the missed runs, and
+// watches the inbox.
+func (a *app) schedule(ctx context.Context) {
+	log, cfg := a.log, a.cfg
+	now := time.Now()
+	// A live process beats every heartbeat period; three missed beats
+	// mean its process died.
+	// Their work is redone, once per job, as of the same time.
+	var redo []warehouse.JobRun
+	if stale, err := a.wh.InterruptStaleRuns(ctx, now.Add(-3*cfg.Service.Heartbeat), now); err != nil {
+		log.Error("marking interrupted runs", "err", err)
+	} else {
+		seen := map[string]bool{}
+		for _, r := range stale {
+			log.Warn("run left running by a process that stopped: marked interrupted", "job", r.Job, "run", r.RunID)
+			if _, ok := a.cfg.Job(r.Job); ok && !seen[r.Job] {
+				seen[r.Job] = true
+				redo = append(redo, r)
+			}
+		}
+	}
+	history, err := a.wh.JobHistory(ctx)
+	if err != nil {
+		log.Error("reading the job history", "err", err)
+	}
+	last := map[string]time.Time{}
+	for _, h := range history {
+		last[h.Job] = h.LastTickAsOf
+		if !h.LastSuccess.IsZero() {
+			a.metrics.SetLastSuccess(h.Job, h.LastSuccess)
+		}
+	}
+	a.sched.Start()
+	for job, next := range a.sched.Next() {
+		log.Info("job scheduled", "job", job, "next", next.In(cfg.Location()).Format(time.RFC3339))
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// These runs get the shutdown grace like scheduled ones: Stop
+		// cancels them, not the signal.
+		runCtx := context.WithoutCancel(ctx)
+		for _, r := range redo {
+			log.Info("redoing an interrupted run", "job", r.Job, "interrupted", r.RunID, "as_of", r.AsOf)
+			if _, err := a.sched.RunAsOf(runCtx, r.Job, r.AsOf); err != nil {
+				log.Warn("redoing an interrupted run failed", "job", r.Job, "err", err)
+			}
+		}
+		if cfg.Service.CatchUp {
+			if err := a.sched.CatchUp(runCtx, last); err != nil {
+				log.Warn("catching up missed runs", "err", err)
+			}
+		}
+	}()
+	a.checkDeliveries(ctx, cfg, now)
+	if cfg.Service.WatchInbox {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.watchInbox(ctx) }()
+	}
+	<-ctx.Done()
+	log.Info("stopping the scheduler", "grace", cfg.Service.ShutdownGrace)
+	a.sched.Stop(cfg.Service.ShutdownGrace)
+	wg.Wait()
+}
+
+// watchInbox runs the ingest jobs as soon as a complete delivery arrives.
+func (a *app) watchInbox(ctx context.Context) {
+	var globs, ingestJobs []string
+	for _, s := range a.cfg.Sources {
+		globs = append(globs, s.Path)
+	}
+	for _, j := range a.cfg.Jobs {
+		if j.Kind == config.KindIngest {
+			ingestJobs = append(ingestJobs, j.Name)
+		}
+	}
+	if len(ingestJobs) == 0 {
+		return
+	}
+	err := inbox.Watch(ctx, inbox.Options{Dir: a.cfg.Paths.Inbox, Match: inbox.MatchGlobs(globs),
+		Settle: a.cfg.Service.Settle, Logger: a.log}, func(ctx context.Context, files []string) {
+		a.log.Info("delivery complete in the inbox", "files", len(files))
+		for _, j := range ingestJobs {
+			a.sched.Trigger(j)
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		a.log.Error("watching the inbox stopped; deliveries wait for the scheduled ingest", "err", err)
+	}
+}
+
+// reloadOnHangup reloads the configuration on SIGHUP until ctx is done.
+func (a *app) reloadOnHangup(ctx context.Context, configPath string) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			a.reload(configPath)
+		}
+	}
+}
+
+// reload reads the configuration again. A valid one replaces the jobs that
+// changed, running runs going on; an invalid one is refused and the running
+// one kept. Settings read only at start are reported as needing a restart.
+func (a *app) reload(configPath string) {
+	cfg, err := config.LoadFile(configPath)
+	if err != nil {
+		a.log.Error("configuration reload refused; the running configuration is kept", "err", err)
+		return
+	}
+	jobs, err := a.jobs(cfg)
+	if err == nil {
+		err = a.sched.Replace(jobs)
+	}
+	if err != nil {
+		a.log.Error("configuration reload refused; the running configuration is kept", "err", err)
+		return
+	}
+	for what, changed := range map[string]bool{
+		"clickhouse": cfg.ClickHouse != a.cfg.ClickHouse,
+		"paths":      cfg.Paths != a.cfg.Paths,
+		"privacy":    cfg.Privacy != a.cfg.Privacy,
+		"geography":  cfg.Geography != a.cfg.Geography,
+		"timezone":   cfg.Timezone != a.cfg.Timezone,
+		"service":    cfg.Service != a.cfg.Service,
+	} {
+		if changed {
+			a.log.Warn("configuration reloaded, but this section takes effect at the next start", "section", what)
+		}
+	}
+	a.log.Info("configuration reloaded", "file", cfg.File, "jobs", len(cfg.Jobs), "sources", len(cfg.Sources))
 }

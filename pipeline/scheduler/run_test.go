@@ -617,3 +617,39 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// RunOnce makes one attempt and triggers nothing: commands that run jobs in
+// sequence themselves use it.
+func TestRunOnceMakesOneAttemptAndNoFollowUp(t *testing.T) {
+	rec := &memRecorder{}
+	var ingestRuns, computeRuns atomic.Int32
+	s := newScheduler(t, scheduler.Options{Recorder: rec, Jobs: []scheduler.Job{
+		{Name: "ingest", Schedule: "@daily", Retries: 3, Backoff: time.Millisecond, Then: []string{"compute"},
+			Run: func(context.Context, time.Time, string) (scheduler.Outcome, error) {
+				if ingestRuns.Add(1) == 1 {
+					return scheduler.Outcome{}, errors.New("the server went away")
+				}
+				return scheduler.Outcome{Rows: 3, Changed: true}, nil
+			}},
+		{Name: "compute", Schedule: "@daily", Run: func(context.Context, time.Time, string) (scheduler.Outcome, error) {
+			computeRuns.Add(1)
+			return scheduler.Outcome{}, nil
+		}},
+	}})
+	if _, err := s.RunOnce(t.Context(), "ingest", time.Time{}); err == nil {
+		t.Fatal("want the first attempt's error, not a retry")
+	}
+	if run, err := s.RunOnce(t.Context(), "ingest", time.Time{}); err != nil || run.Attempt != 1 {
+		t.Fatalf("second RunOnce: attempt %d, %v; want attempt 1, no error", run.Attempt, err)
+	}
+	s.Stop(time.Second) // waits for a compute had one been triggered
+	if n := ingestRuns.Load(); n != 2 {
+		t.Errorf("ingest ran %d times, want 2 (no retry)", n)
+	}
+	if n := computeRuns.Load(); n != 0 {
+		t.Errorf("compute ran %d times; RunOnce triggers no follow-up", n)
+	}
+	if runs := rec.latest("ingest"); len(runs) != 2 {
+		t.Errorf("%d ingest runs recorded, want 2", len(runs))
+	}
+}

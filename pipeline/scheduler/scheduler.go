@@ -295,6 +295,20 @@ func (s *Scheduler) RunAsOf(ctx context.Context, name string, asOf time.Time) (w
 	return s.runClaimed(ctx, job, asOf, false)
 }
 
+// RunOnce runs one attempt of a job now as if it were asOf (zero: now) and
+// waits for it: no retry, and no job follows it. It is for commands that run
+// jobs one after the other themselves (bassins run, demo, backfill). It
+// returns ErrBusy without running when a run of the job goes on.
+func (s *Scheduler) RunOnce(ctx context.Context, name string, asOf time.Time) (warehouse.JobRun, error) {
+	st, job, err := s.claim(name)
+	if err != nil {
+		return warehouse.JobRun{}, err
+	}
+	defer s.release(st)
+	job.Retries, job.Then = 0, nil
+	return s.runClaimed(ctx, job, asOf, false)
+}
+
 // Trigger asks for a run of the job soon, in the background: at once when
 // it is not running, else once after the current run, however many times
 // it is triggered meanwhile. A run going on in another process is waited

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/brusano/bassins/config"
+	"github.com/brusano/bassins/pipeline/alerts"
+	"github.com/brusano/bassins/pipeline/compute"
+	"github.com/brusano/bassins/pipeline/ingest"
+	"github.com/brusano/bassins/pipeline/scheduler"
+	"github.com/brusano/bassins/pipeline/warehouse"
+	"github.com/brusano/bassins/reports"
+	"github.com/brusano/bassins/sources"
+)
+
+// warehouseLane is the lane of the jobs that change the warehouse: an
+// ingest, a computation and a maintenance never run at the same time, so a
+// computation never sees half an ingest.
+const warehouseLane = "warehouse"
+
+// jobs builds the scheduler's jobs from a configuration. Ingest jobs are
+// followed by every compute job when they changed something.
+func (a *app) jobs(cfg *config.Config) ([]scheduler.Job, error) {
+	log := a.log
+	ingestJob := ingest.New(ingest.Options{Warehouse: a.wh, Sources: cfg.Sources, Inbox: cfg.Paths.Inbox,
+		StateDir: cfg.Paths.State, Pseudonymiser: a.pseudonym, Geography: a.geo, Location: cfg.Location(),
+		OnLoad: a.loadRecorded, Logger: log})
+	computeJob := compute.New(compute.Options{Warehouse: a.wh, Geography: a.geo, GeoVersion: a.geoVersion, Logger: log})
+	reportWriter, err := reports.New(reports.Options{Dir: cfg.Paths.Reports, Languages: cfg.Reports.Languages, Logger: log})
+	if err != nil {
+		return nil, startupError{fmt.Sprintf("the reports cannot be written: %v", err), err}
+	}
+	var computeJobs []string
+	for _, j := range cfg.Jobs {
+		if j.Kind == config.KindCompute {
+			computeJobs = append(computeJobs, j.Name)
+		}
+	}
+	funcs := map[string]scheduler.Func{
+		config.KindIngest: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
+			res, err := ingestJob.Run(ctx, now, runID)
+			a.checkDeliveries(ctx, cfg, time.Now())
+			return scheduler.Outcome{Rows: res.Rows, Changed: res.Loaded > 0}, err
+		},
+		config.KindCompute: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
+			n, err := computeJob.Run(ctx, now, runID)
+			return scheduler.Outcome{Rows: uint64(n)}, err
+		},
+		config.KindReport: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
+			snap, err := a.snapshot(ctx)
+			if err != nil {
+				return scheduler.Outcome{}, err
+			}
+			files, err := reportWriter.WriteMonthly(ctx, snap, reports.ReportPeriod(now))
+			for _, f := range files {
+				log.Info("report written", "run", runID, "file", f)
+			}
+			return scheduler.Outcome{Rows: uint64(len(files))}, err
+		},
+		config.KindMaintenance: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
+			n, err := a.maintain(ctx, cfg.Retention, now, runID)
+			return scheduler.Outcome{Rows: n}, err
+		},
+	}
+	var jobs []scheduler.Job
+	for _, j := range cfg.Jobs {
+		job := scheduler.Job{Name: j.Name, Schedule: j.Schedule, Run: funcs[j.Kind],
+			Retries: j.Retries, Backoff: j.Backoff, Timeout: j.Timeout}
+		switch j.Kind {
+		case config.KindIngest:
+			job.Lane, job.Then = warehouseLane, computeJobs
+		case config.KindCompute, config.KindMaintenance:
+			job.Lane = warehouseLane
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs, nil
+}
+
+// maintain deletes the rows of loads that do not count (refused, retracted,
+// or interrupted before they were recorded) and applies the retention. It
+// returns the rows deleted.
+func (a *app) maintain(ctx context.Context, r config.Retention, now time.Time, runID string) (uint64, error) {
+	deleted, err := a.wh.DeleteOrphanRows(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	for table, n := range deleted {
+		total += n
+		if n > 0 {
+			a.log.Info("rows of loads that do not count deleted", "run", runID, "table", table, "rows", n)
+		}
+	}
+	days := func(n int) time.Time { return now.AddDate(0, 0, -n) }
+	var errs []error
+	for _, step := range []struct {
+		what string
+		days int
+		del  func(context.Context, time.Time) (uint64, error)
+	}{
+		{"job runs", r.RunsDays, a.wh.DeleteRunsBefore},
+		{"quarantined rows", r.QuarantineDays, a.wh.DeleteQuarantineBefore},
+		{"earlier indicator values", r.ValuesDays, a.wh.DeleteValuesBefore},
+	} {
+		if step.days <= 0 {
+			continue
+		}
+		n, err := step.del(ctx, days(step.days))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		total += n
+		if n > 0 {
+			a.log.Info("retention applied", "run", runID, "what", step.what, "days", step.days, "rows", n)
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// loadRecorded tells the metrics and the alerts of a delivery.
+func (a *app) loadRecorded(ctx context.Context, src *sources.Spec, l warehouse.Load) {
+	if a.metrics != nil {
+		a.metrics.LoadRecorded(l)
+	}
+	if a.alerts != nil {
+		if err := a.alerts.LoadRecorded(ctx, l, src.RejectedShare()); err != nil {
+			a.log.Warn("alert not sent", "source", src.Name, "err", err)
+		}
+	}
+}
+
+// checkDeliveries updates, for every source with a due day, whether its
+// delivery is overdue: in the metrics and as an alert.
+func (a *app) checkDeliveries(ctx context.Context, cfg *config.Config, now time.Time) {
+	if a.metrics == nil && a.alerts == nil {
+		return
+	}
+	latest, err := a.wh.LatestDeliveredMonths(ctx)
+	if err != nil {
+		a.log.Warn("delivery due dates not checked", "err", err)
+		return
+	}
+	for _, s := range cfg.Sources {
+		if s.DueDay == 0 {
+			continue
+		}
+		expected, overdue := alerts.Overdue(s.DueDay, latest[s.Name], now, cfg.Location())
+		if a.metrics != nil {
+			a.metrics.SetOverdue(s.Name, overdue)
+		}
+		if a.alerts != nil {
+			if err := a.alerts.DeliveryOverdue(ctx, s.Name, expected, overdue); err != nil {
+				a.log.Warn("alert not sent", "source", s.Name, "err", err)
+			}
+		}
+	}
+}
