@@ -293,7 +293,7 @@ func TestReadinessCountsTheMigrationsAndTheLatestComputation(t *testing.T) {
 	}
 
 	// A database not migrated yet.
-	fresh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: "bassins_fresh", User: "default"})
+	fresh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: "bassins_fresh", User: srv.User(), Password: srv.Password()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,11 @@ type Options struct {
 	Database string
 	User     string
 	Password string
-	Logger   *slog.Logger
+	// Cluster, when set, names the cluster (of the servers'
+	// <remote_servers>) the warehouse is spread over: see the package
+	// documentation. Addr is then any node of it.
+	Cluster string
+	Logger  *slog.Logger
 }
 
 // Connection settings. A connection is dialled afresh to the current
@@ -70,6 +74,8 @@ type Warehouse struct {
 	opts Options // for the connections of inserts (BeginInsert)
 	log  *slog.Logger
 	ids  *queryIDs
+	// cluster is nil on one server.
+	cluster *cluster
 	// lastStamp orders the records this warehouse writes (recordStamp).
 	lastStamp atomic.Int64
 }
@@ -90,7 +96,8 @@ func (o Options) dial(ctx context.Context) (net.Conn, error) {
 
 var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
-// Open connects, creating the database when missing.
+// Open connects, creating the database when missing (on every node of
+// the cluster, if any).
 func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	log := opts.Logger
 	if log == nil {
@@ -99,47 +106,75 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	if !databaseName.MatchString(opts.Database) {
 		return nil, fmt.Errorf("warehouse: %q is not a valid database name", opts.Database)
 	}
-	open := func(db string) (driver.Conn, error) {
-		conn, err := clickhouse.Open(&clickhouse.Options{
-			// The driver needs an address; DialContext dials the
-			// current one instead.
-			Addr:            []string{opts.addr()},
-			DialContext:     func(ctx context.Context, _ string) (net.Conn, error) { return opts.dial(ctx) },
-			Auth:            clickhouse.Auth{Database: db, Username: opts.User, Password: opts.Password},
-			DialTimeout:     acquireTimeout,
-			ReadTimeout:     readTimeout,
-			MaxOpenConns:    maxOpenConns,
-			ConnMaxLifetime: connLifetime,
-		})
-		if err != nil {
-			return nil, err
-		}
-		if err := conn.Ping(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return conn, nil
+	if opts.Cluster != "" && !clusterName.MatchString(opts.Cluster) {
+		return nil, fmt.Errorf("warehouse: %q is not a valid cluster name", opts.Cluster)
 	}
-	boot, err := open("default")
+	boot, err := opts.open(ctx, opts.addr, "default", nil)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: connect to %s: %w", opts.addr(), err)
 	}
-	// The name was checked against a strict pattern above: DDL cannot bind it.
-	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Database)
+	ids := new(queryIDs)
+	var cl *cluster
+	if opts.Cluster == "" {
+		// The name was checked against a strict pattern above: DDL
+		// cannot bind it.
+		err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Database)
+		if err != nil {
+			err = fmt.Errorf("warehouse: create database %s: %w", opts.Database, err)
+		}
+	} else {
+		cl, err = openCluster(ctx, opts, boot, ids)
+	}
 	boot.Close()
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: create database %s: %w", opts.Database, err)
+		return nil, err
 	}
-	conn, err := open(opts.Database)
+	var settings clickhouse.Settings
+	if cl != nil {
+		settings = clickhouse.Settings{"insert_distributed_sync": 1}
+	}
+	conn, err := opts.open(ctx, opts.addr, opts.Database, settings)
 	if err != nil {
+		cl.close()
 		return nil, fmt.Errorf("warehouse: connect to %s/%s: %w", opts.addr(), opts.Database, err)
 	}
-	ids := new(queryIDs)
-	return &Warehouse{conn: runConn{Conn: conn, ids: ids}, opts: opts, log: log.With("component", "warehouse"), ids: ids}, nil
+	return &Warehouse{conn: runConn{Conn: conn, ids: ids}, opts: opts, log: log.With("component", "warehouse"), ids: ids,
+		cluster: cl}, nil
 }
 
-// Close closes the connection.
-func (w *Warehouse) Close() error { return w.conn.Close() }
+// open opens a pool of connections to the server at addr and database db,
+// with the settings given, and pings it.
+func (o Options) open(ctx context.Context, addr func() string, db string, settings clickhouse.Settings) (driver.Conn, error) {
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		// The driver needs an address; DialContext dials the current
+		// one instead.
+		Addr: []string{addr()},
+		DialContext: func(ctx context.Context, _ string) (net.Conn, error) {
+			d := net.Dialer{Timeout: dialTimeout}
+			return d.DialContext(ctx, "tcp", addr())
+		},
+		Auth:            clickhouse.Auth{Database: db, Username: o.User, Password: o.Password},
+		Settings:        settings,
+		DialTimeout:     acquireTimeout,
+		ReadTimeout:     readTimeout,
+		MaxOpenConns:    maxOpenConns,
+		ConnMaxLifetime: connLifetime,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// Close closes the connections.
+func (w *Warehouse) Close() error {
+	w.cluster.close()
+	return w.conn.Close()
+}
 
 // ServerVersion returns the server's version, e.g. "18.16.1".
 func (w *Warehouse) ServerVersion() (string, error) {
@@ -153,7 +188,7 @@ func (w *Warehouse) ServerVersion() (string, error) {
 // Migrate applies the migrations not yet recorded, in order; it is safe to
 // run twice and from two processes (every statement is idempotent).
 func (w *Warehouse) Migrate(ctx context.Context) ([]string, error) {
-	if err := w.conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if err := w.migrationStatement(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version UInt32, name String, applied_at DateTime
 	) ENGINE = MergeTree() ORDER BY version`); err != nil {
 		return nil, fmt.Errorf("warehouse: create schema_migrations: %w", err)
@@ -191,7 +226,7 @@ func (w *Warehouse) applyMigration(ctx context.Context, name string) error {
 		return fmt.Errorf("warehouse: %w", err)
 	}
 	for _, stmt := range splitStatements(string(body)) {
-		if err := w.conn.Exec(ctx, stmt); err != nil {
+		if err := w.migrationStatement(ctx, stmt); err != nil {
 			return fmt.Errorf("warehouse: migration %s: %w", name, err)
 		}
 	}
