@@ -2,6 +2,7 @@ package warehouse_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,15 +26,26 @@ import (
 )
 
 // opener opens a migrated warehouse for a test: on one server, or spread
-// over a cluster.
+// over a cluster (then with its servers, shard by shard).
 type opener struct {
 	name string
-	open func(testing.TB) *warehouse.Warehouse
+	open func(testing.TB) (*warehouse.Warehouse, []*managed.Server)
 }
 
 var openers = []opener{
-	{"one server", func(t testing.TB) *warehouse.Warehouse { wh, _ := warehousetest.Open(t); return wh }},
-	{"cluster", func(t testing.TB) *warehouse.Warehouse { wh, _ := warehousetest.OpenCluster(t); return wh }},
+	{"one server", func(t testing.TB) (*warehouse.Warehouse, []*managed.Server) {
+		wh, _ := warehousetest.Open(t)
+		return wh, nil
+	}},
+	{"cluster", warehousetest.OpenCluster},
+}
+
+// btoi is 1 for true: openers[btoi(onCluster)].
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // nodeConn connects to one server of a cluster, in the test's database.
@@ -268,4 +280,95 @@ func TestAClusterComputesTheSameIndicatorsAsOneServer(t *testing.T) {
 		t.Errorf("the shards hold %d rows, one server %d", total, stored)
 	}
 	t.Logf("%d values, %d contacts counting, %d loads", len(want.values), want.counts["contacts"], len(want.loads))
+}
+
+// A delivery's record ids repeated with other content are set aside, exact
+// repeats count once, and a later delivery of an id wins over the earlier
+// one until it is retracted; on a cluster, the two deliveries live on
+// different shards.
+func TestRepeatedRecordsAreSetAsideAndTheLatestDeliveryWins(t *testing.T) {
+	const header = "date;time;team;place;postcode;person;poles;referral;to;syringes;kits;naloxone;id\n"
+	first := header +
+		"2025-01-03;09:15;MASS;rue;1000;A-1;medical;1;CPAS;10;2;0;r1\n" + // line 2
+		"2025-01-04;10:00;Lama;rue;1070;A-2;;0;;0;0;1;r2\n" + // line 3
+		"2025-01-03;09:15;MASS;rue;1000;A-1;medical;1;CPAS;10;2;0;r1\n" + // line 4: line 2 again
+		"2025-01-05;11:00;Lama;gare;1070;A-2;;0;;4;0;1;r2\n" + // line 5: r2 with other content
+		"2025-01-06;12:00;MASS;rue;1030;A-3;;0;;1;1;1;r3\n" // line 6
+	second := header +
+		"2025-02-07;08:00;MASS;rue;1000;A-1;social;0;;2;0;0;r1\n" // line 2: r1 again, in February
+	// Load ids on different shards of the cluster (checked below).
+	const firstLoad, secondLoad = 1, 2
+	january, february := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+	for _, o := range openers {
+		t.Run(o.name, func(t *testing.T) {
+			wh, servers := o.open(t)
+			ctx := t.Context()
+			dir := t.TempDir()
+			commit := func(id uint64, body string) {
+				t.Helper()
+				path := filepath.Join(dir, fmt.Sprintf("load-%d.csv", id))
+				if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				insertLoad(t, wh, insertCases[0].spec, path, id)
+				if id == firstLoad {
+					r, err := wh.SetAsideRepeatedRecords(ctx, "contacts", id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r != (warehouse.RepeatedRecords{Duplicates: 1, Conflicting: 2}) {
+						t.Errorf("repeated records %+v, want 1 duplicate and 2 conflicting lines", r)
+					}
+				}
+				if err := wh.CommitLoad(ctx, warehouse.Load{LoadID: id, Source: "team", Dataset: "contacts",
+					File: path, SHA256: path, LoadedAt: time.Now()}, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			lines := func(when string, want map[time.Time]uint64) {
+				t.Helper()
+				ds, err := wh.Deliveries(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[time.Time]uint64{}
+				for _, d := range ds {
+					got[d.Period] += d.Lines
+				}
+				if !maps.Equal(got, want) {
+					t.Errorf("%s: lines that count by month %v, want %v", when, got, want)
+				}
+			}
+
+			commit(firstLoad, first)
+			// r1 once, r3; r2 set aside.
+			lines("after the first delivery", map[time.Time]uint64{january: 2})
+			conflicting := map[int][]int{}
+			if err := wh.ConflictingLines(ctx, "contacts", firstLoad, func(line int, others []int) error {
+				conflicting[line] = others
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[int][]int{3: {5}, 5: {3}}; !maps.EqualFunc(conflicting, want, slices.Equal) {
+				t.Errorf("conflicting lines %v, want %v", conflicting, want)
+			}
+
+			commit(secondLoad, second)
+			lines("after the second delivery", map[time.Time]uint64{january: 1, february: 1})
+			if n, err := wh.CountRows(ctx, "contacts"); err != nil || n != 2 {
+				t.Errorf("%d contacts count (%v), want 2", n, err)
+			}
+			if _, err := wh.Retract(ctx, secondLoad, "sent by mistake"); err != nil {
+				t.Fatal(err)
+			}
+			lines("after the retraction", map[time.Time]uint64{january: 2})
+
+			for i, srv := range servers {
+				if n := localRows(t, nodeConn(t, srv), "contacts"); n == 0 {
+					t.Errorf("shard %d holds no contacts: the loads are not on different shards", i+1)
+				}
+			}
+		})
+	}
 }
