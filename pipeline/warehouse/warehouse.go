@@ -12,6 +12,38 @@
 // migration statement is idempotent: it may run again after a crash before
 // its migration was recorded (18.16 has no ADD COLUMN IF NOT EXISTS: a table
 // that gains columns is rebuilt under a new name).
+//
+// Every subquery of IN and every JOIN is GLOBAL: the server that receives
+// a statement computes it once and hands its result to the shards. On one
+// server this changes nothing (on 18.16 as on 26.7); on a cluster it is
+// what makes a subquery of a Distributed table inside a statement over one
+// allowed (distributed_product_mode) and complete (not one shard's rows).
+//
+// # Cluster
+//
+// With Options.Cluster, the name of a cluster of the servers'
+// <remote_servers>, the warehouse is spread over that cluster's nodes (one
+// server is then any node). The migrations create each table as a local
+// table, X_local, on every node, and a Distributed table over them under
+// the table's own name, X; every read and write goes through the
+// Distributed tables, with the same SQL as on one server. A load's rows,
+// its records, masks, set-aside lines and quarantined rows go to one shard
+// (cityHash64(load_id)), as do the records of a job run or a computing run
+// and a geography version (see shardingKeys). Aggregates merge across
+// shards as on one server. Inserts wait until every shard stored its rows
+// (insert_distributed_sync), so a load is whole or absent on the cluster
+// too. Deletions (ALTER … DELETE) run on the local tables of every node,
+// and the maintenance waits for them on every node.
+//
+// DDL runs on every node: when the servers have ZooKeeper (system.zookeeper
+// can be read), once with ON CLUSTER, the local tables then being
+// ReplicatedMergeTree('/clickhouse/tables/{shard}/<database>/X_local',
+// '{replica}'), which needs the {shard} and {replica} macros in each
+// server's configuration and internal_replication in <remote_servers>;
+// without ZooKeeper, on each node that system.clusters lists for the
+// cluster, reached at its host and port with the warehouse's user and
+// password, the local tables being MergeTree (one replica per shard). The
+// path without ZooKeeper is the one tested, on ClickHouse 18.16.
 package warehouse
 
 import (

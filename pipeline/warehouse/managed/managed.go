@@ -2,9 +2,11 @@
 // itself, keeping its configuration, data and logs under one directory.
 //
 // The server is locked down: it listens on 127.0.0.1 only, on ports chosen
-// free at each start, speaks the native protocol only (no HTTP interface
-// unless Options.HTTP), and lets in one user, User, with the password given
-// in Options (the configuration holds its SHA-256 only), from loopback only.
+// free at each start (or the fixed Options.TCPPort), speaks the native
+// protocol only (no HTTP interface unless Options.HTTP), and lets in one
+// user, User, with the password given in Options (the configuration holds
+// its SHA-256 only, but for a node of a cluster, see Cluster), from loopback
+// only.
 // The data directory is 0700 and the configuration 0600, so other users of
 // the machine read neither the data nor the logs. A second Start on the same
 // directory while a server of ours runs there reuses that server instead of
