@@ -166,7 +166,7 @@ func TestStatementsWorkAgainAfterTheServerRestartsOnAnotherPort(t *testing.T) {
 	var addr atomic.Value
 	addr.Store(srv.Addr())
 	wh, err := warehouse.Open(ctx, warehouse.Options{Address: func() string { return addr.Load().(string) },
-		Database: "bassins_test", User: "default"})
+		Database: "bassins_test", User: srv.User(), Password: srv.Password()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,8 @@ func TestStatementsWorkAgainAfterTheServerRestartsOnAnotherPort(t *testing.T) {
 		t.Error("Readiness succeeded with the server down")
 	}
 
-	restarted, err := managed.Start(ctx, managed.Options{DataDir: srv.DataDir(), Binary: warehousetest.Binary(t)})
+	restarted, err := managed.Start(ctx, managed.Options{DataDir: srv.DataDir(), Binary: warehousetest.Binary(t),
+		Password: srv.Password()})
 	if err != nil {
 		t.Fatal(err)
 	}

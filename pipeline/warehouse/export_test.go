@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -24,4 +25,21 @@ var SortingKeys = sortingKeys
 // crash before it was recorded.
 func (w *Warehouse) RerunMigration(ctx context.Context, name string) error {
 	return w.applyMigration(ctx, name)
+}
+
+// ClusterStatements returns the DDL statements that make a migration
+// statement on a cluster, as run without ZooKeeper (each on every node) or
+// with it (once, ON CLUSTER); nil for a statement run through the
+// Distributed tables.
+func ClusterStatements(name, database string, zookeeper bool, stmt string) ([]string, error) {
+	cl := &cluster{name: name, database: database, zookeeper: zookeeper}
+	ddls, err := cl.statements(stmt)
+	for i, d := range ddls {
+		if zookeeper {
+			ddls[i] = strings.Replace(d, onCluster, " ON CLUSTER "+name, 1)
+		} else {
+			ddls[i] = strings.Replace(d, onCluster, "", 1)
+		}
+	}
+	return ddls, err
 }

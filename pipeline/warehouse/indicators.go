@@ -89,7 +89,7 @@ type Aggregate struct {
 // every subquery of a JOIN.
 func located(table, columns string) string {
 	return `(SELECT ` + columns + `, nis, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS located_rows
-		ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) AS area_bassins USING area_key`
+		GLOBAL ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) AS area_bassins USING area_key`
 }
 
 // geoLevels gives, per level, the expression of the geography code.
@@ -121,7 +121,7 @@ var aggregateQueries = []aggregateQuery{
 			SELECT toStartOfMonth(contact_date) AS period, person_key, {code} AS code
 			FROM ` + located("contacts", "contact_date, person_key") + `
 			WHERE code != ''
-		) AS met ALL INNER JOIN (
+		) AS met GLOBAL ALL INNER JOIN (
 			SELECT person_key, min(toStartOfMonth(contact_date)) AS first_period
 			FROM contacts WHERE ` + visible("contacts") + ` GROUP BY person_key
 		) AS first_met USING person_key
@@ -243,7 +243,7 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 		keep = append(keep, id)
 	}
 	rows.Close()
-	if err := w.conn.Exec(ctx, "ALTER TABLE indicator_values DELETE WHERE NOT has(?, run_id)", keep); err != nil {
+	if err := w.deleteWhere(ctx, "indicator_values", "NOT has(?, run_id)", keep); err != nil {
 		return fmt.Errorf("warehouse: delete old indicator runs: %w", err)
 	}
 	return nil

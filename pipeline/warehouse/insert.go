@@ -53,6 +53,9 @@ type Insert struct {
 	// it was made (at the first block, from its kinds of columns).
 	order   *rowOrder
 	ordered bool
+	// distributed says the table is a Distributed table: the insert
+	// returns once every shard has stored its rows.
+	distributed bool
 }
 
 // How the blocks of a load are spread over statements: batchRows is a
@@ -97,7 +100,7 @@ func (w *Warehouse) BeginInsert(ctx context.Context, table string, columns []str
 	if err := checkIdentifiers(table, columns); err != nil {
 		return nil, err
 	}
-	ins := &Insert{ctx: ctx, opts: w.opts, ids: w.ids, table: table, columns: columns}
+	ins := &Insert{ctx: ctx, opts: w.opts, ids: w.ids, table: table, columns: columns, distributed: w.cluster != nil}
 	st, header, err := ins.open()
 	if err != nil {
 		return nil, err
@@ -138,7 +141,11 @@ func (ins *Insert) open() (_ *statement, header proto.ColInfoInput, err error) {
 		return nil, nil, fail(err)
 	}
 	body := "INSERT INTO " + ins.table + " (" + strings.Join(ins.columns, ", ") + ") VALUES"
-	st.query(ins.ids.next(ins.ctx), body, []setting{{"min_insert_block_size_rows", uint64(batchRows)}, {"min_insert_block_size_bytes", 0}})
+	settings := []setting{{"min_insert_block_size_rows", uint64(batchRows)}, {"min_insert_block_size_bytes", 0}}
+	if ins.distributed {
+		settings = append(settings, setting{"insert_distributed_sync", 1})
+	}
+	st.query(ins.ids.next(ins.ctx), body, settings)
 	if _, err := st.w.Flush(); err != nil {
 		return nil, nil, fail(err)
 	}

@@ -40,16 +40,16 @@ var datedTables = map[string]string{
 //     of the latest load counts, once.
 func visible(table string) string {
 	base := baseVisible(table)
-	return base + ` AND (record_key = '' OR (record_key, load_id, line) IN (
+	return base + ` AND (record_key = '' OR (record_key, load_id, line) GLOBAL IN (
 		SELECT record_key, max(load_id), argMax(line, load_id) FROM ` + table + `
 		WHERE record_key != '' AND ` + base + ` GROUP BY record_key))`
 }
 
 func baseVisible(table string) string {
-	return `load_id IN (` + liveLoads + `)
-		AND (load_id, toStartOfMonth(` + datedTables[table] + `)) NOT IN (
-			SELECT load_id, month FROM load_masks WHERE by_load IN (` + liveLoads + `))
-		AND (load_id, line) NOT IN (SELECT load_id, line FROM excluded_rows)`
+	return `load_id GLOBAL IN (` + liveLoads + `)
+		AND (load_id, toStartOfMonth(` + datedTables[table] + `)) GLOBAL NOT IN (
+			SELECT load_id, month FROM load_masks WHERE by_load GLOBAL IN (` + liveLoads + `))
+		AND (load_id, line) GLOBAL NOT IN (SELECT load_id, line FROM excluded_rows)`
 }
 
 var identifierPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
@@ -94,7 +94,7 @@ func (w *Warehouse) DiscardLoad(ctx context.Context, table string, loadID uint64
 	if err := checkIdentifiers(table, nil); err != nil {
 		return err
 	}
-	if err := w.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE load_id = ?", loadID); err != nil {
+	if err := w.deleteWhere(ctx, table, "load_id = ?", loadID); err != nil {
 		return fmt.Errorf("warehouse: discard load %d: %w", loadID, err)
 	}
 	return nil
@@ -271,7 +271,7 @@ func (w *Warehouse) fillReplaced(ctx context.Context, loads []Load) error {
 		return nil
 	}
 	rows, err := w.conn.Query(ctx, `SELECT load_id, groupUniqArray(month) FROM load_masks
-		WHERE has(?, load_id) AND by_load IN (`+liveLoads+`) GROUP BY load_id`, ids)
+		WHERE has(?, load_id) AND by_load GLOBAL IN (`+liveLoads+`) GROUP BY load_id`, ids)
 	if err != nil {
 		return fmt.Errorf("warehouse: replaced months: %w", err)
 	}
@@ -332,7 +332,7 @@ type QuarantineFilter struct {
 // Quarantine returns quarantined rows of recorded loads, the latest load
 // first, then by line.
 func (w *Warehouse) Quarantine(ctx context.Context, f QuarantineFilter) ([]QuarantinedRow, error) {
-	c := conditions{conds: []string{"load_id IN (SELECT load_id FROM loads)"}}
+	c := conditions{conds: []string{"load_id GLOBAL IN (SELECT load_id FROM loads)"}}
 	c.add(f.Source != "", "source = ?", f.Source)
 	c.add(f.LoadID != 0, "load_id = ?", f.LoadID)
 	q := `SELECT load_id, source, file, line, raw, reason_codes, reason_fields, reason_columns, reason_details,
@@ -432,7 +432,7 @@ func (w *Warehouse) SetAsideRepeatedRecords(ctx context.Context, table string, l
 		return r, nil
 	}
 	err = w.conn.Exec(ctx, `INSERT INTO excluded_rows (load_id, line)
-		SELECT DISTINCT load_id, line FROM `+table+` WHERE load_id = @load AND record_key IN (
+		SELECT DISTINCT load_id, line FROM `+table+` WHERE load_id = @load AND record_key GLOBAL IN (
 			SELECT record_key FROM (`+q+`) AS repeated WHERE same = 0)`, load)
 	if err != nil {
 		return r, fmt.Errorf("warehouse: set aside repeated records of load %d: %w", loadID, err)
@@ -449,11 +449,11 @@ func (w *Warehouse) ConflictingLines(ctx context.Context, table string, loadID u
 		return err
 	}
 	rows, err := w.conn.Query(ctx, `SELECT line, others FROM (
-			SELECT DISTINCT line, record_key FROM `+table+` WHERE load_id = @load AND (load_id, line) IN (
+			SELECT DISTINCT line, record_key FROM `+table+` WHERE load_id = @load AND (load_id, line) GLOBAL IN (
 				SELECT load_id, line FROM excluded_rows WHERE load_id = @load)
-		) AS conflicting ANY LEFT JOIN (
+		) AS conflicting GLOBAL ANY LEFT JOIN (
 			SELECT record_key, arraySlice(arraySort(groupUniqArray(line)), 1, 6) AS others FROM `+table+`
-			WHERE load_id = @load AND record_key IN (SELECT record_key FROM (`+q+`) AS repeated WHERE same = 0)
+			WHERE load_id = @load AND record_key GLOBAL IN (SELECT record_key FROM (`+q+`) AS repeated WHERE same = 0)
 			GROUP BY record_key
 		) AS keys USING record_key ORDER BY line`, clickhouse.Named("load", loadID))
 	if err != nil {
@@ -563,7 +563,7 @@ func (w *Warehouse) Deliveries(ctx context.Context) ([]Delivery, error) {
 		rows, err := w.conn.Query(ctx, `SELECT source, month, lines FROM (
 				SELECT load_id, toStartOfMonth(`+datedTables[t.table]+`) AS month, uniqExact(line) AS lines
 				FROM `+t.table+` WHERE `+visible(t.table)+` GROUP BY load_id, month
-			) AS r ANY LEFT JOIN (
+			) AS r GLOBAL ANY LEFT JOIN (
 				SELECT load_id, any(source) AS source FROM loads GROUP BY load_id
 			) AS l USING load_id`)
 		if err != nil {

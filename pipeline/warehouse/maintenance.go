@@ -37,7 +37,7 @@ func (w *Warehouse) DeleteOrphanRows(ctx context.Context) (map[string]uint64, er
 	deleted := map[string]uint64{}
 	for _, table := range orphanTables {
 		rows, err := w.conn.Query(ctx, `SELECT load_id, count() FROM `+table+`
-			WHERE load_id NOT IN (`+settledLoads+`) GROUP BY load_id ORDER BY load_id`)
+			WHERE load_id GLOBAL NOT IN (`+settledLoads+`) GROUP BY load_id ORDER BY load_id`)
 		if err != nil {
 			return deleted, fmt.Errorf("warehouse: orphan rows of %s: %w", table, err)
 		}
@@ -74,8 +74,8 @@ func (w *Warehouse) DeleteRunsBefore(ctx context.Context, t time.Time) (uint64, 
 	all := latestRuns("")
 	ids, err := w.strings(ctx, `SELECT run_id FROM (`+all+`) AS runs
 		WHERE run_status != ? AND run_finished < toDateTime(?)
-			AND run_id NOT IN (SELECT argMax(run_id, (run_started, run_id)) FROM (`+all+`) AS latest GROUP BY run_job)
-			AND run_id NOT IN (SELECT argMaxIf(run_id, (run_finished, run_id), run_status = ?) FROM (`+all+`) AS succeeded
+			AND run_id GLOBAL NOT IN (SELECT argMax(run_id, (run_started, run_id)) FROM (`+all+`) AS latest GROUP BY run_job)
+			AND run_id GLOBAL NOT IN (SELECT argMaxIf(run_id, (run_finished, run_id), run_status = ?) FROM (`+all+`) AS succeeded
 				GROUP BY run_job)
 		ORDER BY run_id`, RunRunning, t.Unix(), RunOK)
 	if err != nil {
@@ -97,7 +97,7 @@ func (w *Warehouse) DeleteQuarantineBefore(ctx context.Context, t time.Time) (ui
 	if n == 0 {
 		return 0, nil
 	}
-	if err := w.conn.Exec(ctx, `ALTER TABLE quarantine DELETE WHERE recorded_at < toDateTime(?)`, t.Unix()); err != nil {
+	if err := w.deleteWhere(ctx, "quarantine", "recorded_at < toDateTime(?)", t.Unix()); err != nil {
 		return 0, fmt.Errorf("warehouse: delete quarantine before %s: %w", t.Format(time.DateTime), err)
 	}
 	if err := w.waitMutations(ctx, "quarantine"); err != nil {
@@ -150,7 +150,7 @@ func deleteIn[T uint64 | string](ctx context.Context, w *Warehouse, table, colum
 	}
 	for start := 0; start < len(ids); start += deleteChunk {
 		chunk := ids[start:min(start+deleteChunk, len(ids))]
-		if err := w.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE has(?, "+column+")", chunk); err != nil {
+		if err := w.deleteWhere(ctx, table, "has(?, "+column+")", chunk); err != nil {
 			return fmt.Errorf("warehouse: delete from %s: %w", table, err)
 		}
 	}
@@ -162,9 +162,8 @@ func (w *Warehouse) waitMutations(ctx context.Context, table string) error {
 	tick := time.NewTicker(mutationPoll)
 	defer tick.Stop()
 	for {
-		var pending uint64
-		if err := w.conn.QueryRow(ctx, `SELECT count() FROM system.mutations
-			WHERE database = currentDatabase() AND table = ? AND is_done = 0`, table).Scan(&pending); err != nil {
+		pending, err := w.pendingMutations(ctx, table)
+		if err != nil {
 			return fmt.Errorf("warehouse: mutations of %s: %w", table, err)
 		}
 		if pending == 0 {

@@ -88,80 +88,84 @@ func tableRows(t *testing.T, wh *warehouse.Warehouse, table string) uint64 {
 }
 
 func TestDeleteOrphanRowsDropsTheRowsOfLoadsThatNeverCount(t *testing.T) {
-	wh, _ := warehousetest.Open(t)
-	ctx := t.Context()
-	orphanFixture(t, wh)
-	// Rows that count: load 1 but its line 3, load 5.
-	counting := map[string]uint64{"contacts": 3, "treatment_demands": 3, "federation_activity": 0, "services": 0}
-	count := func(when string) {
-		for table, want := range counting {
-			got, err := wh.CountRows(ctx, table)
+	for _, o := range openers {
+		t.Run(o.name, func(t *testing.T) {
+			wh, _ := o.open(t)
+			ctx := t.Context()
+			orphanFixture(t, wh)
+			// Rows that count: load 1 but its line 3, load 5.
+			counting := map[string]uint64{"contacts": 3, "treatment_demands": 3, "federation_activity": 0, "services": 0}
+			count := func(when string) {
+				for table, want := range counting {
+					got, err := wh.CountRows(ctx, table)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got != want {
+						t.Errorf("%s: %d rows of %s count, want %d", when, got, table, want)
+					}
+				}
+			}
+			months := func(when string) {
+				got, err := wh.LatestDeliveredMonths(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := map[string]time.Time{"team": time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC),
+					"tdi": time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)}
+				if !maps.EqualFunc(got, want, time.Time.Equal) {
+					t.Errorf("%s: latest delivered months %v, want %v", when, got, want)
+				}
+			}
+			count("before")
+			months("before")
+			if n := tableRows(t, wh, "contacts"); n != 12 {
+				t.Fatalf("%d contacts stored, want 3 loads of 4", n)
+			}
+
+			deleted, err := wh.DeleteOrphanRows(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != want {
-				t.Errorf("%s: %d rows of %s count, want %d", when, got, table, want)
+			want := map[string]uint64{"contacts": 8, "treatment_demands": 3, "federation_activity": 0, "services": 0,
+				"excluded_rows": 2}
+			if !maps.Equal(deleted, want) {
+				t.Errorf("deleted %v, want %v", deleted, want)
 			}
-		}
-	}
-	months := func(when string) {
-		got, err := wh.LatestDeliveredMonths(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := map[string]time.Time{"team": time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC),
-			"tdi": time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)}
-		if !maps.EqualFunc(got, want, time.Time.Equal) {
-			t.Errorf("%s: latest delivered months %v, want %v", when, got, want)
-		}
-	}
-	count("before")
-	months("before")
-	if n := tableRows(t, wh, "contacts"); n != 12 {
-		t.Fatalf("%d contacts stored, want 3 loads of 4", n)
-	}
+			stored := map[string]uint64{"contacts": 4, "treatment_demands": 3, "excluded_rows": 1}
+			for table, n := range stored {
+				if got := tableRows(t, wh, table); got != n {
+					t.Errorf("%d rows left in %s, want %d", got, table, n)
+				}
+			}
+			var left uint64
+			if err := wh.Conn().QueryRow(ctx, "SELECT count() FROM contacts WHERE load_id != 1").Scan(&left); err != nil {
+				t.Fatal(err)
+			}
+			if left != 0 {
+				t.Errorf("%d contacts of other loads than 1 left", left)
+			}
+			count("after")
+			months("after")
+			q, err := wh.Quarantine(ctx, warehouse.QuarantineFilter{LoadID: 2})
+			if err != nil || len(q) != 1 {
+				t.Errorf("quarantine of the retracted load: %d rows (%v), want 1 kept", len(q), err)
+			}
+			loads, err := wh.Loads(ctx, warehouse.LoadFilter{})
+			if err != nil || len(loads) != 4 {
+				t.Errorf("%d loads recorded (%v), want 4 kept", len(loads), err)
+			}
 
-	deleted, err := wh.DeleteOrphanRows(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]uint64{"contacts": 8, "treatment_demands": 3, "federation_activity": 0, "services": 0,
-		"excluded_rows": 2}
-	if !maps.Equal(deleted, want) {
-		t.Errorf("deleted %v, want %v", deleted, want)
-	}
-	stored := map[string]uint64{"contacts": 4, "treatment_demands": 3, "excluded_rows": 1}
-	for table, n := range stored {
-		if got := tableRows(t, wh, table); got != n {
-			t.Errorf("%d rows left in %s, want %d", got, table, n)
-		}
-	}
-	var left uint64
-	if err := wh.Conn().QueryRow(ctx, "SELECT count() FROM contacts WHERE load_id != 1").Scan(&left); err != nil {
-		t.Fatal(err)
-	}
-	if left != 0 {
-		t.Errorf("%d contacts of other loads than 1 left", left)
-	}
-	count("after")
-	months("after")
-	q, err := wh.Quarantine(ctx, warehouse.QuarantineFilter{LoadID: 2})
-	if err != nil || len(q) != 1 {
-		t.Errorf("quarantine of the retracted load: %d rows (%v), want 1 kept", len(q), err)
-	}
-	loads, err := wh.Loads(ctx, warehouse.LoadFilter{})
-	if err != nil || len(loads) != 4 {
-		t.Errorf("%d loads recorded (%v), want 4 kept", len(loads), err)
-	}
-
-	again, err := wh.DeleteOrphanRows(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for table, n := range again {
-		if n != 0 {
-			t.Errorf("a second pass deleted %d rows of %s", n, table)
-		}
+			again, err := wh.DeleteOrphanRows(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for table, n := range again {
+				if n != 0 {
+					t.Errorf("a second pass deleted %d rows of %s", n, table)
+				}
+			}
+		})
 	}
 }
 
@@ -171,14 +175,16 @@ func TestDeleteQuarantineBefore(t *testing.T) {
 		name     string
 		recorded []time.Time
 		deleted  uint64
+		cluster  bool
 	}{
-		{"none before", []time.Time{cut, cut.Add(time.Hour)}, 0},
-		{"some before", []time.Time{cut.Add(-time.Second), cut.AddDate(0, -1, 0), cut.AddDate(-1, 0, 0), cut, cut.Add(time.Hour)}, 3},
-		{"all before", []time.Time{cut.Add(-time.Hour)}, 1},
+		{"none before", []time.Time{cut, cut.Add(time.Hour)}, 0, false},
+		{"some before", []time.Time{cut.Add(-time.Second), cut.AddDate(0, -1, 0), cut.AddDate(-1, 0, 0), cut, cut.Add(time.Hour)}, 3, false},
+		{"all before", []time.Time{cut.Add(-time.Hour)}, 1, false},
+		{"some before, on a cluster", []time.Time{cut.Add(-time.Second), cut.AddDate(0, -1, 0), cut.AddDate(-1, 0, 0), cut, cut.Add(time.Hour)}, 3, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			wh, _ := warehousetest.Open(t)
+			wh, _ := openers[btoi(tc.cluster)].open(t)
 			var rows [][]any
 			for i, r := range tc.recorded {
 				rows = append(rows, []any{uint64(1), "team", "f.csv", uint32(i + 2), "raw", []string{"code"}, []string{"field"},
@@ -221,14 +227,16 @@ func TestDeleteValuesBeforeKeepsTheLatestComputation(t *testing.T) {
 		cut     time.Time
 		deleted uint64
 		kept    []string
+		cluster bool
 	}{
-		{"before every run", at(1, 1, 0, 0), 0, []string{"run-a", "run-b", "run-c"}},
-		{"after the first", at(2, 1, 0, 0), 2, []string{"run-b", "run-c"}},
-		{"after all: the latest stays", at(4, 1, 0, 0), 5, []string{"run-c"}},
+		{"before every run", at(1, 1, 0, 0), 0, []string{"run-a", "run-b", "run-c"}, false},
+		{"after the first", at(2, 1, 0, 0), 2, []string{"run-b", "run-c"}, false},
+		{"after all: the latest stays", at(4, 1, 0, 0), 5, []string{"run-c"}, false},
+		{"after the first, on a cluster", at(2, 1, 0, 0), 2, []string{"run-b", "run-c"}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			wh, _ := warehousetest.Open(t)
+			wh, _ := openers[btoi(tc.cluster)].open(t)
 			for _, r := range runs {
 				var values []indicators.Value
 				for i := range r.values {
@@ -293,7 +301,7 @@ func TestReadinessCountsTheMigrationsAndTheLatestComputation(t *testing.T) {
 	}
 
 	// A database not migrated yet.
-	fresh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: "bassins_fresh", User: "default"})
+	fresh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: "bassins_fresh", User: srv.User(), Password: srv.Password()})
 	if err != nil {
 		t.Fatal(err)
 	}

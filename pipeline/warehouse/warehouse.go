@@ -12,6 +12,38 @@
 // migration statement is idempotent: it may run again after a crash before
 // its migration was recorded (18.16 has no ADD COLUMN IF NOT EXISTS: a table
 // that gains columns is rebuilt under a new name).
+//
+// Every subquery of IN and every JOIN is GLOBAL: the server that receives
+// a statement computes it once and hands its result to the shards. On one
+// server this changes nothing (on 18.16 as on 26.7); on a cluster it is
+// what makes a subquery of a Distributed table inside a statement over one
+// allowed (distributed_product_mode) and complete (not one shard's rows).
+//
+// # Cluster
+//
+// With Options.Cluster, the name of a cluster of the servers'
+// <remote_servers>, the warehouse is spread over that cluster's nodes (one
+// server is then any node). The migrations create each table as a local
+// table, X_local, on every node, and a Distributed table over them under
+// the table's own name, X; every read and write goes through the
+// Distributed tables, with the same SQL as on one server. A load's rows,
+// its records, masks, set-aside lines and quarantined rows go to one shard
+// (cityHash64(load_id)), as do the records of a job run or a computing run
+// and a geography version (see shardingKeys). Aggregates merge across
+// shards as on one server. Inserts wait until every shard stored its rows
+// (insert_distributed_sync), so a load is whole or absent on the cluster
+// too. Deletions (ALTER … DELETE) run on the local tables of every node,
+// and the maintenance waits for them on every node.
+//
+// DDL runs on every node: when the servers have ZooKeeper (system.zookeeper
+// can be read), once with ON CLUSTER, the local tables then being
+// ReplicatedMergeTree('/clickhouse/tables/{shard}/<database>/X_local',
+// '{replica}'), which needs the {shard} and {replica} macros in each
+// server's configuration and internal_replication in <remote_servers>;
+// without ZooKeeper, on each node that system.clusters lists for the
+// cluster, reached at its host and port with the warehouse's user and
+// password, the local tables being MergeTree (one replica per shard). The
+// path without ZooKeeper is the one tested, on ClickHouse 18.16.
 package warehouse
 
 import (
@@ -46,7 +78,11 @@ type Options struct {
 	Database string
 	User     string
 	Password string
-	Logger   *slog.Logger
+	// Cluster, when set, names the cluster (of the servers'
+	// <remote_servers>) the warehouse is spread over: see the package
+	// documentation. Addr is then any node of it.
+	Cluster string
+	Logger  *slog.Logger
 }
 
 // Connection settings. A connection is dialled afresh to the current
@@ -70,6 +106,8 @@ type Warehouse struct {
 	opts Options // for the connections of inserts (BeginInsert)
 	log  *slog.Logger
 	ids  *queryIDs
+	// cluster is nil on one server.
+	cluster *cluster
 	// lastStamp orders the records this warehouse writes (recordStamp).
 	lastStamp atomic.Int64
 }
@@ -90,7 +128,8 @@ func (o Options) dial(ctx context.Context) (net.Conn, error) {
 
 var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
-// Open connects, creating the database when missing.
+// Open connects, creating the database when missing (on every node of
+// the cluster, if any).
 func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	log := opts.Logger
 	if log == nil {
@@ -99,47 +138,75 @@ func Open(ctx context.Context, opts Options) (*Warehouse, error) {
 	if !databaseName.MatchString(opts.Database) {
 		return nil, fmt.Errorf("warehouse: %q is not a valid database name", opts.Database)
 	}
-	open := func(db string) (driver.Conn, error) {
-		conn, err := clickhouse.Open(&clickhouse.Options{
-			// The driver needs an address; DialContext dials the
-			// current one instead.
-			Addr:            []string{opts.addr()},
-			DialContext:     func(ctx context.Context, _ string) (net.Conn, error) { return opts.dial(ctx) },
-			Auth:            clickhouse.Auth{Database: db, Username: opts.User, Password: opts.Password},
-			DialTimeout:     acquireTimeout,
-			ReadTimeout:     readTimeout,
-			MaxOpenConns:    maxOpenConns,
-			ConnMaxLifetime: connLifetime,
-		})
-		if err != nil {
-			return nil, err
-		}
-		if err := conn.Ping(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return conn, nil
+	if opts.Cluster != "" && !clusterName.MatchString(opts.Cluster) {
+		return nil, fmt.Errorf("warehouse: %q is not a valid cluster name", opts.Cluster)
 	}
-	boot, err := open("default")
+	boot, err := opts.open(ctx, opts.addr, "default", nil)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: connect to %s: %w", opts.addr(), err)
 	}
-	// The name was checked against a strict pattern above: DDL cannot bind it.
-	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Database)
+	ids := new(queryIDs)
+	var cl *cluster
+	if opts.Cluster == "" {
+		// The name was checked against a strict pattern above: DDL
+		// cannot bind it.
+		err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Database)
+		if err != nil {
+			err = fmt.Errorf("warehouse: create database %s: %w", opts.Database, err)
+		}
+	} else {
+		cl, err = openCluster(ctx, opts, boot, ids)
+	}
 	boot.Close()
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: create database %s: %w", opts.Database, err)
+		return nil, err
 	}
-	conn, err := open(opts.Database)
+	var settings clickhouse.Settings
+	if cl != nil {
+		settings = clickhouse.Settings{"insert_distributed_sync": 1}
+	}
+	conn, err := opts.open(ctx, opts.addr, opts.Database, settings)
 	if err != nil {
+		cl.close()
 		return nil, fmt.Errorf("warehouse: connect to %s/%s: %w", opts.addr(), opts.Database, err)
 	}
-	ids := new(queryIDs)
-	return &Warehouse{conn: runConn{Conn: conn, ids: ids}, opts: opts, log: log.With("component", "warehouse"), ids: ids}, nil
+	return &Warehouse{conn: runConn{Conn: conn, ids: ids}, opts: opts, log: log.With("component", "warehouse"), ids: ids,
+		cluster: cl}, nil
 }
 
-// Close closes the connection.
-func (w *Warehouse) Close() error { return w.conn.Close() }
+// open opens a pool of connections to the server at addr and database db,
+// with the settings given, and pings it.
+func (o Options) open(ctx context.Context, addr func() string, db string, settings clickhouse.Settings) (driver.Conn, error) {
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		// The driver needs an address; DialContext dials the current
+		// one instead.
+		Addr: []string{addr()},
+		DialContext: func(ctx context.Context, _ string) (net.Conn, error) {
+			d := net.Dialer{Timeout: dialTimeout}
+			return d.DialContext(ctx, "tcp", addr())
+		},
+		Auth:            clickhouse.Auth{Database: db, Username: o.User, Password: o.Password},
+		Settings:        settings,
+		DialTimeout:     acquireTimeout,
+		ReadTimeout:     readTimeout,
+		MaxOpenConns:    maxOpenConns,
+		ConnMaxLifetime: connLifetime,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// Close closes the connections.
+func (w *Warehouse) Close() error {
+	w.cluster.close()
+	return w.conn.Close()
+}
 
 // ServerVersion returns the server's version, e.g. "18.16.1".
 func (w *Warehouse) ServerVersion() (string, error) {
@@ -153,7 +220,7 @@ func (w *Warehouse) ServerVersion() (string, error) {
 // Migrate applies the migrations not yet recorded, in order; it is safe to
 // run twice and from two processes (every statement is idempotent).
 func (w *Warehouse) Migrate(ctx context.Context) ([]string, error) {
-	if err := w.conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if err := w.migrationStatement(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version UInt32, name String, applied_at DateTime
 	) ENGINE = MergeTree() ORDER BY version`); err != nil {
 		return nil, fmt.Errorf("warehouse: create schema_migrations: %w", err)
@@ -191,7 +258,7 @@ func (w *Warehouse) applyMigration(ctx context.Context, name string) error {
 		return fmt.Errorf("warehouse: %w", err)
 	}
 	for _, stmt := range splitStatements(string(body)) {
-		if err := w.conn.Exec(ctx, stmt); err != nil {
+		if err := w.migrationStatement(ctx, stmt); err != nil {
 			return fmt.Errorf("warehouse: migration %s: %w", name, err)
 		}
 	}

@@ -70,6 +70,8 @@ type serverConfig struct {
 		Default struct{} `xml:"default"`
 	} `xml:"profiles"`
 	Quotas quotasConfig `xml:"quotas"`
+	// RemoteServers defines the cluster the server is a node of.
+	RemoteServers *remoteServersConfig `xml:"remote_servers,omitempty"`
 }
 
 type loggerConfig struct {

@@ -22,9 +22,12 @@ var errPortTaken = errors.New("port already in use")
 // launch starts a new server process and waits until it answers. It takes
 // the preferred ports when they are free.
 func launch(ctx context.Context, c config, prefer ports) (*Server, error) {
-	tcpPort, err := choosePort(prefer.tcp)
-	if err != nil {
-		return nil, fmt.Errorf("choose port: %w", err)
+	tcpPort := c.tcpPort
+	var err error
+	if tcpPort == 0 {
+		if tcpPort, err = choosePort(prefer.tcp); err != nil {
+			return nil, fmt.Errorf("choose port: %w", err)
+		}
 	}
 	httpPort := 0
 	if c.http {
@@ -37,7 +40,11 @@ func launch(ctx context.Context, c config, prefer ports) (*Server, error) {
 		}
 	}
 	cfgPath := filepath.Join(c.dataDir, configFile)
-	if err := writeConfig(cfgPath, newServerConfig(c.dataDir, tcpPort, httpPort, passwordHash(c.password), c.bin.chdb)); err != nil {
+	cfg := newServerConfig(c.dataDir, tcpPort, httpPort, passwordHash(c.password), c.bin.chdb)
+	if c.cluster != nil {
+		cfg.RemoteServers = c.cluster.remoteServers(c.password)
+	}
+	if err := writeConfig(cfgPath, cfg); err != nil {
 		return nil, err
 	}
 	errLogPath := filepath.Join(c.dataDir, logDir, serverErrLog)

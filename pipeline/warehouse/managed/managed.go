@@ -2,9 +2,11 @@
 // itself, keeping its configuration, data and logs under one directory.
 //
 // The server is locked down: it listens on 127.0.0.1 only, on ports chosen
-// free at each start, speaks the native protocol only (no HTTP interface
-// unless Options.HTTP), and lets in one user, User, with the password given
-// in Options (the configuration holds its SHA-256 only), from loopback only.
+// free at each start (or the fixed Options.TCPPort), speaks the native
+// protocol only (no HTTP interface unless Options.HTTP), and lets in one
+// user, User, with the password given in Options (the configuration holds
+// its SHA-256 only, but for a node of a cluster, see Cluster), from loopback
+// only.
 // The data directory is 0700 and the configuration 0600, so other users of
 // the machine read neither the data nor the logs. A second Start on the same
 // directory while a server of ours runs there reuses that server instead of
@@ -96,6 +98,13 @@ type Options struct {
 	// bassins-chdb has no HTTP interface.
 	HTTP     bool
 	HTTPPort int
+	// TCPPort fixes the native protocol port; 0 chooses a free one at
+	// each start. The nodes of a cluster need it: each names the others'
+	// ports in its configuration before they start.
+	TCPPort int
+	// Cluster, when set, makes the server a node of a cluster of managed
+	// servers (see Cluster).
+	Cluster *Cluster
 	// StartTimeout bounds the wait for the server to answer. Default 60s.
 	StartTimeout time.Duration
 	// Logger receives start and stop events. Nil discards them.
@@ -111,6 +120,8 @@ type config struct {
 	passwordSource string
 	http           bool
 	httpPort       int
+	tcpPort        int
+	cluster        *Cluster
 	timeout        time.Duration
 }
 
@@ -126,6 +137,8 @@ func newConfig(opts Options) (config, error) {
 		passwordSource: opts.PasswordSource,
 		http:           opts.HTTP,
 		httpPort:       opts.HTTPPort,
+		tcpPort:        opts.TCPPort,
+		cluster:        opts.Cluster,
 		timeout:        opts.StartTimeout,
 	}
 	if opts.DataDir == "" {
@@ -139,6 +152,14 @@ func newConfig(opts Options) (config, error) {
 	}
 	if opts.HTTPPort < 0 || opts.HTTPPort > 65535 || (opts.HTTPPort != 0 && !opts.HTTP) {
 		return config{}, fmt.Errorf("HTTPPort %d: want a port number, and HTTP set", opts.HTTPPort)
+	}
+	if opts.TCPPort < 0 || opts.TCPPort > 65535 {
+		return config{}, fmt.Errorf("TCPPort %d: want a port number", opts.TCPPort)
+	}
+	if opts.Cluster != nil {
+		if err := opts.Cluster.check(); err != nil {
+			return config{}, err
+		}
 	}
 	if c.timeout <= 0 {
 		c.timeout = defaultStartTimeout
@@ -231,8 +252,9 @@ func start(ctx context.Context, c config, prefer ports) (*Server, error) {
 			break
 		}
 		// The ports were free when chosen but another program may take one
-		// before the server binds it; try again with new ones.
-		if !errors.Is(err, errPortTaken) || attempt == portAttempts {
+		// before the server binds it; try again with new ones (a fixed
+		// port cannot change).
+		if !errors.Is(err, errPortTaken) || attempt == portAttempts || c.tcpPort != 0 {
 			return nil, err
 		}
 		c.logger.Warn("clickhouse server port taken, retrying with other ports", "attempt", attempt)

@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -312,6 +314,8 @@ func TestStartFailures(t *testing.T) {
 		password string
 		http     bool
 		httpPort int
+		tcpPort  int
+		cluster  *Cluster
 		wantErr  []string
 	}{
 		{name: "missing binary", binary: "/nonexistent/clickhouse-server", password: "p", wantErr: []string{"/nonexistent/clickhouse-server"}},
@@ -320,12 +324,19 @@ func TestStartFailures(t *testing.T) {
 		{name: "no password", binary: testBinary(t), wantErr: []string{"password is required"}},
 		{name: "HTTP port without HTTP", binary: testBinary(t), password: "p", httpPort: 8123, wantErr: []string{"HTTPPort 8123"}},
 		{name: "HTTP on bassins-chdb", binary: chdbStub(t), password: "p", http: true, wantErr: []string{"no HTTP interface"}},
+		{name: "TCP port out of range", binary: testBinary(t), password: "p", tcpPort: 70000, wantErr: []string{"TCPPort 70000"}},
+		{name: "cluster name", binary: testBinary(t), password: "p", cluster: &Cluster{Name: "a-b", Shards: []string{"127.0.0.1:9000"}},
+			wantErr: []string{`cluster name "a-b"`}},
+		{name: "cluster without shards", binary: testBinary(t), password: "p", cluster: &Cluster{Name: "c"},
+			wantErr: []string{"cluster c has no shards"}},
+		{name: "shard without port", binary: testBinary(t), password: "p", cluster: &Cluster{Name: "c", Shards: []string{"127.0.0.1"}},
+			wantErr: []string{`shard "127.0.0.1"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dataDir := t.TempDir()
 			s, err := Start(t.Context(), Options{DataDir: dataDir, Binary: tt.binary, Password: tt.password,
-				HTTP: tt.http, HTTPPort: tt.httpPort, StartTimeout: 10 * time.Second})
+				HTTP: tt.http, HTTPPort: tt.httpPort, TCPPort: tt.tcpPort, Cluster: tt.cluster, StartTimeout: 10 * time.Second})
 			if err == nil {
 				s.Close()
 				t.Fatal("Start succeeded")
@@ -408,5 +419,52 @@ func TestFindBinary(t *testing.T) {
 		if !slices.Equal(got.args, tt.wantArgs) || got.chdb != tt.wantChdb {
 			t.Errorf("findBinary(%q) = args %q chdb %v, want %q %v", tt.binary, got.args, got.chdb, tt.wantArgs, tt.wantChdb)
 		}
+	}
+}
+
+// A node of a cluster listens on its fixed port and lists every shard of
+// the cluster, with the user the nodes log in to one another as.
+func TestAClusterNodeListensOnItsPortAndListsItsShards(t *testing.T) {
+	ports := make([]int, 2)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	shards := []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])), net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))}
+	opts := testOptions(t, t.TempDir(), newPassword(t))
+	opts.TCPPort, opts.Cluster = ports[0], &Cluster{Name: "pair", Shards: shards}
+	s := startServerWith(t, opts)
+	if s.TCPPort() != ports[0] {
+		t.Errorf("the server listens on port %d, want %d", s.TCPPort(), ports[0])
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{s.Addr()},
+		Auth: clickhouse.Auth{Username: s.User(), Password: s.Password()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.Query(t.Context(), `SELECT shard_num, host_name, port, user FROM system.clusters
+		WHERE cluster = 'pair' ORDER BY shard_num`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var shard uint32
+		var host, user string
+		var port uint16
+		if err := rows.Scan(&shard, &host, &port, &user); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d %s %s", shard, net.JoinHostPort(host, strconv.Itoa(int(port))), user))
+	}
+	want := []string{"1 " + shards[0] + " " + User, "2 " + shards[1] + " " + User}
+	if !slices.Equal(got, want) {
+		t.Errorf("system.clusters lists %q, want %q", got, want)
 	}
 }

@@ -29,4 +29,4 @@ INSERT INTO job_run_records (run_id, job, started_at, finished_at, status, rows,
 SELECT run_id, job, started_at, finished_at, status, rows, message, toDateTime(0), '', started_at, 1,
     toUInt64(revision)
 FROM job_runs
-WHERE (run_id, toUInt64(revision)) NOT IN (SELECT run_id, recorded_ns FROM job_run_records);
+WHERE (run_id, toUInt64(revision)) GLOBAL NOT IN (SELECT run_id, recorded_ns FROM job_run_records);
