@@ -100,7 +100,7 @@ func (a *app) open(ctx context.Context, opts startOptions) (err error) {
 	}
 
 	whOpts := warehouse.Options{Addr: cfg.ClickHouse.Address, Database: cfg.ClickHouse.Database,
-		User: cfg.ClickHouse.User, Password: password, Logger: log}
+		User: cfg.ClickHouse.User, Password: password, Cluster: cfg.ClickHouse.Cluster, Logger: log}
 	if cfg.ClickHouse.Managed() {
 		mopts := managed.Options{DataDir: cfg.ClickHouse.DataDir, Binary: cfg.ClickHouse.Binary,
 			Password: password, PasswordSource: passwordOrigin(cfg),
