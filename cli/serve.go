@@ -18,7 +18,7 @@ import (
 	"github.com/brusano/bassins/dashboards"
 	"github.com/brusano/bassins/pipeline/inbox"
 	"github.com/brusano/bassins/pipeline/lease"
-	"github.com/brusano/bassins/pipeline/warehouse"
+	"github.com/brusano/bassins/pipeline/scheduler"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -157,22 +157,10 @@ func (a *app) lead(ctx context.Context, state *schedulingState) {
 func (a *app) schedule(ctx context.Context) {
 	log, cfg := a.log, a.cfg
 	now := time.Now()
-	// A live process beats every heartbeat period; three missed beats
-	// mean its process died.
-	// Their work is redone, once per job, as of the same time.
-	var redo []warehouse.JobRun
-	if stale, err := a.wh.InterruptStaleRuns(ctx, now.Add(-3*cfg.Service.Heartbeat), now); err != nil {
-		log.Error("marking interrupted runs", "err", err)
-	} else {
-		seen := map[string]bool{}
-		for _, r := range stale {
-			log.Warn("run left running by a process that stopped: marked interrupted", "job", r.Job, "run", r.RunID)
-			if _, ok := a.cfg.Job(r.Job); ok && !seen[r.Job] {
-				seen[r.Job] = true
-				redo = append(redo, r)
-			}
-		}
-	}
+	// Runs left running by a process that died are marked interrupted and
+	// redone, first here, then whenever one stops beating.
+	var wg sync.WaitGroup
+	a.interruptStaleRuns(ctx, now, &wg)
 	history, err := a.wh.JobHistory(ctx)
 	if err != nil {
 		log.Error("reading the job history", "err", err)
@@ -188,26 +176,33 @@ func (a *app) schedule(ctx context.Context) {
 	for job, next := range a.sched.Next() {
 		log.Info("job scheduled", "job", job, "next", next.In(cfg.Location()).Format(time.RFC3339))
 	}
-	var wg sync.WaitGroup
+	if cfg.Service.CatchUp {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Catch-up runs get the shutdown grace like scheduled ones:
+			// Stop cancels them, not the signal.
+			if err := a.sched.CatchUp(context.WithoutCancel(ctx), last); err != nil {
+				log.Warn("catching up missed runs", "err", err)
+			}
+		}()
+	}
+	a.checkDeliveries(ctx, cfg, now)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		// These runs get the shutdown grace like scheduled ones: Stop
-		// cancels them, not the signal.
-		runCtx := context.WithoutCancel(ctx)
-		for _, r := range redo {
-			log.Info("redoing an interrupted run", "job", r.Job, "interrupted", r.RunID, "as_of", r.AsOf)
-			if _, err := a.sched.RunAsOf(runCtx, r.Job, r.AsOf); err != nil {
-				log.Warn("redoing an interrupted run failed", "job", r.Job, "err", err)
-			}
-		}
-		if cfg.Service.CatchUp {
-			if err := a.sched.CatchUp(runCtx, last); err != nil {
-				log.Warn("catching up missed runs", "err", err)
+		period := 3 * cfg.Service.Heartbeat
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				a.interruptStaleRuns(ctx, now, &wg)
 			}
 		}
 	}()
-	a.checkDeliveries(ctx, cfg, now)
 	if cfg.Service.WatchInbox {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.watchInbox(ctx) }()
@@ -216,6 +211,37 @@ func (a *app) schedule(ctx context.Context) {
 	log.Info("stopping the scheduler", "grace", cfg.Service.ShutdownGrace)
 	a.sched.Stop(cfg.Service.ShutdownGrace)
 	wg.Wait()
+}
+
+// interruptStaleRuns marks interrupted the runs whose process stopped
+// beating for three heartbeat periods (a process that died, or a run whose
+// end could not be recorded), and redoes each job's work once, as of the same
+// time, in the background.
+func (a *app) interruptStaleRuns(ctx context.Context, now time.Time, wg *sync.WaitGroup) {
+	stale, err := a.wh.InterruptStaleRuns(ctx, now.Add(-3*a.cfg.Service.Heartbeat), now)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("marking interrupted runs; trying again later", "err", err)
+		}
+		return
+	}
+	seen := map[string]bool{}
+	for _, r := range stale {
+		a.log.Warn("run without heartbeat, its process gone: marked interrupted", "job", r.Job, "run", r.RunID, "owner", r.Owner)
+		if _, ok := a.cfg.Job(r.Job); !ok || seen[r.Job] {
+			continue
+		}
+		seen[r.Job] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.log.Info("redoing an interrupted run", "job", r.Job, "interrupted", r.RunID, "as_of", r.AsOf)
+			_, err := a.sched.RunAsOf(context.WithoutCancel(ctx), r.Job, r.AsOf)
+			if err != nil && !errors.Is(err, scheduler.ErrBusy) && !errors.Is(err, scheduler.ErrStopped) {
+				a.log.Warn("redoing an interrupted run failed", "job", r.Job, "err", err)
+			}
+		}()
+	}
 }
 
 // watchInbox runs the ingest jobs as soon as a complete delivery arrives.

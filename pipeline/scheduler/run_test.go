@@ -653,3 +653,34 @@ func TestRunOnceMakesOneAttemptAndNoFollowUp(t *testing.T) {
 		t.Errorf("%d ingest runs recorded, want 2", len(runs))
 	}
 }
+
+// flakyRecorder refuses the first records after it is told to.
+type flakyRecorder struct {
+	memRecorder
+	refuse atomic.Int32
+}
+
+func (f *flakyRecorder) RecordRun(ctx context.Context, r warehouse.JobRun) error {
+	if f.refuse.Add(-1) >= 0 {
+		return errors.New("connection refused")
+	}
+	return f.memRecorder.RecordRun(ctx, r)
+}
+
+// The end of a run is recorded even when the warehouse refuses it for a
+// moment (a server restarting).
+func TestTheEndOfARunIsRecordedOnceTheWarehouseIsBack(t *testing.T) {
+	rec := &flakyRecorder{}
+	s := newScheduler(t, scheduler.Options{Recorder: rec, Jobs: []scheduler.Job{{Name: "compute", Schedule: "@daily",
+		Run: func(context.Context, time.Time, string) (scheduler.Outcome, error) {
+			rec.refuse.Store(2) // the end record fails twice
+			return scheduler.Outcome{Rows: 7}, nil
+		}}}})
+	if _, err := s.RunNow(t.Context(), "compute"); err != nil {
+		t.Fatal(err)
+	}
+	runs := rec.latest("compute")
+	if len(runs) != 1 || runs[0].Status != warehouse.RunOK || runs[0].Rows != 7 {
+		t.Errorf("recorded %+v; want one run ended ok with 7 rows", runs)
+	}
+}

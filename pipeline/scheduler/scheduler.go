@@ -137,6 +137,10 @@ const (
 	defaultBackoff   = 30 * time.Second
 	defaultHeartbeat = 30 * time.Second
 	recordTimeout    = 30 * time.Second
+	// endRecordPatience is how long the end of a run is retried when the
+	// warehouse does not take it: about as long as a supervised server
+	// takes to come back.
+	endRecordPatience = time.Minute
 )
 
 // New checks every job and returns a scheduler, not yet started.
@@ -555,8 +559,33 @@ func (s *Scheduler) attempt(ctx context.Context, job Job, asOf time.Time, n int)
 	if err != nil {
 		run.Message = err.Error()
 	}
-	s.record(ctx, log, run)
+	s.recordEnd(ctx, log, run)
 	return run, out, err, retryable
+}
+
+// recordEnd records how a run ended, trying again for a while: a run that
+// failed because the warehouse went away ends while it is restarting, and
+// its end must not be lost (it would stay running until marked
+// interrupted).
+func (s *Scheduler) recordEnd(ctx context.Context, log *slog.Logger, r warehouse.JobRun) {
+	if s.opts.Recorder == nil {
+		return
+	}
+	deadline := time.Now().Add(endRecordPatience)
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		err := s.opts.Recorder.RecordRun(rctx, r)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().Add(wait).After(deadline) {
+			log.Error("recording the run's end", "status", r.Status, "err", err)
+			return
+		}
+		log.Warn("recording the run's end failed; trying again", "status", r.Status, "in", wait, "err", err)
+		time.Sleep(wait)
+	}
 }
 
 // notStarted records an attempt that was due but could not start.
