@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,7 +32,7 @@ const childArgsEnv = "BASSINS_TEST_CHILD_ARGS"
 
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childArgsEnv); args != "" {
-		os.Exit(Run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+		os.Exit(Main(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -384,16 +384,15 @@ func firstDifference(got, want string) string {
 	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
 }
 
-// startChild runs a bassins command line in a child process and returns it
-// with a reader of its standard error.
-func startChild(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner) {
+// startChild runs a bassins command line in a child process; its standard
+// error is kept in the returned buffer.
+func startChild(t *testing.T, args ...string) (*exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join(args, "\x1f"))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	cmd.Stdout = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +400,7 @@ func startChild(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	return cmd, bufio.NewScanner(stderr)
+	return cmd, stderr
 }
 
 // A process killed with SIGKILL in the middle of an ingest: the next process
@@ -413,19 +412,16 @@ func TestKilledProcessRunIsMarkedInterruptedAndRedone(t *testing.T) {
 	sum := writeDemo(t, cfg.Paths.Inbox, 0.5)
 
 	child, stderr := startChild(t, "run", "ingest", "--config", path)
-	loaded := 0
-	for loaded < 5 && stderr.Scan() {
-		if strings.Contains(stderr.Text(), `msg="file loaded"`) {
-			loaded++
-		}
-	}
-	if loaded < 5 {
-		t.Fatalf("the child ingest ended before loading 5 files: %v", stderr.Err())
-	}
+	waitFor(t, time.Minute, "the child loads 5 files", func() bool {
+		return strings.Count(stderr.String(), `msg="file loaded"`) >= 5
+	})
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = child.Wait()
+	if strings.Contains(stderr.String(), `msg="ingest done"`) {
+		t.Fatal("the child ingest ended before it was killed: give it more files")
+	}
 	killed := time.Now()
 
 	a, err := startWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), startOptions{supervise: true, observe: true})
@@ -469,3 +465,184 @@ func TestKilledProcessRunIsMarkedInterruptedAndRedone(t *testing.T) {
 // staleBanner is part of the banner of pages served from the last good
 // figures while the warehouse is away.
 const staleBanner = "est momentanément injoignable"
+
+// Two serve processes on one warehouse: one schedules, the other serves and
+// says who schedules; each scheduled run happens once; when the scheduling
+// process is killed, the other takes over within a lease period.
+func TestTwoServeProcessesScheduleEachRunOnce(t *testing.T) {
+	ctx := t.Context()
+	cfg, path := faultConfig(t, t.TempDir())
+	writeDemo(t, cfg.Paths.Inbox, 0.05)
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// compute every second; the other jobs never.
+	text := strings.Replace(string(body), "kind: compute\n    schedule: \""+never+"\"", "kind: compute\n    schedule: \"@every 1s\"", 1)
+	if text == string(body) {
+		t.Fatal("no compute job to schedule")
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := startWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), startOptions{supervise: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obs.close()
+	if err := obs.runJobsOnce(ctx, "ingest"); err != nil {
+		t.Fatal(err)
+	}
+
+	first, firstLog := startChild(t, "serve", "--config", path, "--addr", "127.0.0.1:0")
+	waitFor(t, time.Minute, "the first process schedules", func() bool { return strings.Contains(firstLog.String(), `msg="job scheduled"`) })
+	second, secondLog := startChild(t, "serve", "--config", path, "--addr", "127.0.0.1:0")
+	waitFor(t, time.Minute, "the second process says who schedules", func() bool {
+		return strings.Contains(secondLog.String(), "another process schedules the jobs")
+	})
+	if !strings.Contains(secondLog.String(), fmt.Sprintf("pid %d", first.Process.Pid)) {
+		t.Errorf("the second process does not name the first (pid %d) as the one scheduling:\n%s", first.Process.Pid, secondLog.String())
+	}
+	time.Sleep(3 * time.Second)
+	firstOwner := fmt.Sprintf(":%d", first.Process.Pid)
+	secondOwner := fmt.Sprintf(":%d", second.Process.Pid)
+	byOwner := func() (a, b int) {
+		for _, r := range runsOf(t, obs.wh, "compute") {
+			switch {
+			case strings.HasSuffix(r.Owner, firstOwner):
+				a++
+			case strings.HasSuffix(r.Owner, secondOwner):
+				b++
+			}
+		}
+		return a, b
+	}
+	if a, b := byOwner(); a < 2 || b != 0 {
+		t.Fatalf("compute runs: %d by the scheduling process, %d by the other; want 2 or more, and none", a, b)
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	killed := time.Now()
+	waitFor(t, 10*time.Second, "the second process takes over", func() bool { _, b := byOwner(); return b >= 2 })
+	t.Logf("the second process ran its second computation %s after the first was killed", time.Since(killed).Round(time.Millisecond))
+	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Wait(); err != nil {
+		t.Errorf("the second process stopped with %v:\n%s", err, secondLog.String())
+	}
+
+	// Every scheduled time ran once: no two runs as of the same second,
+	// and no two runs at the same time.
+	runs := runsOf(t, obs.wh, "compute")
+	seen := map[int64]string{}
+	for i, r := range runs {
+		if other, dup := seen[r.AsOf.Unix()]; dup && r.Status != warehouse.RunInterrupted {
+			t.Errorf("runs %s and %s are both as of %s", r.RunID, other, r.AsOf)
+		}
+		seen[r.AsOf.Unix()] = r.RunID
+		if r.Status == warehouse.RunRunning {
+			t.Errorf("run %s is left running", r.RunID)
+		}
+		for _, q := range runs[i+1:] {
+			if r.Status == warehouse.RunOK && q.Status == warehouse.RunOK && r.StartedAt.Before(q.FinishedAt) && q.StartedAt.Before(r.FinishedAt) &&
+				!r.StartedAt.Equal(q.FinishedAt) && r.FinishedAt.Sub(r.StartedAt) > time.Second {
+				t.Errorf("runs %s and %s overlap", r.RunID, q.RunID)
+			}
+		}
+	}
+}
+
+// A job run by hand while its scheduled run goes on is refused: one run.
+func TestAJobRunByHandWhileItRunsIsRefused(t *testing.T) {
+	ctx := t.Context()
+	cfg, path := faultConfig(t, t.TempDir())
+	writeDemo(t, cfg.Paths.Inbox, 1)
+	a, err := startWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), startOptions{supervise: true, observe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	a.sched.Trigger("ingest") // in the background, as a scheduled run
+	waitFor(t, 30*time.Second, "the ingest runs", func() bool {
+		runs := runsOf(t, a.wh, "ingest")
+		return len(runs) == 1 && runs[0].Status == warehouse.RunRunning
+	})
+	var out, errOut bytes.Buffer
+	code := Run(ctx, []string{"run", "ingest", "--config", path}, &out, &errOut)
+	if code != exitFailed || !strings.Contains(errOut.String(), "bassins run: ingest is running already, nothing done") {
+		t.Errorf("run by hand exited %d: %s", code, errOut.String())
+	}
+	waitFor(t, 2*time.Minute, "the ingest ends", func() bool {
+		runs := runsOf(t, a.wh, "ingest")
+		return len(runs) > 0 && runs[0].Status != warehouse.RunRunning
+	})
+	if runs := runsOf(t, a.wh, "ingest"); len(runs) != 1 || runs[0].Status != warehouse.RunOK {
+		t.Errorf("ingest runs %+v; want the one scheduled, ok", runs)
+	}
+}
+
+// SIGTERM lets a running job end within the grace, then cancels it, recorded
+// « annulé »; a second signal stops at once.
+func TestStopSignals(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		signals int
+		grace   string
+		within  time.Duration
+		code    int
+	}{
+		{"one signal: cancelled after the grace", 1, "500ms", 15 * time.Second, exitFailed},
+		{"two signals: at once", 2, "1m", 5 * time.Second, exitFailed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, path := faultConfig(t, t.TempDir())
+			writeDemo(t, cfg.Paths.Inbox, 1)
+			body, _ := os.ReadFile(path)
+			os.WriteFile(path, []byte(strings.Replace(string(body), "  shutdown_grace: 10s", "  shutdown_grace: "+tt.grace, 1)), 0o644)
+
+			child, stderr := startChild(t, "run", "ingest", "--config", path)
+			waitFor(t, time.Minute, "the child loads 3 files", func() bool {
+				return strings.Count(stderr.String(), `msg="file loaded"`) >= 3
+			})
+			signalled := time.Now()
+			for range tt.signals {
+				if err := child.Process.Signal(syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			done := make(chan error, 1)
+			go func() { done <- child.Wait() }()
+			select {
+			case err := <-done:
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.ExitCode() != tt.code {
+					t.Errorf("the child ended with %v, want exit status %d", err, tt.code)
+				}
+			case <-time.After(tt.within):
+				t.Fatalf("the child still runs %s after the signal:\n%s", tt.within, stderr.String())
+			}
+			took := time.Since(signalled)
+			if strings.Contains(stderr.String(), `msg="ingest done"`) {
+				t.Fatal("the ingest ended before the signal took effect: give it more files")
+			}
+			t.Logf("stopped %s after the signal", took.Round(time.Millisecond))
+			if tt.signals == 1 {
+				if !strings.Contains(stderr.String(), `msg="job cancelled"`) {
+					t.Errorf("the run is not recorded cancelled:\n%s", stderr.String())
+				}
+				a, err := start(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer a.close()
+				if runs := runsOf(t, a.wh, "ingest"); len(runs) != 1 || runs[0].Status != warehouse.RunCancelled {
+					t.Errorf("ingest runs %+v, want one cancelled", runs)
+				}
+			}
+		})
+	}
+}

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/brusano/bassins/config"
+	"github.com/brusano/bassins/pipeline/scheduler"
 )
 
 func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -48,6 +51,14 @@ func runJob(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	runCtx, cancel := withGrace(ctx, cfg.Service.ShutdownGrace)
 	defer cancel()
 	run, err := a.sched.RunOnce(runCtx, job.Name, asOf)
+	if errors.Is(err, scheduler.ErrBusy) {
+		// One run at a time: the one going on does the work.
+		held := strings.TrimPrefix(strings.TrimPrefix(err.Error(), scheduler.ErrBusy.Error()), ": ")
+		if held == "" {
+			held = "in this process"
+		}
+		return startupError{fmt.Sprintf("%s is running already, nothing done (%s)", job.Name, held), err}
+	}
 	fmt.Fprintf(stdout, "%s: %s, %d rows, %s (run %s)\n", run.Job, run.Status, run.Rows,
 		run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond), run.RunID)
 	return err
