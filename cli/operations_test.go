@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// /metrics shows the job metrics of the runs made, and /readyz the
+// warehouse and the last computation.
+func TestServeShowsMetricsAndReadiness(t *testing.T) {
+	ctx := t.Context()
+	cfg, path := faultConfig(t, t.TempDir())
+	writeDemo(t, cfg.Paths.Inbox, 0.05)
+	a, err := startWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), startOptions{supervise: true, observe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	base, stop := serveApp(t, a, path)
+	if status, _ := page(base + "/readyz"); status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz before any computation: %d, want 503", status)
+	}
+	if _, err := a.sched.RunNow(ctx, "ingest"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the computation that follows the ingest", func() bool {
+		runs := runsOf(t, a.wh, "compute")
+		return len(runs) == 1 && runs[0].Status == "ok"
+	})
+	status, body := page(base + "/metrics")
+	if status != 200 {
+		t.Fatalf("/metrics: %d", status)
+	}
+	for _, want := range []string{
+		`bassins_job_runs_total{job="ingest",status="ok"} 1`,
+		`bassins_job_runs_total{job="compute",status="ok"} 1`,
+		`bassins_job_runs_total{job="monthly-report",status="ok"} 0`,
+		`bassins_job_run_duration_seconds_count{job="ingest",status="ok"} 1`,
+		`bassins_job_seconds_since_last_success{job="compute"}`,
+		`bassins_source_rows_total{outcome="loaded",source="combo"}`,
+		`bassins_deliveries_overdue{source="combo"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	status, body = page(base + "/readyz")
+	var ready struct {
+		Status     string `json:"status"`
+		Migrations struct {
+			Pending []string `json:"pending"`
+		} `json:"migrations"`
+	}
+	if err := json.Unmarshal([]byte(body), &ready); err != nil || status != 200 || ready.Status != "ready" || len(ready.Migrations.Pending) != 0 {
+		t.Errorf("/readyz after a computation: %d %s", status, body)
+	}
+	stop()
+}
+
+// SIGHUP reloads the configuration: a valid one replaces the jobs that
+// changed, an invalid one is refused and the running one kept.
+func TestReloadReplacesTheJobsThatChanged(t *testing.T) {
+	ctx := t.Context()
+	cfg, path := faultConfig(t, t.TempDir())
+	a, err := startWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), startOptions{supervise: true, observe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	_, stop := serveApp(t, a, path)
+	waitFor(t, 10*time.Second, "the scheduler starts", func() bool { return len(a.sched.Next()) > 0 })
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextCompute := func() time.Time { return a.sched.Next()["compute"] }
+	before := nextCompute()
+
+	// An invalid configuration: refused, nothing changes.
+	if err := os.WriteFile(path, append(body, []byte("\nunknown_key: 1\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.reload(path)
+	if got := nextCompute(); !got.Equal(before) {
+		t.Errorf("an invalid configuration changed the next computation from %v to %v", before, got)
+	}
+	// Compute every day at 05:17 instead.
+	changed := strings.Replace(string(body), "kind: compute\n    schedule: \""+never+"\"", "kind: compute\n    schedule: \"17 5 * * *\"", 1)
+	if changed == string(body) {
+		t.Fatal("no compute job in the configuration")
+	}
+	if err := os.WriteFile(path, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.reload(path)
+	got := nextCompute().In(cfg.Location())
+	if got.Hour() != 5 || got.Minute() != 17 || got.Sub(time.Now()) > 25*time.Hour {
+		t.Errorf("after the reload compute runs next at %v, want the next 05:17", got)
+	}
+	if next := a.sched.Next()["ingest"].In(cfg.Location()); next.Month() != time.January || next.Day() != 1 || next.Hour() != 0 {
+		t.Errorf("ingest's schedule, unchanged in the file, now gives %v", next)
+	}
+	stop()
+}
+
+// Alerts go by webhook: a delivery with too many rejected rows raises one,
+// once.
+func TestAlertsByWebhook(t *testing.T) {
+	ctx := t.Context()
+	var mu sync.Mutex
+	var got []map[string]any
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		mu.Lock()
+		got = append(got, msg)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	t.Setenv("BASSINS_ALERT_WEBHOOK", hook.URL+"/hook")
+	cfg, _ := faultConfig(t, t.TempDir())
+	// A delivery whose rows are nearly all wrong: refused.
+	dir := filepath.Join(cfg.Paths.Inbox, "mobile-teams")
+	os.MkdirAll(dir, 0o755)
+	var lines strings.Builder
+	lines.WriteString(`{"date":"2026-05-03","time":"10:00","team":"COMBO","place":"rue","postcode":"1000","person":"P1","poles":[],"syringes":1}` + "\n")
+	for range 9 {
+		lines.WriteString(`{"date":"not a date","team":"COMBO","postcode":"1000","person":"P2"}` + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "combo-2026-05.jsonl"), []byte(lines.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := startWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), startOptions{observe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	a.sched.RunOnce(ctx, "ingest", time.Time{})
+	a.sched.RunOnce(ctx, "ingest", time.Time{}) // the same delivery: no second message
+	mu.Lock()
+	defer mu.Unlock()
+	var share []map[string]any
+	for _, m := range got {
+		if m["kind"] == "quarantine_share" {
+			share = append(share, m)
+		}
+	}
+	if len(share) != 1 || share[0]["subject"] != "combo" || share[0]["state"] != "firing" {
+		t.Fatalf("webhook messages about the quarantined share: %v; want one, firing, about combo", share)
+	}
+	if text, _ := json.Marshal(share[0]); strings.Contains(string(text), "not a date") || strings.Contains(string(text), "P2") {
+		t.Errorf("the alert holds a delivered value: %s", text)
+	}
+}
