@@ -47,7 +47,7 @@ test-chdb: check-go chromium $(ECHARTS) $(TESTPASS) $(CHDB_BIN)
 # Loads 1,000,000 then 10,000,000 generated contacts with the pipeline and with
 # clickhouse-client, and prints the comparison (README, Benchmark); e.g.
 # make bench ARGS='--rows 200000' for a quick run.
-bench: check-go clickhouse
+bench: build clickhouse
 	$(GO) build -o bin/bassins-bench ./cmd/bassins-bench
 	./bin/bassins-bench $(ARGS)
 

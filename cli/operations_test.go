@@ -163,3 +163,58 @@ func TestAlertsByWebhook(t *testing.T) {
 		t.Errorf("the alert holds a delivered value: %s", text)
 	}
 }
+
+// A delivery dropped into the inbox of a running serve reaches the figures
+// within seconds: the watcher ingests it, and the computation follows.
+func TestADeliveryDroppedIntoTheInboxReachesTheFigures(t *testing.T) {
+	ctx := t.Context()
+	cfg, path := faultConfig(t, t.TempDir())
+	body, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(body), "  watch_inbox: false", "  watch_inbox: true", 1)), 0o644)
+	if cfg, _ = loadConfig(path); !cfg.Service.WatchInbox {
+		t.Fatal("the inbox is not watched")
+	}
+	writeDemo(t, cfg.Paths.Inbox, 0.05)
+	// The last month of one team arrives later.
+	late := filepath.Join(cfg.Paths.Inbox, "mobile-teams", "combo-2026-06.jsonl")
+	held, err := os.ReadFile(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(late)
+	contacts := strings.Count(string(held), "\n")
+	a, err := startWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), startOptions{supervise: true, observe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	regionContacts := func() int {
+		snap, err := a.snapshot(ctx)
+		if err != nil {
+			return -1
+		}
+		for _, v := range snap.Values {
+			if v.Indicator == "contacts" && v.Level == "region" && v.Period.Format("2006-01") == "2026-06" {
+				return int(v.Value)
+			}
+		}
+		return 0
+	}
+	_, stop := serveApp(t, a, path)
+	// The ingest a starting server makes, then its computation.
+	waitFor(t, time.Minute, "the start-up ingest and computation", func() bool {
+		runs := runsOf(t, a.wh, "compute")
+		return len(runs) == 1 && runs[0].Status == "ok"
+	})
+	before := regionContacts()
+	if err := os.WriteFile(late+".part", held, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(late+".part", late); err != nil {
+		t.Fatal(err)
+	}
+	dropped := time.Now()
+	waitFor(t, 30*time.Second, "the late delivery counts", func() bool { return regionContacts() == before+contacts })
+	t.Logf("%d contacts counted %s after the delivery", contacts, time.Since(dropped).Round(time.Millisecond))
+	stop()
+}

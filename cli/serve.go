@@ -206,6 +206,13 @@ func (a *app) schedule(ctx context.Context) {
 	if cfg.Service.WatchInbox {
 		wg.Add(1)
 		go func() { defer wg.Done(); a.watchInbox(ctx) }()
+		// The watcher sees what changes from now on: what arrived while
+		// no process watched is ingested at once.
+		for _, j := range cfg.Jobs {
+			if j.Kind == config.KindIngest {
+				a.sched.Trigger(j.Name)
+			}
+		}
 	}
 	<-ctx.Done()
 	log.Info("stopping the scheduler", "grace", cfg.Service.ShutdownGrace)

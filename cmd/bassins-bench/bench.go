@@ -31,6 +31,9 @@ type options struct {
 	dir        string
 	keep       bool
 	cpuProfile string
+	// bassins is the product binary the freshness measure runs; empty
+	// skips that measure.
+	bassins string
 }
 
 const (
@@ -143,6 +146,13 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 		r.sizes = append(r.sizes, m)
 	}
 	writeReport(stdout, r)
+	if opts.bassins != "" {
+		f, err := measureFreshness(ctx, opts.bassins, dir, progress)
+		if err != nil {
+			return err
+		}
+		printFreshness(stdout, f)
+	}
 	return nil
 }
 

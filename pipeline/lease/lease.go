@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -55,10 +56,13 @@ type Lock struct {
 	holder Holder
 }
 
-// TryAcquire takes the lock on path (creating the file) without waiting and
-// writes h into it. When another open file holds it, the error wraps
-// ErrHeld and names the holder.
+// TryAcquire takes the lock on path (creating the file and its folder)
+// without waiting and writes h into it. When another open file holds it, the
+// error wraps ErrHeld and names the holder.
 func TryAcquire(path string, h Holder) (*Lock, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("lease: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lease: %w", err)

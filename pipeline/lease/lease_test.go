@@ -165,3 +165,13 @@ func TestKilledHolderReleases(t *testing.T) {
 	}
 	l.Release()
 }
+
+// A fresh installation has no state folder yet: the lease creates it.
+func TestTryAcquireCreatesTheFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "var", "state", "scheduler.lock")
+	l, err := lease.TryAcquire(path, lease.Holder{Host: "h", PID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+}
