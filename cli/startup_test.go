@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -43,6 +44,7 @@ func TestStartupFailures(t *testing.T) {
 			return body
 		}, "the pseudonymisation key in BASSINS_PSEUDONYM_KEY is 3 bytes long, it must be at least 16"},
 		{"missing server program", func(t *testing.T, dir, body string) string {
+			body = regexp.MustCompile(`(?m)^  binary: .*\n`).ReplaceAllString(body, "")
 			return strings.Replace(body, "\nclickhouse:\n", "\nclickhouse:\n  binary: /nonexistent/clickhouse-server\n", 1)
 		}, `the ClickHouse server program "/nonexistent/clickhouse-server" does not exist: correct clickhouse.binary in`},
 		{"password file readable by others", func(t *testing.T, dir, body string) string {

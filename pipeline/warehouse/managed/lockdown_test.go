@@ -40,7 +40,7 @@ func exceptionCode(err error) int32 {
 }
 
 func TestOnlyTheUserWithThePasswordGetsIn(t *testing.T) {
-	skipWithoutBinary(t)
+	requireBinary(t)
 	const rows = 3
 	tests := []struct {
 		name  string

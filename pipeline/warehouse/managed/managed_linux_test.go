@@ -42,7 +42,7 @@ func runOwner(dataDir string) int {
 }
 
 func TestServerStopsWhenOwnerIsKilled(t *testing.T) {
-	skipWithoutBinary(t)
+	requireBinary(t)
 	dataDir := t.TempDir()
 	owner := exec.Command(os.Args[0])
 	owner.Env = append(os.Environ(), ownerDataDirEnv+"="+dataDir, ownerPasswordEnv+"="+newPassword(t))
@@ -96,7 +96,7 @@ func TestServerStopsWhenOwnerIsKilled(t *testing.T) {
 }
 
 func TestRecordedServerNotAnswering(t *testing.T) {
-	skipWithoutBinary(t)
+	requireBinary(t)
 	dataDir := t.TempDir()
 	// A process whose command line names our config looks like our server
 	// still starting or stopping: Start must wait for it, not start a second

@@ -76,7 +76,7 @@ func waitForNewServer(t *testing.T, sup *Supervisor, oldPID int, password string
 }
 
 func TestSuperviseRestartsAKilledServer(t *testing.T) {
-	skipWithoutBinary(t)
+	requireBinary(t)
 	dataDir := t.TempDir()
 	opts := testOptions(t, dataDir, newPassword(t))
 	var changes addrLog
@@ -118,7 +118,7 @@ func TestSuperviseRestartsAKilledServer(t *testing.T) {
 }
 
 func TestSuperviseMovesToAFreePort(t *testing.T) {
-	skipWithoutBinary(t)
+	requireBinary(t)
 	opts := testOptions(t, t.TempDir(), newPassword(t))
 	var changes addrLog
 	sup := supervise(t, opts, &changes)
@@ -150,7 +150,7 @@ func TestSuperviseMovesToAFreePort(t *testing.T) {
 }
 
 func TestSuperviseTakesOver(t *testing.T) {
-	skipWithoutBinary(t)
+	requireBinary(t)
 	tests := []struct {
 		name string
 		// owner starts the owning side on opts and returns the server's
@@ -232,7 +232,7 @@ func startOwnerProcess(t *testing.T, opts Options) (int, func()) {
 }
 
 func TestSuperviseOutlivesARefusedLogin(t *testing.T) {
-	skipWithoutBinary(t)
+	requireBinary(t)
 	opts := testOptions(t, t.TempDir(), newPassword(t))
 	sup := supervise(t, opts, nil)
 	first := sup.Server()
@@ -254,7 +254,7 @@ func TestSuperviseOutlivesARefusedLogin(t *testing.T) {
 }
 
 func TestSuperviseFailures(t *testing.T) {
-	skipWithoutBinary(t)
+	requireBinary(t)
 	tests := []struct {
 		name    string
 		opts    func(t *testing.T) Options
