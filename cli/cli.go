@@ -9,9 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"strings"
 )
 
 // Exit codes.
@@ -117,12 +114,4 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("bassins "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
-}
-
-func newLogger(w io.Writer) *slog.Logger {
-	level := slog.LevelInfo
-	if strings.EqualFold(os.Getenv("BASSINS_LOG"), "debug") {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

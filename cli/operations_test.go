@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/brusano/bassins/pipeline/warehouse"
 )
 
 // /metrics shows the job metrics of the runs made, and /readyz the
@@ -217,4 +219,23 @@ func TestADeliveryDroppedIntoTheInboxReachesTheFigures(t *testing.T) {
 	waitFor(t, 30*time.Second, "the late delivery counts", func() bool { return regionContacts() == before+contacts })
 	t.Logf("%d contacts counted %s after the delivery", contacts, time.Since(dropped).Round(time.Millisecond))
 	stop()
+}
+
+// Lines logged with a run's context carry its run id, once.
+func TestLogLinesOfARunCarryItsID(t *testing.T) {
+	var out strings.Builder
+	log := newLogger(&out)
+	ctx := warehouse.WithRun(t.Context(), "compute-20260101T000000-abcd")
+	log.InfoContext(ctx, "report written")
+	log.With("run", "compute-20260101T000000-abcd").InfoContext(ctx, "job done")
+	log.Info("no run")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %s", len(lines), out.String())
+	}
+	for i, want := range []int{1, 1, 0} {
+		if got := strings.Count(lines[i], "run=compute-20260101T000000-abcd"); got != want {
+			t.Errorf("line %q holds the run id %d times, want %d", lines[i], got, want)
+		}
+	}
 }

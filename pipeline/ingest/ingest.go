@@ -160,7 +160,7 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (Result, err
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
-			out, err := j.loadFile(ctx, src, f, now)
+			out, err := j.loadFile(ctx, src, f, now, runID)
 			if err == nil && !out.skipped && j.opts.OnLoad != nil {
 				j.opts.OnLoad(ctx, src, out.load)
 			}
@@ -243,7 +243,7 @@ type outcome struct {
 
 // loadFile loads one delivery. err is set for failures of the warehouse or
 // the file system only; a refused delivery is an outcome.
-func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now time.Time) (outcome, error) {
+func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now time.Time, runID string) (outcome, error) {
 	wh := j.opts.Warehouse
 	// A content already seen is skipped. A file the source delivered
 	// before under the same name and date most likely holds one: it is
@@ -302,7 +302,7 @@ func (j *Job) loadFile(ctx context.Context, src *sources.Spec, f delivery, now t
 		Delivered:       now,
 		Location:        j.opts.Location,
 	}
-	log := j.log.With("source", src.Name, "file", f.rel, "load", load.LoadID)
+	log := j.log.With("run", runID, "source", src.Name, "file", f.rel, "load", load.LoadID)
 	summary, sent, known, readErr := j.readAndSend(ctx, src, f, env, dataset, &load, content)
 	load.LoadedAt = time.Now()
 	discard := func() {

@@ -25,13 +25,19 @@ func WithRun(ctx context.Context, runID string) context.Context {
 	return context.WithValue(ctx, runKey{}, runID)
 }
 
+// RunOf returns the run id WithRun put in ctx; "" when none.
+func RunOf(ctx context.Context) string {
+	runID, _ := ctx.Value(runKey{}).(string)
+	return runID
+}
+
 // queryIDs numbers the statements of a warehouse.
 type queryIDs struct{ n atomic.Uint64 }
 
 // next returns the query id of the next statement made with ctx; "" when
 // ctx carries no run.
 func (q *queryIDs) next(ctx context.Context) string {
-	runID, _ := ctx.Value(runKey{}).(string)
+	runID := RunOf(ctx)
 	if runID == "" {
 		return ""
 	}
