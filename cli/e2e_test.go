@@ -381,6 +381,19 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cfg.Paths.Reports, earlier, "maandrapport-"+earlier+".nl.html")); err != nil {
 		t.Errorf("no Dutch report for %s: %v", earlier, err)
 	}
+
+	// A backfill of three earlier months writes their reports.
+	from, to := month.AddDate(0, -5, 0), month.AddDate(0, -3, 0)
+	out.Reset()
+	if code := Run(ctx, []string{"backfill", "monthly-report", "--from", from.Format("2006-01"), "--to", to.Format("2006-01"), "--config", cfgPath}, &out, &errOut); code != 0 {
+		t.Fatalf("backfill exited %d: %s", code, errOut.String())
+	}
+	for m := from; !m.After(to); m = m.AddDate(0, 1, 0) {
+		ym := m.Format("2006-01")
+		if _, err := os.Stat(filepath.Join(cfg.Paths.Reports, ym, "rapport-mensuel-"+ym+".fr.html")); err != nil {
+			t.Errorf("the backfill wrote no French report for %s: %v\n%s", ym, err, out.String())
+		}
+	}
 }
 
 func TestCheckExitCodes(t *testing.T) {

@@ -48,7 +48,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func (a *app) serve(ctx context.Context, addr, configPath string, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return startupError{fmt.Sprintf("the dashboards cannot listen on %s (%v): choose another address with --addr", addr, errors.Unwrap(err)), err}
+		why := err.Error()
+		var op *net.OpError
+		switch {
+		case errors.Is(err, syscall.EADDRINUSE):
+			why = "address already in use"
+		case errors.As(err, &op):
+			why = op.Err.Error()
+		}
+		return startupError{fmt.Sprintf("the dashboards cannot listen on %s (%s): choose another address with --addr", addr, why), err}
 	}
 	a.holder.Addr = ln.Addr().String()
 	var sched schedulingState

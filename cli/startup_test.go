@@ -95,3 +95,21 @@ func TestStartupFailures(t *testing.T) {
 		})
 	}
 }
+
+// serve on an address already taken says so and exits 1.
+func TestServeOnATakenAddress(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	path := testConfig(t, t.TempDir())
+	var out, errOut bytes.Buffer
+	code := Run(t.Context(), []string{"serve", "--config", path, "--addr", l.Addr().String()}, &out, &errOut)
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	last := lines[len(lines)-1]
+	want := "bassins serve: the dashboards cannot listen on " + l.Addr().String() + " (address already in use): choose another address with --addr"
+	if code != exitFailed || last != want {
+		t.Errorf("exit %d, last line\n  %s\nwant\n  %s", code, last, want)
+	}
+}
