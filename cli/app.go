@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/brusano/bassins/config"
 	"github.com/brusano/bassins/pipeline/alerts"
 	"github.com/brusano/bassins/pipeline/geography"
@@ -101,8 +103,9 @@ func (a *app) open(ctx context.Context, opts startOptions) (err error) {
 
 	whOpts := warehouse.Options{Addr: cfg.ClickHouse.Address, Database: cfg.ClickHouse.Database,
 		User: cfg.ClickHouse.User, Password: password, Cluster: cfg.ClickHouse.Cluster, Logger: log}
+	var mopts managed.Options
 	if cfg.ClickHouse.Managed() {
-		mopts := managed.Options{DataDir: cfg.ClickHouse.DataDir, Binary: cfg.ClickHouse.Binary,
+		mopts = managed.Options{DataDir: cfg.ClickHouse.DataDir, Binary: cfg.ClickHouse.Binary,
 			Password: password, PasswordSource: passwordOrigin(cfg),
 			HTTP: cfg.ClickHouse.HTTPPort != 0, HTTPPort: cfg.ClickHouse.HTTPPort, Logger: log}
 		// The managed server has one user, with the password above.
@@ -126,16 +129,8 @@ func (a *app) open(ctx context.Context, opts startOptions) (err error) {
 			log.Info("using the ClickHouse server already running on this data folder", "addr", server.Addr())
 		}
 	}
-	addr := whOpts.Addr
-	a.wh, err = warehouse.Open(ctx, whOpts)
-	if err != nil {
-		return explainWarehouse(err, cfg, addr)
-	}
-	if _, err = a.wh.Migrate(ctx); err != nil {
-		return explainWarehouse(err, cfg, addr)
-	}
-	if a.geoVersion, err = a.wh.SaveGeography(ctx, a.geo); err != nil {
-		return explainWarehouse(err, cfg, addr)
+	if err := a.connect(ctx, whOpts, mopts); err != nil {
+		return explainWarehouse(err, cfg, whOpts.Addr)
 	}
 	a.reader = warehouse.NewReader(a.wh, a.geo, cfg.Privacy.MinCount)
 	if opts.observe {
@@ -158,6 +153,57 @@ func (a *app) open(ctx context.Context, opts startOptions) (err error) {
 		return startupError{err.Error(), err}
 	}
 	return nil
+}
+
+// connectPatience bounds how long start waits for a managed server that is
+// going away: one found running as its owner stops.
+const connectPatience = 30 * time.Second
+
+// connect opens the warehouse, applies the migrations and stores the
+// geography. A managed server found running may be stopping (its owner
+// exits): a connection lost meanwhile is tried again, the supervisor (serve)
+// or a new start (other commands) bringing a server back. An answer of the
+// server, such as a refused password, is not tried again.
+func (a *app) connect(ctx context.Context, whOpts warehouse.Options, mopts managed.Options) error {
+	deadline := time.Now().Add(connectPatience)
+	for {
+		err := a.openWarehouse(ctx, whOpts)
+		var ex *clickhouse.Exception
+		if err == nil || !a.cfg.ClickHouse.Managed() || errors.As(err, &ex) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		a.log.Warn("the managed ClickHouse server went away while starting; trying again", "err", err)
+		if a.wh != nil {
+			a.wh.Close()
+			a.wh = nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		if a.server != nil && a.server.Reused() {
+			// The server found was another process's: start again,
+			// which finds its successor or starts one.
+			if a.server, err = managed.Start(ctx, mopts); err != nil {
+				return explainManaged(err, a.cfg)
+			}
+			whOpts.Addr = a.server.Addr()
+		} else if a.supervisor != nil {
+			whOpts.Addr = a.supervisor.Addr()
+		}
+	}
+}
+
+func (a *app) openWarehouse(ctx context.Context, whOpts warehouse.Options) (err error) {
+	if a.wh, err = warehouse.Open(ctx, whOpts); err != nil {
+		return err
+	}
+	if _, err = a.wh.Migrate(ctx); err != nil {
+		return err
+	}
+	a.geoVersion, err = a.wh.SaveGeography(ctx, a.geo)
+	return err
 }
 
 // password returns the ClickHouse password: from the environment or the
