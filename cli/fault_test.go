@@ -527,6 +527,16 @@ func TestTwoServeProcessesScheduleEachRunOnce(t *testing.T) {
 	killed := time.Now()
 	waitFor(t, 10*time.Second, "the second process takes over", func() bool { _, b := byOwner(); return b >= 2 })
 	t.Logf("the second process ran its second computation %s after the first was killed", time.Since(killed).Round(time.Millisecond))
+	// A run the first process was making is marked interrupted once it
+	// has missed three heartbeats (heartbeats are stored to the second).
+	waitFor(t, 10*time.Second, "no run of the killed process is left running", func() bool {
+		for _, r := range runsOf(t, obs.wh, "compute") {
+			if r.Status == warehouse.RunRunning && strings.HasSuffix(r.Owner, firstOwner) {
+				return false
+			}
+		}
+		return true
+	})
 	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +554,8 @@ func TestTwoServeProcessesScheduleEachRunOnce(t *testing.T) {
 		}
 		seen[r.AsOf.Unix()] = r.RunID
 		if r.Status == warehouse.RunRunning {
-			t.Errorf("run %s is left running", r.RunID)
+			t.Errorf("run %s (owner %s, started %s, heartbeat %s) is left running; the first process was killed at %s; the second process's log:\n%s",
+				r.RunID, r.Owner, r.StartedAt, r.HeartbeatAt, killed.Format(time.RFC3339Nano), secondLog.String())
 		}
 		for _, q := range runs[i+1:] {
 			if r.Status == warehouse.RunOK && q.Status == warehouse.RunOK && r.StartedAt.Before(q.FinishedAt) && q.StartedAt.Before(r.FinishedAt) &&
