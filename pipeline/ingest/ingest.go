@@ -170,6 +170,11 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (Result, err
 				if ctx.Err() != nil {
 					return res, err
 				}
+				// Unless the warehouse itself is gone: then the run stops
+				// and is tried again later, rather than failing every file.
+				if perr := j.opts.Warehouse.Ping(ctx); perr != nil {
+					return res, fmt.Errorf("ingest: the warehouse does not answer, run stopped at %s: %w", f.rel, err)
+				}
 				j.log.Error("loading a file failed", "run", runID, "source", src.Name, "file", f.rel, "err", err)
 				res.Refused++
 				res.Problems = append(res.Problems, fmt.Sprintf("%s: %v", f.rel, err))

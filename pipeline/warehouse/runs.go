@@ -55,7 +55,8 @@ func latestRuns(cond string) string {
 			argMax(finished_at, recorded_ns) AS run_finished, argMax(status, recorded_ns) AS run_status,
 			argMax(rows, recorded_ns) AS run_rows, argMax(message, recorded_ns) AS run_message,
 			argMax(heartbeat_at, recorded_ns) AS run_heartbeat, argMax(owner, recorded_ns) AS run_owner,
-			argMax(as_of, recorded_ns) AS run_as_of, argMax(attempt, recorded_ns) AS run_attempt
+			argMax(as_of, recorded_ns) AS run_as_of, argMax(attempt, recorded_ns) AS run_attempt,
+			min(recorded_ns) AS run_first_ns
 		FROM job_run_records` + cond + ` GROUP BY run_id`
 }
 
@@ -89,7 +90,7 @@ func (w *Warehouse) scanRuns(ctx context.Context, query string, args ...any) ([]
 // RecentRuns returns the latest job runs as last recorded, newest first.
 func (w *Warehouse) RecentRuns(ctx context.Context, limit int) ([]JobRun, error) {
 	runs, err := w.scanRuns(ctx, `SELECT `+runFields+` FROM (`+latestRuns("")+`) AS runs
-		ORDER BY run_started DESC, run_id DESC LIMIT ?`, limit)
+		ORDER BY run_started DESC, run_first_ns DESC, run_id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: recent runs: %w", err)
 	}

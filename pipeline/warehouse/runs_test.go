@@ -289,3 +289,22 @@ func TestDeleteRunsBeforeKeepsTheLatestAndTheLatestSuccessOfEachJob(t *testing.T
 		t.Errorf("%d records of deleted runs left", records)
 	}
 }
+
+// Runs started within the same second (a retry right after a quick
+// failure) are listed in the order they began, the later first.
+func TestRecentRunsOrdersRunsOfOneSecondAsTheyBegan(t *testing.T) {
+	wh, _ := warehousetest.Open(t)
+	start := at(3, 1, 6, 0)
+	// The run ids sort the other way round.
+	recordRuns(t, wh,
+		warehouse.JobRun{RunID: "compute-b", Job: "compute", StartedAt: start, Status: warehouse.RunFailed, FinishedAt: start, Attempt: 1},
+		warehouse.JobRun{RunID: "compute-a", Job: "compute", StartedAt: start, Status: warehouse.RunOK, FinishedAt: start, Attempt: 2},
+	)
+	runs, err := wh.RecentRuns(t.Context(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].RunID != "compute-a" || runs[1].RunID != "compute-b" {
+		t.Errorf("runs %+v; want compute-a (begun last) first", runs)
+	}
+}

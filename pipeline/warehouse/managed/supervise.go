@@ -2,9 +2,11 @@ package managed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -13,6 +15,7 @@ const (
 	defaultCheckInterval = 2 * time.Second
 	defaultMinBackoff    = 500 * time.Millisecond
 	defaultMaxBackoff    = 30 * time.Second
+	defaultHangAfter     = 2 * time.Minute
 )
 
 // SuperviseOptions tunes Supervise.
@@ -27,6 +30,10 @@ type SuperviseOptions struct {
 	// restart or a take-over moved the server to another address. It runs
 	// on the supervisor's goroutine, which waits for it.
 	OnChange func(addr string)
+	// HangAfter is how long a server this process started may run without
+	// answering before it is killed and started again. Default 2 minutes:
+	// long enough for a server busy with a heavy merge to answer again.
+	HangAfter time.Duration
 }
 
 // Supervisor keeps a managed server answering for a long-lived process.
@@ -45,8 +52,10 @@ type SuperviseOptions struct {
 // processes on one data directory always find the server again, wherever it
 // moved.
 //
-// A server that runs but does not answer is reported (Up is false) and left
-// to finish what it is doing: a second server cannot run on the same data.
+// A server that runs but does not answer is reported (Up is false); one this
+// process started that still does not answer after HangAfter is killed, and
+// so started again. A reused one is left to its owner: a second server cannot
+// run on the same data.
 type Supervisor struct {
 	c      config
 	opts   SuperviseOptions
@@ -77,6 +86,9 @@ func Supervise(ctx context.Context, opts Options, sopts SuperviseOptions) (*Supe
 	}
 	if sopts.MaxBackoff <= 0 {
 		sopts.MaxBackoff = defaultMaxBackoff
+	}
+	if sopts.HangAfter <= 0 {
+		sopts.HangAfter = defaultHangAfter
 	}
 	sopts.MaxBackoff = max(sopts.MaxBackoff, sopts.MinBackoff)
 	srv, err := start(ctx, c, ports{})
@@ -131,6 +143,7 @@ func (s *Supervisor) watch(ctx context.Context) {
 	ticker := time.NewTicker(s.opts.CheckInterval)
 	defer ticker.Stop()
 	silent := false // whether "not answering" was logged since the last answer
+	var mute time.Time // since when an owned server has not answered
 	for {
 		srv := s.Server()
 		select {
@@ -152,10 +165,19 @@ func (s *Supervisor) watch(ctx context.Context) {
 		s.setUp(err == nil)
 		switch {
 		case err == nil:
-			silent = false
+			silent, mute = false, time.Time{}
 		case !silent:
 			s.c.logger.Warn("clickhouse server not answering", "addr", srv.Addr(), "pid", srv.pid, "err", err)
-			silent = true
+			silent, mute = true, time.Now()
+		case !srv.reused && time.Since(mute) > s.opts.HangAfter:
+			s.c.logger.Error("clickhouse server has not answered for too long: killing it to start it again",
+				"addr", srv.Addr(), "pid", srv.pid, "since", mute.Format(time.RFC3339), "hang_after", s.opts.HangAfter)
+			// The server leads its process group; its exit is then seen
+			// at once and it is started again.
+			if err := syscall.Kill(-srv.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+				s.c.logger.Error("killing the clickhouse server", "pid", srv.pid, "err", err)
+			}
+			mute = time.Now()
 		}
 	}
 }

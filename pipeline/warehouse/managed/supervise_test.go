@@ -281,3 +281,29 @@ func TestSuperviseFailures(t *testing.T) {
 		})
 	}
 }
+
+// A server this process started that stops answering (here frozen with
+// SIGSTOP) is killed after HangAfter and started again.
+func TestSuperviseRestartsAHungServer(t *testing.T) {
+	requireBinary(t)
+	opts := testOptions(t, t.TempDir(), newPassword(t))
+	sopts := fastSupervision
+	sopts.HangAfter = time.Second
+	sup, err := Supervise(t.Context(), opts, sopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sup.Close() })
+	old := sup.Server()
+	if err := syscall.Kill(old.PID(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(old.PID(), syscall.SIGCONT) })
+	srv := waitForNewServer(t, sup, old.PID(), opts.Password)
+	if srv.Reused() {
+		t.Error("the server started again is reused, want it owned")
+	}
+	if processAlive(old.PID()) {
+		t.Errorf("the hung server (pid %d) still runs", old.PID())
+	}
+}
