@@ -142,7 +142,7 @@ func (s *Supervisor) watch(ctx context.Context) {
 	defer close(s.done)
 	ticker := time.NewTicker(s.opts.CheckInterval)
 	defer ticker.Stop()
-	silent := false // whether "not answering" was logged since the last answer
+	silent := false    // whether "not answering" was logged since the last answer
 	var mute time.Time // since when an owned server has not answered
 	for {
 		srv := s.Server()
