@@ -105,7 +105,7 @@ func TestReloadReplacesTheJobsThatChanged(t *testing.T) {
 	}
 	a.reload(path)
 	got := nextCompute().In(cfg.Location())
-	if got.Hour() != 5 || got.Minute() != 17 || got.Sub(time.Now()) > 25*time.Hour {
+	if got.Hour() != 5 || got.Minute() != 17 || time.Until(got) > 25*time.Hour {
 		t.Errorf("after the reload compute runs next at %v, want the next 05:17", got)
 	}
 	if next := a.sched.Next()["ingest"].In(cfg.Location()); next.Month() != time.January || next.Day() != 1 || next.Hour() != 0 {
@@ -170,10 +170,11 @@ func TestAlertsByWebhook(t *testing.T) {
 // within seconds: the watcher ingests it, and the computation follows.
 func TestADeliveryDroppedIntoTheInboxReachesTheFigures(t *testing.T) {
 	ctx := t.Context()
-	cfg, path := faultConfig(t, t.TempDir())
+	_, path := faultConfig(t, t.TempDir())
 	body, _ := os.ReadFile(path)
 	os.WriteFile(path, []byte(strings.Replace(string(body), "  watch_inbox: false", "  watch_inbox: true", 1)), 0o644)
-	if cfg, _ = loadConfig(path); !cfg.Service.WatchInbox {
+	cfg, err := loadConfig(path)
+	if err != nil || !cfg.Service.WatchInbox {
 		t.Fatal("the inbox is not watched")
 	}
 	writeDemo(t, cfg.Paths.Inbox, 0.05)
