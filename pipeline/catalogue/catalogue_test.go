@@ -1,0 +1,103 @@
+package catalogue
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestAGoodCatalogueLoads(t *testing.T) {
+	files, err := ReadFiles("testdata/good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Indicators) != 5 {
+		t.Fatalf("%d indicators, want 5", len(c.Indicators))
+	}
+	share, ok := c.Lookup("referral_share")
+	if !ok || share.Denominator == nil || share.Denominator.Indicator != "contacts" || share.Factor != 100 ||
+		share.File != "testdata/good.yaml" || share.Line != 18 || share.Numerator.Filters[0].Value != "1" {
+		t.Errorf("referral_share read as %+v", share)
+	}
+}
+
+// entry is a valid indicator whose lines the cases below change.
+const entry = `indicators:
+  - id: contacts
+    theme: outreach
+    name: {fr: Contacts, nl: Contacten}
+    definition: {fr: Contacts., nl: Contacten.}
+    unit: {fr: contacts, nl: contacten}
+    numerator:
+      dataset: contacts
+      aggregate: count
+    periods: [month]
+`
+
+func TestCatalogueErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		line int
+		want string
+	}{
+		{"unknown key", strings.Replace(entry, "    theme:", "    colour: red\n    theme:", 1), 3, "field colour is unknown in"},
+		{"unknown dataset", strings.Replace(entry, "dataset: contacts", "dataset: contact", 1), 8, `unknown dataset "contact"`},
+		{"unknown field", strings.Replace(entry, "aggregate: count", "aggregate: distinct\n      field: person", 1), 8, `dataset contacts has no field "person"`},
+		{"sum of a text", strings.Replace(entry, "aggregate: count", "aggregate: sum\n      field: team", 1), 8, "sum needs a number field; team is string"},
+		{"filter on a missing field", strings.Replace(entry, "aggregate: count", "aggregate: count\n      filters:\n        - {field: drug, op: \"=\", value: x}", 1), 11, `filter on "drug": dataset contacts has no such field`},
+		{"unknown operator", strings.Replace(entry, "aggregate: count", "aggregate: count\n      filters:\n        - {field: team, op: like, value: x}", 1), 11, `unknown filter operator "like"`},
+		{"unknown aggregate", strings.Replace(entry, "aggregate: count", "aggregate: mean", 1), 8, `unknown aggregate "mean"`},
+		{"no Dutch name", strings.Replace(entry, "name: {fr: Contacts, nl: Contacten}", "name: {fr: Contacts}", 1), 2, "name needs a French (fr) and a Dutch (nl) text"},
+		{"bad period", strings.Replace(entry, "periods: [month]", "periods: [week]", 1), 2, `unknown period type "week"`},
+		{"bad breakdown", strings.Replace(entry, "periods: [month]", "periods: [month]\n    breakdowns: [drug]", 1), 2, `breakdown by "drug": dataset contacts has no such field`},
+		{"bad factor", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {population: all}\n    factor: 500", 1), 2, "factor must be 1, 100, 1000 or 10000, not 500"},
+		{"bad population", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {population: adults}\n    factor: 100", 1), 11, `population "adults": all, or an age group such as 15-64`},
+		{"unknown denominator", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {indicator: persons}\n    factor: 100", 1), 11, `denominator: unknown indicator "persons"`},
+		{"bad plan action", strings.Replace(entry, "periods: [month]", "periods: [month]\n    plan_actions: [\"3\"]", 1), 2, `plan action "3" is not a number such as 3.14`},
+		{"declared twice", entry + strings.TrimPrefix(entry, "indicators:\n"), 11, "declared twice (first at cat.yaml:2)"},
+		{"a cycle", `indicators:
+  - id: a
+    theme: t
+    name: {fr: a, nl: a}
+    definition: {fr: a, nl: a}
+    unit: {fr: a, nl: a}
+    numerator: {dataset: contacts, aggregate: count}
+    denominator: {indicator: b}
+    factor: 100
+    periods: [month]
+  - id: b
+    theme: t
+    name: {fr: b, nl: b}
+    definition: {fr: b, nl: b}
+    unit: {fr: b, nl: b}
+    numerator: {dataset: contacts, aggregate: count}
+    denominator: {indicator: a}
+    factor: 100
+    periods: [month]
+`, 2, "its denominators form a cycle back to a"},
+		{"syntax", "indicators:\n  - id: x\n\ttheme: y\n", 2, "found a tab character that violates indentation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(File{Name: "cat.yaml", Data: []byte(tt.yaml)})
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("want a *catalogue.Error, got %v", err)
+			}
+			for _, p := range ce.Problems {
+				if strings.Contains(p.String(), tt.want) {
+					if p.Line != tt.line || p.File != "cat.yaml" {
+						t.Errorf("%q reported at %s:%d, want cat.yaml:%d", tt.want, p.File, p.Line, tt.line)
+					}
+					return
+				}
+			}
+			t.Errorf("problems %v do not hold %q", ce.Problems, tt.want)
+		})
+	}
+}
