@@ -20,6 +20,7 @@ import (
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -87,13 +88,13 @@ func TestBassinShowsValueAndChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			if got := indicators.FormatNumber(nordContactsLast, 0, tt.lang); got != tt.value {
+			if got := locale.New(tt.lang, nil).Int(int64(nordContactsLast)); got != tt.value {
 				t.Fatalf("fixture out of date: FormatNumber gives %q, test expects %q", got, tt.value)
 			}
 			page := text(renderPage(t, func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", tt.lang, brussels()) }))
 			contacts, _ := indicators.Lookup("contacts")
 			row := rowOf(t, page, contacts.Name(tt.lang))
-			for _, want := range []string{">" + tt.value, ">" + indicators.FormatNumber(nordContactsPrev, 0, tt.lang) + "<", ">" + tt.change + "<"} {
+			for _, want := range []string{">" + tt.value, ">" + locale.New(tt.lang, nil).Int(int64(nordContactsPrev)) + "<", ">" + tt.change + "<"} {
 				if !strings.Contains(row, want) {
 					t.Errorf("row %q lacks %q", row, want)
 				}
