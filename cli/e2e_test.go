@@ -23,6 +23,7 @@ import (
 	"github.com/brusano/bassins/config"
 	"github.com/brusano/bassins/dashboards"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
 	"github.com/brusano/bassins/sources/demo"
 )
@@ -266,7 +267,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	figure := func(key string) string { return indicators.FormatNumber(float64(want.contacts[key]), 0, "fr") }
+	figure := func(key string) string { return locale.New("fr", nil).Int(int64(want.contacts[key])) }
 
 	// The report holds every bassin's contacts of the month.
 	reportPath := filepath.Join(cfg.Paths.Reports, month.Format("2006-01"), "rapport-mensuel-"+month.Format("2006-01")+".fr.html")
@@ -282,7 +283,7 @@ func TestEndToEnd(t *testing.T) {
 	assertNoOutsideAddress(t, "report", report)
 
 	// The bassin page holds the same figures.
-	srv, err := dashboards.New(dashboards.Options{Store: a.reader})
+	srv, err := dashboards.New(dashboards.Options{Store: a.reader, Location: cfg.Location()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func (a *app) jobs(cfg *config.Config) ([]scheduler.Job, error) {
 		StateDir: cfg.Paths.State, Pseudonymiser: a.pseudonym, Geography: a.geo, Location: cfg.Location(),
 		OnLoad: a.loadRecorded, Logger: log})
 	computeJob := compute.New(compute.Options{Warehouse: a.wh, Geography: a.geo, GeoVersion: a.geoVersion, Logger: log})
-	reportWriter, err := reports.New(reports.Options{Dir: cfg.Paths.Reports, Languages: cfg.Reports.Languages, Logger: log})
+	reportWriter, err := reports.New(reports.Options{Dir: cfg.Paths.Reports, Languages: cfg.Reports.Languages, Location: cfg.Location(), Logger: log})
 	if err != nil {
 		return nil, startupError{fmt.Sprintf("the reports cannot be written: %v", err), err}
 	}
@@ -54,7 +54,7 @@ func (a *app) jobs(cfg *config.Config) ([]scheduler.Job, error) {
 			if err != nil {
 				return scheduler.Outcome{}, err
 			}
-			files, err := reportWriter.WriteMonthly(ctx, snap, reports.ReportPeriod(now))
+			files, err := reportWriter.WriteMonthly(ctx, snap, reports.ReportPeriod(now, cfg.Location()))
 			for _, f := range files {
 				log.Info("report written", "run", runID, "file", f)
 			}

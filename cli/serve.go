@@ -62,7 +62,7 @@ func (a *app) serve(ctx context.Context, addr, configPath string, stdout io.Writ
 	var sched schedulingState
 	handler, err := dashboards.New(dashboards.Options{Store: a.reader, Logger: a.log,
 		Ready: a.readiness, MaxComputationAge: a.cfg.Service.MaxComputationAge,
-		Metrics: a.metrics.Handler(), Scheduling: sched.status})
+		Metrics: a.metrics.Handler(), Scheduling: sched.status, Location: a.cfg.Location()})
 	if err != nil {
 		ln.Close()
 		return err

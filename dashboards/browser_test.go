@@ -21,7 +21,7 @@ var chartFigure = regexp.MustCompile(`(?s)<figure class="chart" data-chart="(\w+
 // have drawn a canvas in every chart container, which it can only do if the
 // script loaded from the server's /assets/.
 func TestChartsDrawInBrowser(t *testing.T) {
-	srv, err := New(Options{Store: testStore(t, testSnapshot(t), testRuns(), testLoads())})
+	srv, err := New(Options{Location: brussels(), Store: testStore(t, testSnapshot(t), testRuns(), testLoads())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ var bannerColour = [3]uint8{0xfd, 0xec, 0xc8}
 // still draws its charts, and that a page served fresh shows none.
 func TestStaleBannerInBrowser(t *testing.T) {
 	store := &flakyStore{Store: testStore(t, testSnapshot(t), testRuns(), testLoads())}
-	srv, err := New(Options{Store: store})
+	srv, err := New(Options{Location: brussels(), Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/render"
 
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 )
 
 // assetsPath is where the server serves the ECharts script. go-echarts'
@@ -33,7 +34,7 @@ type chartPoint struct {
 // missing or suppressed, the value rounded as displayed otherwise.
 func pointOf(snap *indicators.Snapshot, v indicators.Value, found bool, label, lang string) chartPoint {
 	if !found {
-		return chartPoint{label: label, value: gap, shown: "–"}
+		return chartPoint{label: label, value: gap, shown: locale.NoValue}
 	}
 	shown := snap.Display(v, lang)
 	if snap.Suppressed(v) {
@@ -67,17 +68,9 @@ type tableView struct {
 	Rows [][]string
 }
 
-// locale is the browser locale numbers are formatted in.
-func locale(lang string) string {
-	if lang == langNL {
-		return "nl-BE"
-	}
-	return "fr-BE"
-}
-
 // numberFormatter formats tooltip and axis numbers the Belgian way.
 func numberFormatter(lang string) string {
-	return `function (v) { return (typeof v === 'number') ? new Intl.NumberFormat('` + locale(lang) + `').format(v) : '–'; }`
+	return `function (v) { return (typeof v === 'number') ? new Intl.NumberFormat('` + locale.New(lang, nil).Tag() + `').format(v) : '` + locale.NoValue + `'; }`
 }
 
 // commonOptions are the options every chart shares. ECharts describes a
@@ -127,7 +120,7 @@ func barChart(id, title, lang string, s chartSeries, reference *chartPoint, refe
 			charts.WithMarkLineNameYAxisItemOpts(opts.MarkLineNameYAxisItem{Name: chartText(referenceName), YAxis: reference.value}),
 			charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, Label: &opts.Label{
 				Show: opts.Bool(true), Position: "insideEndTop",
-				Formatter: string(opts.FuncOpts(`function (p) { return p.name + ' ' + new Intl.NumberFormat('` + locale(lang) + `').format(p.value); }`)),
+				Formatter: string(opts.FuncOpts(`function (p) { return p.name + ' ' + new Intl.NumberFormat('` + locale.New(lang, nil).Tag() + `').format(p.value); }`)),
 			}}))
 		rows = append(rows, []string{reference.label, reference.shown})
 	}

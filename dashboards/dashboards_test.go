@@ -20,6 +20,7 @@ import (
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -44,11 +45,6 @@ func TestLabelsHaveBothLanguages(t *testing.T) {
 			t.Errorf("label %q: French %q, Dutch %q: both are needed", key, l[0], l[1])
 		}
 	}
-	for key, l := range statusLabels {
-		if l[0] == "" || l[1] == "" {
-			t.Errorf("status %q: French %q, Dutch %q: both are needed", key, l[0], l[1])
-		}
-	}
 }
 
 func TestOverviewNamesBassins(t *testing.T) {
@@ -64,7 +60,7 @@ func TestOverviewNamesBassins(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			page := renderPage(t, func(b *bytes.Buffer) error { return RenderOverview(b, snap, tt.lang) })
+			page := renderPage(t, func(b *bytes.Buffer) error { return RenderOverview(b, snap, tt.lang, brussels()) })
 			if !strings.Contains(page, tt.htmlTag) {
 				t.Errorf("page does not declare %s", tt.htmlTag)
 			}
@@ -92,13 +88,13 @@ func TestBassinShowsValueAndChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			if got := indicators.FormatNumber(nordContactsLast, 0, tt.lang); got != tt.value {
+			if got := locale.New(tt.lang, nil).Int(int64(nordContactsLast)); got != tt.value {
 				t.Fatalf("fixture out of date: FormatNumber gives %q, test expects %q", got, tt.value)
 			}
-			page := text(renderPage(t, func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", tt.lang) }))
+			page := text(renderPage(t, func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", tt.lang, brussels()) }))
 			contacts, _ := indicators.Lookup("contacts")
 			row := rowOf(t, page, contacts.Name(tt.lang))
-			for _, want := range []string{">" + tt.value, ">" + indicators.FormatNumber(nordContactsPrev, 0, tt.lang) + "<", ">" + tt.change + "<"} {
+			for _, want := range []string{">" + tt.value, ">" + locale.New(tt.lang, nil).Int(int64(nordContactsPrev)) + "<", ">" + tt.change + "<"} {
 				if !strings.Contains(row, want) {
 					t.Errorf("row %q lacks %q", row, want)
 				}
@@ -159,7 +155,7 @@ func TestSuppressedValuesNeverShown(t *testing.T) {
 	tdiIndex := suppressedTDIMonth - (26 - trendMonths)
 	for _, lang := range []string{"fr", "nl"} {
 		t.Run(lang, func(t *testing.T) {
-			page := renderPage(t, func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", lang) })
+			page := renderPage(t, func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", lang, brussels()) })
 			charts := chartsOf(t, page)
 			for _, id := range []string{"bassin_activity", "bassin_treatment_demands", "bassin_communes_contacts"} {
 				if _, ok := charts[id]; !ok {
@@ -205,13 +201,13 @@ func TestNotesOnDefaultsAndUnassignedAreas(t *testing.T) {
 		render     func(*bytes.Buffer) error
 		want, omit []string
 	}{
-		{"overview fr", func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") },
+		{"overview fr", func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr", brussels()) },
 			[]string{snap.Geography.SplitSource, "Quartier européen (1040, Bruxelles)", "mais dans aucun bassin", "Laeken (1020, Bruxelles)"}, nil},
-		{"overview nl", func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl") },
+		{"overview nl", func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl", brussels()) },
 			[]string{snap.Geography.SplitSource, "Quartier européen (1040, Brussel)", "maar voor geen enkele zorgzone"}, nil},
-		{"bassin with part of Bruxelles-Ville", func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", "fr") },
+		{"bassin with part of Bruxelles-Ville", func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", "fr", brussels()) },
 			[]string{snap.Geography.SplitSource, "Laeken (1020, Bruxelles)", "découpage par défaut", "dont une partie seulement appartient au bassin Nord"}, nil},
-		{"bassin of whole communes", func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord-est", "fr") },
+		{"bassin of whole communes", func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord-est", "fr", brussels()) },
 			nil, []string{"découpage par défaut de Bruxelles-Ville par code postal", snap.Geography.SplitSource}},
 	}
 	for _, tt := range tests {
@@ -238,18 +234,18 @@ func TestPagesHaveNoExternalAddress(t *testing.T) {
 	snap := testSnapshot(t)
 	empty := indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil)
 	pages := map[string]func(*bytes.Buffer) error{
-		"overview":    func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") },
-		"overview nl": func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl") },
+		"overview":    func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr", brussels()) },
+		"overview nl": func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl", brussels()) },
 		"activity": func(b *bytes.Buffer) error {
-			return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), "fr")
+			return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), "fr", brussels())
 		},
-		"empty overview":   func(b *bytes.Buffer) error { return RenderOverview(b, empty, "fr") },
-		"empty bassin":     func(b *bytes.Buffer) error { return RenderBassin(b, empty, "sud", "nl") },
-		"overview, no run": func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr") },
+		"empty overview":   func(b *bytes.Buffer) error { return RenderOverview(b, empty, "fr", brussels()) },
+		"empty bassin":     func(b *bytes.Buffer) error { return RenderBassin(b, empty, "sud", "nl", brussels()) },
+		"overview, no run": func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr", brussels()) },
 	}
 	for _, b := range snap.Geography.Bassins {
 		for _, lang := range []string{"fr", "nl"} {
-			pages["bassin "+b.Code+" "+lang] = func(buf *bytes.Buffer) error { return RenderBassin(buf, snap, b.Code, lang) }
+			pages["bassin "+b.Code+" "+lang] = func(buf *bytes.Buffer) error { return RenderBassin(buf, snap, b.Code, lang, brussels()) }
 		}
 	}
 	for name, fn := range pages {
@@ -259,6 +255,23 @@ func TestPagesHaveNoExternalAddress(t *testing.T) {
 				t.Errorf("page holds %d web addresses, first near %q", len(m), page[max(0, m[0][0]-40):min(len(page), m[0][1]+40)])
 			}
 		})
+	}
+}
+
+// TestActivityTimeZone renders the activity page in UTC: the instants of the
+// runs move by the offset of Brussels (one hour in March) and the page names
+// the zone.
+func TestActivityTimeZone(t *testing.T) {
+	page := text(renderPage(t, func(b *bytes.Buffer) error {
+		return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), "fr", time.UTC)
+	}))
+	for _, want := range []string{"3 mars 2025 à 05:30", "date de référence\u00a0: 1er mars 2025 à 05:00", "(heure UTC)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("activity page in UTC lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "heure de Bruxelles") {
+		t.Error("activity page in UTC speaks of Brussels time")
 	}
 }
 
@@ -275,19 +288,19 @@ func TestActivity(t *testing.T) {
 			"Ligne 12, champ hours (colonne « Heures ») : nombre négatif là où un compte est attendu",
 			"Ligne 7, champ postcode (colonne « cp ») : hors de la Région de Bruxelles-Capitale",
 			"30 lignes sur 40 en quarantaine, au-delà du seuil de la source : toute la livraison est refusée.",
-			">annulé<", ">interrompu<", "tentative 2"},
+			">annulé<", ">interrompu<", "tentative 2", ">Tâches<"},
 			// Only the catch-up run shows its as-of time; the first attempt
 			// shows no number.
-			[]string{"date de référence\u00a0: 1 mars 2025 à 06:00"}, []string{"tentative 1"}},
+			[]string{"date de référence\u00a0: 1er mars 2025 à 06:00", ">Tâche<", "(heure de Bruxelles)"}, []string{"tentative 1"}},
 		{"nl", []string{"geslaagd", "mislukt", "bezig", "12.345", "geweigerd", "3 maart 2025 om 06:30",
 			"Regel 12, veld period (kolom „Période”): deze datum bestaat niet",
-			">geannuleerd<", ">onderbroken<", "poging 2"},
-			[]string{"peildatum: 1 maart 2025 om 06:00"}, []string{"poging 1"}},
+			">geannuleerd<", ">onderbroken<", "poging 2", ">Taken<"},
+			[]string{"peildatum: 1 maart 2025 om 06:00", ">Taak<", "(Brusselse tijd)"}, []string{"poging 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
 			page := text(renderPage(t, func(b *bytes.Buffer) error {
-				return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), tt.lang)
+				return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), tt.lang, brussels())
 			}))
 			for _, w := range tt.want {
 				if !strings.Contains(page, w) {
@@ -322,10 +335,10 @@ func TestEmptySnapshot(t *testing.T) {
 		render func(*bytes.Buffer) error
 		want   string
 	}{
-		{"overview", func(b *bytes.Buffer) error { return RenderOverview(b, empty, "fr") }, "Données pas encore calculées"},
-		{"overview nl", func(b *bytes.Buffer) error { return RenderOverview(b, empty, "nl") }, "Gegevens nog niet berekend"},
-		{"nil snapshot", func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr") }, "Données pas encore calculées"},
-		{"bassin", func(b *bytes.Buffer) error { return RenderBassin(b, empty, "sud", "fr") }, "Données pas encore calculées"},
+		{"overview", func(b *bytes.Buffer) error { return RenderOverview(b, empty, "fr", brussels()) }, "Données pas encore calculées"},
+		{"overview nl", func(b *bytes.Buffer) error { return RenderOverview(b, empty, "nl", brussels()) }, "Gegevens nog niet berekend"},
+		{"nil snapshot", func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr", brussels()) }, "Données pas encore calculées"},
+		{"bassin", func(b *bytes.Buffer) error { return RenderBassin(b, empty, "sud", "fr", brussels()) }, "Données pas encore calculées"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,12 +357,12 @@ func TestUnknownBassin(t *testing.T) {
 	snap := testSnapshot(t)
 	for _, s := range []*indicators.Snapshot{snap, indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil)} {
 		var buf bytes.Buffer
-		err := RenderBassin(&buf, s, "inconnu", "fr")
+		err := RenderBassin(&buf, s, "inconnu", "fr", brussels())
 		if !errors.Is(err, ErrNotFound) {
-			t.Errorf("RenderBassin(inconnu) = %v, want ErrNotFound", err)
+			t.Errorf("RenderBassin(inconnu, brussels()) = %v, want ErrNotFound", err)
 		}
 		if buf.Len() != 0 {
-			t.Errorf("RenderBassin(inconnu) wrote %d bytes", buf.Len())
+			t.Errorf("RenderBassin(inconnu, brussels()) wrote %d bytes", buf.Len())
 		}
 	}
 }
@@ -357,7 +370,7 @@ func TestUnknownBassin(t *testing.T) {
 func TestServeHTTP(t *testing.T) {
 	snap := testSnapshot(t)
 	store := testStore(t, snap, testRuns(), testLoads())
-	srv, err := New(Options{Store: store})
+	srv, err := New(Options{Location: brussels(), Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +404,7 @@ func TestServeHTTP(t *testing.T) {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			s := srv
 			if tt.store != nil {
-				if s, err = New(Options{Store: tt.store}); err != nil {
+				if s, err = New(Options{Location: brussels(), Store: tt.store}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -440,8 +453,11 @@ func TestSitePath(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	if _, err := New(Options{}); err == nil {
-		t.Error("New without a store: no error")
+	if _, err := New(Options{Location: brussels()}); err == nil || !strings.Contains(err.Error(), "no store") {
+		t.Errorf("New without a store: %v, want an error naming the store", err)
+	}
+	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), "no time zone") {
+		t.Errorf("New without a time zone: %v, want an error naming the time zone", err)
 	}
 	_, err := readECharts(fstest.MapFS{"assets/README.md": {Data: []byte("copied at build")}})
 	if err == nil || !strings.Contains(err.Error(), "run make") {
@@ -458,9 +474,9 @@ func TestGolden(t *testing.T) {
 		file   string
 		render func(*bytes.Buffer) error
 	}{
-		{"overview.fr.golden.html", func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") }},
-		{"overview.nl.golden.html", func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl") }},
-		{"bassin-nord.fr.golden.html", func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", "fr") }},
+		{"overview.fr.golden.html", func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr", brussels()) }},
+		{"overview.nl.golden.html", func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl", brussels()) }},
+		{"bassin-nord.fr.golden.html", func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", "fr", brussels()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -513,12 +529,12 @@ var (
 func TestPagesAreBalanced(t *testing.T) {
 	snap := testSnapshot(t)
 	pages := map[string]func(*bytes.Buffer) error{
-		"overview": func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr") },
-		"bassin":   func(b *bytes.Buffer) error { return RenderBassin(b, snap, "sud", "nl") },
+		"overview": func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr", brussels()) },
+		"bassin":   func(b *bytes.Buffer) error { return RenderBassin(b, snap, "sud", "nl", brussels()) },
 		"activity": func(b *bytes.Buffer) error {
-			return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), "fr")
+			return RenderActivity(b, testRuns(), testLoads(), testQuarantine(), testDeliveries(), "fr", brussels())
 		},
-		"empty": func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr") },
+		"empty": func(b *bytes.Buffer) error { return RenderOverview(b, nil, "fr", brussels()) },
 	}
 	for name, fn := range pages {
 		t.Run(name, func(t *testing.T) {

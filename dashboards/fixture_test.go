@@ -246,3 +246,13 @@ func testDeliveries() []warehouse.Delivery {
 	}
 	return out
 }
+
+// brussels is the time zone of the pages in the tests, the default one of the
+// product's configuration.
+func brussels() *time.Location {
+	loc, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		panic(err) // unreachable: time/tzdata is linked in
+	}
+	return loc
+}

@@ -1,27 +1,10 @@
 package dashboards
 
 import (
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 )
-
-// Languages of the pages: French first, Dutch with ?lang=nl.
-const (
-	langFR = "fr"
-	langNL = "nl"
-)
-
-// normLang maps a requested language to one the pages are written in; anything
-// but Dutch falls back to French.
-func normLang(lang string) string {
-	if strings.EqualFold(strings.TrimSpace(lang), langNL) {
-		return langNL
-	}
-	return langFR
-}
 
 // labels holds every fixed text of the pages, French then Dutch. Templates
 // read them as .L.key; the templates are parsed with missingkey=error so a
@@ -37,7 +20,6 @@ var labels = map[string][2]string{
 	"lang_label":          {"Langue", "Taal"},
 	"skip":                {"Aller au contenu", "Naar de inhoud"},
 	"computed_at":         {"Calcul du", "Berekening van"},
-	"brussels_time":       {"heure de Bruxelles", "Brusselse tijd"},
 	"month_shown":         {"Mois affiché", "Getoonde maand"},
 	"run":                 {"Calcul", "Berekening"},
 	"overview_title":      {"Vue régionale", "Gewestelijk overzicht"},
@@ -48,7 +30,7 @@ var labels = map[string][2]string{
 	"inhabitants":         {"habitants", "inwoners"},
 	"vs_prev":             {"par rapport au mois précédent", "tegenover de vorige maand"},
 	"see_bassin":          {"Voir le bassin", "Zorgzone bekijken"},
-	"chart_rate":          {"Contacts pour 10 000 habitants, par bassin", "Contacten per 10.000 inwoners, per zorgzone"},
+	"chart_rate":          {"Contacts {per}, par bassin", "Contacten {per}, per zorgzone"},
 	"chart_region":        {"Contacts des équipes mobiles dans la Région, 24 derniers mois", "Contacten van mobiele teams in het Gewest, laatste 24 maanden"},
 	"charts":              {"Comparaison et évolution", "Vergelijking en evolutie"},
 	"chart_data":          {"Données du graphique", "Gegevens van de grafiek"},
@@ -72,21 +54,18 @@ var labels = map[string][2]string{
 	"notes":               {"Notes", "Opmerkingen"},
 	"colon":               {"\u00a0: ", ": "},
 	"shared_mark":         {"Commune partagée entre plusieurs bassins : voir la note sous le tableau", "Gemeente die over meerdere zorgzones verdeeld is: zie de opmerking onder de tabel"},
-	"population_communes": {"La population de chaque commune figure dans le tableau par commune ; les taux pour 10 000 habitants sont calculés sur ces populations.", "De bevolking van elke gemeente staat in de tabel per gemeente; de cijfers per 10.000 inwoners worden op die bevolking berekend."},
+	"population_communes": {"La population de chaque commune figure dans le tableau par commune ; les taux {per} sont calculés sur ces populations.", "De bevolking van elke gemeente staat in de tabel per gemeente; de cijfers {per} worden op die bevolking berekend."},
 	"split_source":        {"Source du découpage", "Bron van de indeling"},
 	"no_value":            {"pas de valeur pour ce mois", "geen waarde voor deze maand"},
-	"footer_dash":         {"« – » : pas de valeur pour ce mois.", "„–”: geen waarde voor deze maand."},
 	"footer_estimated":    {"* : chiffre reposant sur un découpage par défaut de Bruxelles-Ville ou sur une population estimée.", "*: cijfer dat steunt op een standaardindeling van Brussel-Stad of op een geschatte bevolking."},
 	"pending_title":       {"Données pas encore calculées", "Gegevens nog niet berekend"},
 	"pending_body":        {"Les indicateurs n'ont pas encore été calculés. Ils apparaîtront ici après le premier calcul ; la page Activité montre ce que le produit a déjà fait.", "De indicatoren zijn nog niet berekend. Ze verschijnen hier na de eerste berekening; de pagina Activiteit toont wat het product al gedaan heeft."},
 	"activity_title":      {"Activité du produit", "Activiteit van het product"},
-	"activity_intro":      {"Ce que le produit a fait : les traitements programmés et les fichiers chargés, les plus récents d'abord. Heures de Bruxelles.", "Wat het product gedaan heeft: de geplande taken en de geladen bestanden, de recentste eerst. Brusselse tijd."},
-	"runs":                {"Traitements", "Taken"},
+	"activity_intro":      {"Ce que le produit a fait : les tâches programmées et les fichiers chargés, les plus récents d'abord ({zone}).", "Wat het product gedaan heeft: de geplande taken en de geladen bestanden, de recentste eerst ({zone})."},
 	"loads":               {"Fichiers chargés", "Geladen bestanden"},
 	"completeness":        {"Complétude des livraisons", "Volledigheid van de leveringen"},
 	"completeness_intro":  {"Lignes chargées par source et par mois, sur les 12 derniers mois. « — » : aucune ligne pour un mois où la source aurait dû livrer.", "Geladen regels per bron en per maand, over de laatste 12 maanden. „—”: geen enkele regel voor een maand waarin de bron had moeten leveren."},
 	"no_deliveries":       {"Aucune donnée mensuelle chargée pour l'instant.", "Nog geen maandelijkse gegevens geladen."},
-	"job":                 {"Traitement", "Taak"},
 	"start":               {"Début", "Begin"},
 	"end":                 {"Fin", "Einde"},
 	"status":              {"Statut", "Status"},
@@ -100,9 +79,7 @@ var labels = map[string][2]string{
 	"rows_loaded":         {"Chargées", "Geladen"},
 	"rows_quarantined":    {"En quarantaine", "In quarantaine"},
 	"message":             {"Message", "Bericht"},
-	"no_runs":             {"Aucun traitement enregistré.", "Geen taken geregistreerd."},
 	"no_loads":            {"Aucun fichier chargé.", "Geen bestanden geladen."},
-	"running":             {"en cours", "bezig"},
 	"as_of":               {"date de référence", "peildatum"},
 	"attempt":             {"tentative", "poging"},
 	"scheduling":          {"Planification", "Planning"},
@@ -114,91 +91,27 @@ var labels = map[string][2]string{
 	"error_body":          {"Cette page n'a pas pu être affichée à cause d'une erreur interne, enregistrée dans le journal du serveur.", "Deze pagina kon niet getoond worden door een interne fout, die in het serverlogboek is opgenomen."},
 }
 
-// statusLabels translates the statuses of job runs and loads.
-var statusLabels = map[string][2]string{
-	"running":   {"en cours", "bezig"},
-	"ok":        {"réussi", "geslaagd"},
-	"failed":    {"échec", "mislukt"},
-	"loaded":    {"chargé", "geladen"},
-	"rejected":  {"rejeté", "geweigerd"},
-	"replaced":  {"remplacé", "vervangen"},
-	"retracted": {"retiré", "ingetrokken"},
-	// Job runs stopped through their context, and runs left running by a
-	// process that died.
-	"cancelled":   {"annulé", "geannuleerd"},
-	"interrupted": {"interrompu", "onderbroken"},
-}
-
-// labelsFor returns the fixed texts in one language.
-func labelsFor(lang string) map[string]string {
-	i := 0
-	if lang == langNL {
-		i = 1
-	}
-	out := make(map[string]string, len(labels))
+// labelsFor returns the fixed texts in one language. In them, {per} is the
+// base of the rates ("pour 10 000 habitants") and {zone} the time zone of the
+// dates shown; the words shared with the reports come from package locale.
+func labelsFor(lc locale.Locale) map[string]string {
+	i := lc.Index()
+	r := strings.NewReplacer("{per}", lc.PerInhabitants(10000), "{zone}", lc.Zone())
+	out := make(map[string]string, len(labels)+6)
 	for k, v := range labels {
-		out[k] = v[i]
+		out[k] = r.Replace(v[i])
 	}
+	out["time_zone"] = lc.Zone()
+	out["footer_dash"] = lc.NoValueNote()
+	out["runs"] = lc.Jobs()
+	out["job"] = lc.Job()
+	out["no_runs"] = lc.NoJobs()
+	out["running"] = lc.Status("running")
 	return out
 }
 
 // pick returns the French or the Dutch text.
-func pick(lang, fr, nl string) string {
-	if lang == langNL {
-		return nl
-	}
-	return fr
-}
-
-var (
-	shortMonthsFR = []string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."}
-	shortMonthsNL = []string{"jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."}
-)
-
-// shortMonth returns "mars 2024" / "mrt. 2024" for chart axes.
-func shortMonth(m time.Time, lang string) string {
-	names := shortMonthsFR
-	if lang == langNL {
-		names = shortMonthsNL
-	}
-	return names[m.Month()-1] + " " + strconv.Itoa(m.Year())
-}
-
-// formatDate returns "1er janvier 2020" / "1 januari 2020".
-func formatDate(d time.Time, lang string) string {
-	day := strconv.Itoa(d.Day())
-	if lang == langFR && d.Day() == 1 {
-		day = "1er"
-	}
-	return day + " " + indicators.MonthName(d, lang)
-}
-
-// formatDateTime returns "12 mars 2024 à 14:05" / "12 maart 2024 om 14:05",
-// in Brussels time.
-func formatDateTime(t time.Time, loc *time.Location, lang string) string {
-	if t.IsZero() {
-		return "–"
-	}
-	t = t.In(loc)
-	return strconv.Itoa(t.Day()) + " " + indicators.MonthName(t, lang) + pick(lang, " à ", " om ") + t.Format("15:04")
-}
-
-// formatChange returns a relative change as "+12,3 %" (fr) or "+12,3%" (nl).
-func formatChange(percent float64, lang string) string {
-	s := indicators.FormatNumber(percent, 1, lang)
-	if !strings.HasPrefix(s, "-") && strings.Trim(s, "0,") != "" {
-		s = "+" + s
-	}
-	if lang == langNL {
-		return s + "%"
-	}
-	return s + "\u202f%"
-}
-
-// formatCount writes a whole count such as a row count or a population.
-func formatCount(n float64, lang string) string {
-	return indicators.FormatNumber(n, 0, lang)
-}
+func pick(lang, fr, nl string) string { return locale.New(lang, nil).Pick(fr, nl) }
 
 // bassinStatusText explains, for readers, how sure an area's bassin is. The
 // statuses come from the split table, in English; known prefixes are

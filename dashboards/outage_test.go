@@ -93,7 +93,7 @@ func TestStoreDown(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			store := &flakyStore{Store: testStore(t, st.snap, testRuns(), testLoads())}
-			srv, err := New(Options{Store: store})
+			srv, err := New(Options{Location: brussels(), Store: store})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +146,7 @@ func TestStoreDown(t *testing.T) {
 // StoreTimeout: the page is served from the last snapshot read.
 func TestStoreTimeout(t *testing.T) {
 	store := &flakyStore{Store: testStore(t, testSnapshot(t), nil, nil)}
-	srv, err := New(Options{Store: store, StoreTimeout: 50 * time.Millisecond})
+	srv, err := New(Options{Location: brussels(), Store: store, StoreTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestRenderFailure(t *testing.T) {
 	if err := wh.SaveIndicatorValues(t.Context(), snap.RunID, snap.ComputedAt, 1, snap.Values); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Store: warehouse.NewReader(wh, nil, 5)})
+	srv, err := New(Options{Location: brussels(), Store: warehouse.NewReader(wh, nil, 5)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestRenderFailure(t *testing.T) {
 func TestStoreDownIsLoggedOnce(t *testing.T) {
 	store := &flakyStore{Store: testStore(t, testSnapshot(t), nil, nil)}
 	var logs bytes.Buffer
-	srv, err := New(Options{Store: store, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	srv, err := New(Options{Location: brussels(), Store: store, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestReadyz(t *testing.T) {
 			// The store is never read: Ready answers for the warehouse.
 			store := &flakyStore{}
 			store.setDown(true)
-			srv, err := New(Options{Store: store, Ready: tt.ready, MaxComputationAge: tt.maxAge, Now: func() time.Time { return now }})
+			srv, err := New(Options{Location: brussels(), Store: store, Ready: tt.ready, MaxComputationAge: tt.maxAge, Now: func() time.Time { return now }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,7 +279,7 @@ func TestReadyz(t *testing.T) {
 func TestReadyzWithoutReady(t *testing.T) {
 	now := computedAt.Add(time.Hour)
 	store := &flakyStore{Store: testStore(t, testSnapshot(t), nil, nil)}
-	srv, err := New(Options{Store: store, Now: func() time.Time { return now }})
+	srv, err := New(Options{Location: brussels(), Store: store, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,11 +334,11 @@ func TestHealthzAndMetrics(t *testing.T) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		_, _ = w.Write([]byte("bassins_job_runs_total 3\n"))
 	})
-	withMetrics, err := New(Options{Store: store, Metrics: metrics, Now: func() time.Time { return now }})
+	withMetrics, err := New(Options{Location: brussels(), Store: store, Metrics: metrics, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	without, err := New(Options{Store: store})
+	without, err := New(Options{Location: brussels(), Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestSchedulingLine(t *testing.T) {
 	store := testStore(t, testSnapshot(t), testRuns(), nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := New(Options{Store: store, Scheduling: tt.scheduling})
+			srv, err := New(Options{Location: brussels(), Store: store, Scheduling: tt.scheduling})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/brusano/bassins/pipeline/locale"
 	"github.com/brusano/bassins/pipeline/warehouse"
 	"github.com/brusano/bassins/sources"
 )
@@ -46,7 +47,7 @@ var reasonTexts = map[string][2]string{
 func reasonText(line int, r warehouse.Reason, lang string) string {
 	what := r.Code
 	if texts, ok := reasonTexts[r.Code]; ok {
-		what = texts[langIndex(lang)]
+		what = texts[locale.New(lang, nil).Index()]
 		if strings.Contains(what, "%[1]s") {
 			what = fmt.Sprintf(what, r.Detail)
 		}

@@ -10,10 +10,11 @@ import (
 	"regexp"
 	"sync"
 	"time"
-	_ "time/tzdata" // dates are shown in Brussels time even where the host has no zoneinfo
+	_ "time/tzdata" // dates are shown in the configured zone even where the host has no zoneinfo
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 	"github.com/brusano/bassins/pipeline/warehouse"
 )
 
@@ -31,8 +32,9 @@ var pageNames = []string{"overview", "bassin", "activity", "pending", "notfound"
 // pageSet holds everything parsed or loaded once to render pages. It is never
 // modified after newPageSet returns.
 type pageSet struct {
-	pages    map[string]*template.Template
-	brussels *time.Location
+	pages map[string]*template.Template
+	// loc is the zone instants are shown in; see with.
+	loc *time.Location
 	// defaultGeo names the bassins in the navigation of pages rendered without
 	// a snapshot (activity, errors) or with one that carries no geography. It
 	// is nil, and defaultGeoErr says why, when the embedded reference files do
@@ -58,12 +60,20 @@ func newPageSet() (*pageSet, error) {
 		}
 		ps.pages[name] = t
 	}
-	if ps.brussels, err = time.LoadLocation("Europe/Brussels"); err != nil {
-		return nil, fmt.Errorf("dashboards: %w", err)
-	}
 	ps.defaultGeo, ps.defaultGeoErr = geography.Load(geography.Files{})
 	return ps, nil
 }
+
+// with returns the page set showing instants in loc (UTC when nil). The
+// parsed templates are shared, never modified.
+func (ps *pageSet) with(loc *time.Location) *pageSet {
+	c := *ps
+	c.loc = loc
+	return &c
+}
+
+// locale returns the locale of the pages in lang, in the set's time zone.
+func (ps *pageSet) locale(lang string) locale.Locale { return locale.New(lang, ps.loc) }
 
 // loadPageSet parses the templates once for the package-level Render
 // functions; New calls it too so that a broken template fails at start-up.
@@ -71,33 +81,33 @@ var loadPageSet = sync.OnceValues(newPageSet)
 
 // RenderOverview writes the region overview page. An empty snapshot (nothing
 // computed yet) gives a page saying so.
-func RenderOverview(w io.Writer, snap *indicators.Snapshot, lang string) error {
+func RenderOverview(w io.Writer, snap *indicators.Snapshot, lang string, loc *time.Location) error {
 	ps, err := loadPageSet()
 	if err != nil {
 		return err
 	}
-	return ps.overview(w, snap, false, normLang(lang))
+	return ps.with(loc).overview(w, snap, false, locale.Normalize(lang))
 }
 
 // RenderBassin writes the page of one bassin. The error wraps ErrNotFound when
 // the geography has no such bassin; nothing is written then.
-func RenderBassin(w io.Writer, snap *indicators.Snapshot, bassin, lang string) error {
+func RenderBassin(w io.Writer, snap *indicators.Snapshot, bassin, lang string, loc *time.Location) error {
 	ps, err := loadPageSet()
 	if err != nil {
 		return err
 	}
-	return ps.bassin(w, snap, bassin, false, normLang(lang))
+	return ps.with(loc).bassin(w, snap, bassin, false, locale.Normalize(lang))
 }
 
 // RenderActivity writes the page of job runs and file loads, most recent
 // first as given.
 func RenderActivity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, quarantined map[uint64][]warehouse.QuarantinedRow,
-	deliveries []warehouse.Delivery, lang string) error {
+	deliveries []warehouse.Delivery, lang string, loc *time.Location) error {
 	ps, err := loadPageSet()
 	if err != nil {
 		return err
 	}
-	return ps.activity(w, runs, loads, quarantined, deliveries, nil, false, nil, normLang(lang))
+	return ps.with(loc).activity(w, runs, loads, quarantined, deliveries, nil, false, nil, locale.Normalize(lang))
 }
 
 // page is what layout.html receives.
@@ -136,7 +146,7 @@ type navLink struct {
 // newPage fills the parts every page shares. path is the page's own path,
 // used by the language switch and to mark the current navigation entry.
 func (ps *pageSet) newPage(snap *indicators.Snapshot, path, title, lang string) *page {
-	p := &page{Lang: lang, L: labelsFor(lang), Title: title,
+	p := &page{Lang: lang, L: labelsFor(ps.locale(lang)), Title: title,
 		LinkFR: path, LinkNL: path + "?lang=nl"}
 	p.Nav = append(p.Nav, navLink{Label: p.L["nav_overview"], Href: "/"})
 	if geo := ps.geography(snap); geo != nil {
@@ -151,8 +161,8 @@ func (ps *pageSet) newPage(snap *indicators.Snapshot, path, title, lang string) 
 		p.Nav[i].Href = href(p.Nav[i].Href, lang)
 	}
 	if !isEmpty(snap) {
-		p.ComputedAt = formatDateTime(snap.ComputedAt, ps.brussels, lang)
-		p.Month = indicators.MonthName(snap.LastPeriod(), lang)
+		p.ComputedAt = ps.locale(lang).DateTime(snap.ComputedAt)
+		p.Month = ps.locale(lang).Month(snap.LastPeriod())
 		p.RunID = snap.RunID
 		p.Download = downloadPath
 		if snap.MinCount > 1 {
@@ -168,13 +178,13 @@ func (ps *pageSet) markStale(p *page, snap *indicators.Snapshot, stale bool) {
 	if !stale {
 		return
 	}
-	at := "–"
+	var at time.Time
 	if snap != nil {
-		at = formatDateTime(snap.ComputedAt, ps.brussels, p.Lang)
+		at = snap.ComputedAt
 	}
-	p.Stale = fmt.Sprintf(pick(p.Lang,
-		"Données du %s\u00a0: l'entrepôt de données est momentanément injoignable, les chiffres seront mis à jour dès son retour.",
-		"Gegevens van %s: het datawarehouse is tijdelijk onbereikbaar, de cijfers worden bijgewerkt zodra het weer bereikbaar is."), at)
+	p.Stale = ps.locale(p.Lang).DataOf(at) + pick(p.Lang,
+		"\u00a0: l'entrepôt de données est momentanément injoignable, les chiffres seront mis à jour dès son retour.",
+		": het datawarehouse is tijdelijk onbereikbaar, de cijfers worden bijgewerkt zodra het weer bereikbaar is.")
 }
 
 // geography returns the snapshot's geography, or the default one; nil when
@@ -195,7 +205,7 @@ func bassinPath(code string) string { return "/bassins/" + code }
 
 // href adds the language to a link within the site.
 func href(path, lang string) string {
-	if lang == langNL {
+	if lang == locale.Dutch {
 		return path + "?lang=nl"
 	}
 	return path
@@ -256,23 +266,23 @@ func (ps *pageSet) pending(w io.Writer, snap *indicators.Snapshot, path, title s
 
 // notFound renders the 404 page; path is the requested one.
 func (ps *pageSet) notFound(w io.Writer, snap *indicators.Snapshot, path, lang string) error {
-	p := ps.newPage(snap, sitePath(path), labels["notfound_title"][langIndex(lang)], lang)
+	p := ps.newPage(snap, sitePath(path), labels["notfound_title"][locale.New(lang, nil).Index()], lang)
 	return ps.execute(w, "notfound", p)
 }
 
 // unavailable renders the page shown when the store cannot be read and no
 // snapshot was read before; path is the requested one.
 func (ps *pageSet) unavailable(w io.Writer, path, lang string) error {
-	p := ps.newPage(nil, sitePath(path), labels["unavailable_title"][langIndex(lang)], lang)
-	p.Body = labels["unavailable_body"][langIndex(lang)]
+	p := ps.newPage(nil, sitePath(path), labels["unavailable_title"][locale.New(lang, nil).Index()], lang)
+	p.Body = labels["unavailable_body"][locale.New(lang, nil).Index()]
 	return ps.execute(w, "unavailable", p)
 }
 
 // internalError renders the page shown when a page fails to render; path is
 // the requested one.
 func (ps *pageSet) internalError(w io.Writer, path, lang string) error {
-	p := ps.newPage(nil, sitePath(path), labels["error_title"][langIndex(lang)], lang)
-	p.Body = labels["error_body"][langIndex(lang)]
+	p := ps.newPage(nil, sitePath(path), labels["error_title"][locale.New(lang, nil).Index()], lang)
+	p.Body = labels["error_body"][locale.New(lang, nil).Index()]
 	return ps.execute(w, "unavailable", p)
 }
 
@@ -286,11 +296,4 @@ func sitePath(path string) string {
 		return "/"
 	}
 	return path
-}
-
-func langIndex(lang string) int {
-	if lang == langNL {
-		return 1
-	}
-	return 0
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 	"github.com/brusano/bassins/pipeline/warehouse"
 )
 
@@ -67,6 +68,9 @@ type Options struct {
 	Scheduling func() SchedulingStatus
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Location is the time zone dates are shown in: the configured time
+	// zone. Required.
+	Location *time.Location
 }
 
 // defaultStoreTimeout is the StoreTimeout when none is set.
@@ -114,6 +118,9 @@ type Server struct {
 // New parses the page templates and checks the ECharts script is embedded;
 // either failing is an error here rather than on a request.
 func New(opts Options) (*Server, error) {
+	if opts.Location == nil {
+		return nil, errors.New("dashboards: no time zone (Options.Location)")
+	}
 	if opts.Store == nil {
 		return nil, errors.New("dashboards: no store")
 	}
@@ -138,7 +145,7 @@ func New(opts Options) (*Server, error) {
 	}
 	sum := sha256.Sum256(script)
 	s := &Server{store: opts.Store, storeTimeout: opts.StoreTimeout, ready: opts.Ready, maxAge: opts.MaxComputationAge,
-		scheduling: opts.Scheduling, now: opts.Now, log: log, pages: pages,
+		scheduling: opts.Scheduling, now: opts.Now, log: log, pages: pages.with(opts.Location),
 		echarts: script, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, mux: http.NewServeMux()}
 	if s.storeTimeout == 0 {
 		s.storeTimeout = defaultStoreTimeout
@@ -181,7 +188,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-func lang(r *http.Request) string { return normLang(r.URL.Query().Get("lang")) }
+func lang(r *http.Request) string { return locale.Normalize(r.URL.Query().Get("lang")) }
 
 // storeContext bounds a read of the store.
 func (s *Server) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {

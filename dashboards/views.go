@@ -10,6 +10,7 @@ import (
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 	"github.com/brusano/bassins/pipeline/warehouse"
 )
 
@@ -58,7 +59,7 @@ type overviewBody struct {
 }
 
 func (ps *pageSet) overview(w io.Writer, snap *indicators.Snapshot, stale bool, lang string) error {
-	title := labels["overview_title"][langIndex(lang)]
+	title := labels["overview_title"][locale.New(lang, nil).Index()]
 	if isEmpty(snap) {
 		return ps.pending(w, snap, "/", title, stale, lang)
 	}
@@ -71,7 +72,7 @@ func (ps *pageSet) overview(w io.Writer, snap *indicators.Snapshot, stale bool, 
 	p.Charts = true
 	last := snap.LastPeriod()
 	prev := last.AddDate(0, -1, 0)
-	body := overviewBody{Month: indicators.MonthName(last, lang), PrevMonth: indicators.MonthName(prev, lang)}
+	body := overviewBody{Month: locale.New(lang, nil).Month(last), PrevMonth: locale.New(lang, nil).Month(prev)}
 
 	body.Region = figureCard(snap, geo, geography.LevelRegion, geography.RegionCode, last, lang)
 	for _, b := range geo.Bassins {
@@ -111,7 +112,7 @@ func (ps *pageSet) overview(w io.Writer, snap *indicators.Snapshot, stale bool, 
 // figureCard builds the key figures of one geography for the month.
 func figureCard(snap *indicators.Snapshot, geo *geography.Geography, level, code string, month time.Time, lang string) card {
 	pop, estimated := geo.Population(level, code)
-	c := card{Name: geo.Name(level, code, lang), Population: formatCount(float64(pop), lang), PopulationEstimated: estimated}
+	c := card{Name: geo.Name(level, code, lang), Population: locale.New(lang, nil).Int(int64(pop)), PopulationEstimated: estimated}
 	for _, ind := range keyFigures {
 		f := figureOf(snap, ind, level, code, month, lang)
 		c.Estimated = c.Estimated || f.Estimated
@@ -123,7 +124,7 @@ func figureCard(snap *indicators.Snapshot, geo *geography.Geography, level, code
 // figureOf returns an indicator's display value and change for one month.
 func figureOf(snap *indicators.Snapshot, ind, level, code string, month time.Time, lang string) figure {
 	d, _ := indicators.Lookup(ind)
-	f := figure{Label: d.Name(lang), Unit: d.Unit(lang), Value: "–"}
+	f := figure{Label: d.Name(lang), Unit: d.Unit(lang), Value: locale.NoValue}
 	cur, ok := snap.Get(ind, level, code, month)
 	if !ok {
 		return f
@@ -132,7 +133,7 @@ func figureOf(snap *indicators.Snapshot, ind, level, code string, month time.Tim
 	f.Estimated = cur.Estimated
 	prev, _ := snap.Get(ind, level, code, month.AddDate(0, -1, 0))
 	if pct, ok := snap.Change(cur, prev); ok {
-		f.Change = formatChange(pct, lang)
+		f.Change = locale.New(lang, nil).Change(pct)
 	}
 	return f
 }
@@ -149,7 +150,7 @@ func trendChart(snap *indicators.Snapshot, id, title, level, code string, inds [
 		s := chartSeries{name: d.Name(lang)}
 		for j, m := range ms {
 			if i == 0 {
-				months = append(months, shortMonth(m, lang))
+				months = append(months, locale.New(lang, nil).ShortMonth(m))
 			}
 			s.points = append(s.points, pointOf(snap, values[j], found[j], months[j], lang))
 		}
@@ -199,9 +200,9 @@ func splitNote(geo *geography.Geography, bassin, lang string) (note, bool) {
 		text = fmt.Sprintf(pick(lang,
 			"Les chiffres %s %s (marqués *) reposent en partie sur un découpage par défaut de Bruxelles-Ville par code postal, qu'aucune source officielle ne confirme, ou sur une population estimée. Zones concernées :",
 			"De cijfers %s %s (gemarkeerd met *) steunen deels op een standaardindeling van Brussel-Stad per postcode, die geen officiële bron bevestigt, of op een geschatte bevolking. Betrokken gebieden:"),
-			bassins, joinNames(names, lang))
+			bassins, locale.New(lang, nil).List(names))
 	}
-	return note{Text: text, Items: items, Label: labels["split_source"][langIndex(lang)] + pick(lang, "\u00a0: ", ": "), Source: geo.SplitSource}, true
+	return note{Text: text, Items: items, Label: labels["split_source"][locale.New(lang, nil).Index()] + pick(lang, "\u00a0: ", ": "), Source: geo.SplitSource}, true
 }
 
 // unassignedNote names the areas that belong to no bassin.
@@ -220,8 +221,8 @@ func unassignedNote(geo *geography.Geography, lang string) (note, bool) {
 	text := fmt.Sprintf(pick(lang,
 		"Zones rattachées à aucun bassin : leurs chiffres comptent dans la Région et dans leur commune (%s), mais dans aucun bassin. La somme des cinq bassins est donc inférieure au total régional.",
 		"Gebieden die bij geen enkele zorgzone horen: hun cijfers tellen mee voor het Gewest en voor hun gemeente (%s), maar voor geen enkele zorgzone. De som van de vijf zorgzones is dus kleiner dan het gewestelijk totaal."),
-		joinNames(communes, lang))
-	return note{Text: text, Items: items, Label: labels["split_source"][langIndex(lang)] + pick(lang, "\u00a0: ", ": "), Source: geo.SplitSource}, true
+		locale.New(lang, nil).List(communes))
+	return note{Text: text, Items: items, Label: labels["split_source"][locale.New(lang, nil).Index()] + pick(lang, "\u00a0: ", ": "), Source: geo.SplitSource}, true
 }
 
 // areaName returns "Laeken (1020, Bruxelles)".
@@ -231,14 +232,6 @@ func areaName(geo *geography.Geography, a geography.Area, lang string) string {
 		return commune
 	}
 	return a.Label + " (" + a.Postcode + ", " + commune + ")"
-}
-
-// joinNames returns "Nord, Sud et Centre-Ouest" / "Noord, Zuid en Centrum-West".
-func joinNames(names []string, lang string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + pick(lang, " et ", " en ") + names[len(names)-1]
 }
 
 // indicatorRow is one line of a bassin's indicator table.
@@ -281,7 +274,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 	if geo == nil {
 		if isEmpty(snap) {
 			// Nothing computed and no geography to check the code against.
-			return ps.pending(w, snap, path, labels["bassin"][langIndex(lang)]+" "+code, stale, lang)
+			return ps.pending(w, snap, path, labels["bassin"][locale.New(lang, nil).Index()]+" "+code, stale, lang)
 		}
 		return fmt.Errorf("dashboards: snapshot %s carries no geography", snap.RunID)
 	}
@@ -289,7 +282,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 		return fmt.Errorf("dashboards: bassin %q: %w", code, ErrNotFound)
 	}
 	name := geo.Name(geography.LevelBassin, code, lang)
-	title := labels["bassin"][langIndex(lang)] + " " + name
+	title := labels["bassin"][locale.New(lang, nil).Index()] + " " + name
 	if isEmpty(snap) {
 		return ps.pending(w, snap, path, title, stale, lang)
 	}
@@ -302,10 +295,10 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 	p.Download = downloadPath + "?bassin=" + code
 	last := snap.LastPeriod()
 	prev := last.AddDate(0, -1, 0)
-	body := bassinBody{Name: name, Month: indicators.MonthName(last, lang), PrevMonth: indicators.MonthName(prev, lang)}
+	body := bassinBody{Name: name, Month: locale.New(lang, nil).Month(last), PrevMonth: locale.New(lang, nil).Month(prev)}
 
 	for _, d := range indicators.Catalogue {
-		row := indicatorRow{Name: d.Name(lang), Unit: d.Unit(lang), Current: "–", Previous: "–"}
+		row := indicatorRow{Name: d.Name(lang), Unit: d.Unit(lang), Current: locale.NoValue, Previous: locale.NoValue}
 		cur, okCur := snap.Get(d.Code, geography.LevelBassin, code, last)
 		before, okPrev := snap.Get(d.Code, geography.LevelBassin, code, prev)
 		if okCur {
@@ -317,7 +310,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 		}
 		if okCur {
 			if pct, ok := snap.Change(cur, before); ok {
-				row.Change = formatChange(pct, lang)
+				row.Change = locale.New(lang, nil).Change(pct)
 			}
 		}
 		body.Indicators = append(body.Indicators, row)
@@ -346,7 +339,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 	for _, nis := range geo.CommunesOf(code) {
 		communeName := geo.Name(geography.LevelCommune, nis, lang)
 		pop, estimated := geo.Population(geography.LevelCommune, nis)
-		row := communeRow{Name: communeName, Population: formatCount(float64(pop), lang), Estimated: estimated}
+		row := communeRow{Name: communeName, Population: locale.New(lang, nil).Int(int64(pop)), Estimated: estimated}
 		var inBassin int
 		var shared bool
 		for _, a := range geo.Areas {
@@ -360,15 +353,15 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 			}
 		}
 		if shared {
-			row.InBassin = fmt.Sprintf(pick(lang, "dont %s dans le bassin", "waarvan %s in de zorgzone"), formatCount(float64(inBassin), lang))
+			row.InBassin = fmt.Sprintf(pick(lang, "dont %s dans le bassin", "waarvan %s in de zorgzone"), locale.New(lang, nil).Int(int64(inBassin)))
 			body.SharedNotes = append(body.SharedNotes, fmt.Sprintf(pick(lang,
 				"%s\u00a0: chiffres de toute la commune, dont une partie seulement appartient au bassin %s (environ %s habitants sur %s). Ne pas les additionner pour obtenir le total du bassin.",
 				"%s: cijfers van de hele gemeente, waarvan slechts een deel tot de zorgzone %s behoort (ongeveer %s van de %s inwoners). Tel ze niet op om het totaal van de zorgzone te krijgen."),
-				communeName, name, formatCount(float64(inBassin), lang), row.Population))
+				communeName, name, locale.New(lang, nil).Int(int64(inBassin)), row.Population))
 		}
 		for _, d := range columns {
 			v, ok := snap.Get(d.Code, geography.LevelCommune, nis, last)
-			shown := "–"
+			shown := locale.NoValue
 			if ok {
 				shown = snap.Display(v, lang)
 			}
@@ -382,7 +375,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 		[]string{p.L["commune"], contacts.Name(lang)})
 
 	pop, estimated := geo.Population(geography.LevelBassin, code)
-	body.Population = formatCount(float64(pop), lang)
+	body.Population = locale.New(lang, nil).Int(int64(pop))
 	body.PopulationEstim = estimated
 	body.PopulationDate = populationDates(geo, code, lang)
 	body.PopulationSource = geo.PopulationSource
@@ -413,11 +406,11 @@ func populationDates(geo *geography.Geography, bassin, lang string) string {
 	}
 	switch {
 	case latest.IsZero():
-		return "–"
+		return locale.NoValue
 	case first.Equal(latest):
-		return formatDate(latest, lang)
+		return locale.New(lang, nil).Date(latest)
 	}
-	return pick(lang, "du ", "van ") + formatDate(first, lang) + pick(lang, " au ", " tot ") + formatDate(latest, lang)
+	return pick(lang, "du ", "van ") + locale.New(lang, nil).Date(first) + pick(lang, " au ", " tot ") + locale.New(lang, nil).Date(latest)
 }
 
 // runRow and loadRow are lines of the activity page.
@@ -489,7 +482,7 @@ func completeness(deliveries []warehouse.Delivery, lang string) ([]string, []com
 	for i := completenessMonths - 1; i >= 0; i-- {
 		m := last.AddDate(0, -i, 0)
 		months = append(months, m)
-		headers = append(headers, shortMonth(m, lang))
+		headers = append(headers, locale.New(lang, nil).ShortMonth(m))
 	}
 	var sources []source
 	for s := range lines {
@@ -503,11 +496,11 @@ func completeness(deliveries []warehouse.Delivery, lang string) ([]string, []com
 			n, ok := lines[s][m]
 			switch {
 			case ok:
-				row.Cells = append(row.Cells, completenessCell{Text: formatCount(float64(n), lang)})
+				row.Cells = append(row.Cells, completenessCell{Text: locale.New(lang, nil).Int(int64(n))})
 			case m.Before(first[s]):
 				row.Cells = append(row.Cells, completenessCell{})
 			default:
-				row.Cells = append(row.Cells, completenessCell{Text: "—", Gap: true})
+				row.Cells = append(row.Cells, completenessCell{Text: locale.NoValue, Gap: true})
 			}
 		}
 		rows = append(rows, row)
@@ -517,7 +510,7 @@ func completeness(deliveries []warehouse.Delivery, lang string) ([]string, []com
 
 func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []warehouse.Load, quarantined map[uint64][]warehouse.QuarantinedRow,
 	deliveries []warehouse.Delivery, snap *indicators.Snapshot, stale bool, sched *SchedulingStatus, lang string) error {
-	p := ps.newPage(snap, "/activite", labels["activity_title"][langIndex(lang)], lang)
+	p := ps.newPage(snap, "/activite", labels["activity_title"][locale.New(lang, nil).Index()], lang)
 	ps.markStale(p, snap, stale)
 	p.Privacy = "" // no figures on this page
 	var body activityBody
@@ -525,15 +518,15 @@ func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []wareho
 		body.Scheduling = ps.schedulingText(*sched, lang)
 	}
 	for _, r := range runs {
-		row := runRow{Job: r.Job, RunID: r.RunID, Started: formatDateTime(r.StartedAt, ps.brussels, lang),
-			Finished: formatDateTime(r.FinishedAt, ps.brussels, lang), Status: statusText(r.Status, lang),
-			StatusClass: statusClass(r.Status), Rows: formatCount(float64(r.Rows), lang), Message: r.Message}
+		row := runRow{Job: r.Job, RunID: r.RunID, Started: ps.locale(lang).DateTime(r.StartedAt),
+			Finished: ps.locale(lang).DateTime(r.FinishedAt), Status: locale.New(lang, nil).Status(r.Status),
+			StatusClass: statusClass(r.Status), Rows: locale.New(lang, nil).Int(int64(r.Rows)), Message: r.Message}
 		if r.FinishedAt.IsZero() {
 			row.Finished = p.L["running"]
 		}
 		// The as-of time is shown when it is not the start as the page
 		// words it, to the minute.
-		if asOf := formatDateTime(r.AsOf, ps.brussels, lang); !r.AsOf.IsZero() && asOf != row.Started {
+		if asOf := ps.locale(lang).DateTime(r.AsOf); !r.AsOf.IsZero() && asOf != row.Started {
 			row.AsOf = p.L["as_of"] + p.L["colon"] + asOf
 		}
 		if r.Attempt > 1 {
@@ -547,9 +540,9 @@ func (ps *pageSet) activity(w io.Writer, runs []warehouse.JobRun, loads []wareho
 			status = "replaced"
 		}
 		row := loadRow{File: l.File, Source: l.Source, Dataset: l.Dataset,
-			Read: formatCount(float64(l.RowsRead), lang), Loaded: formatCount(float64(l.RowsLoaded), lang),
-			Quarantined: formatCount(float64(l.RowsQuarantined), lang), LoadedAt: formatDateTime(l.LoadedAt, ps.brussels, lang),
-			Status: statusText(status, lang), StatusClass: statusClass(status), Message: loadMessage(l, lang)}
+			Read: locale.New(lang, nil).Int(int64(l.RowsRead)), Loaded: locale.New(lang, nil).Int(int64(l.RowsLoaded)),
+			Quarantined: locale.New(lang, nil).Int(int64(l.RowsQuarantined)), LoadedAt: ps.locale(lang).DateTime(l.LoadedAt),
+			Status: locale.New(lang, nil).Status(status), StatusClass: statusClass(status), Message: loadMessage(l, lang)}
 		for _, q := range quarantined[l.LoadID] {
 			for _, r := range q.Reasons {
 				row.Reasons = append(row.Reasons, reasonText(q.Line, r, lang))
@@ -573,7 +566,7 @@ func (ps *pageSet) schedulingText(st SchedulingStatus, lang string) string {
 		who = append(who, st.Holder)
 	}
 	if !st.Since.IsZero() {
-		who = append(who, pick(lang, "depuis le ", "sinds ")+formatDateTime(st.Since, ps.brussels, lang))
+		who = append(who, pick(lang, "depuis le ", "sinds ")+ps.locale(lang).DateTime(st.Since))
 	}
 	if len(who) > 0 {
 		text += " (" + strings.Join(who, ", ") + ")"
@@ -593,26 +586,19 @@ func loadMessage(l warehouse.Load, lang string) string {
 		}
 		return fmt.Sprintf(pick(lang, "%s %s sur %s en quarantaine, au-delà du seuil de la source : toute la livraison est refusée.",
 			"%[1]s van %[3]s regels in quarantaine, boven de drempel van de bron: de hele levering is geweigerd."),
-			formatCount(float64(l.RowsQuarantined), lang), lines, formatCount(float64(l.RowsRead), lang))
+			locale.New(lang, nil).Int(int64(l.RowsQuarantined)), lines, locale.New(lang, nil).Int(int64(l.RowsRead)))
 	case l.Status == warehouse.StatusRejected:
 		return pick(lang, "Fichier illisible : rien n'est chargé.", "Onleesbaar bestand: er is niets geladen.")
 	case len(l.ReplacedMonths) > 0:
 		var months []string
 		for _, m := range l.ReplacedMonths {
-			months = append(months, shortMonth(m, lang))
+			months = append(months, locale.New(lang, nil).ShortMonth(m))
 		}
 		return pick(lang, "Mois remplacés par une livraison ultérieure : ", "Maanden vervangen door een latere levering: ") + strings.Join(months, ", ")
 	case l.RowsDuplicate > 0:
-		return fmt.Sprintf(pick(lang, "%s doublons exacts ignorés.", "%s exacte dubbels genegeerd."), formatCount(float64(l.RowsDuplicate), lang))
+		return fmt.Sprintf(pick(lang, "%s doublons exacts ignorés.", "%s exacte dubbels genegeerd."), locale.New(lang, nil).Int(int64(l.RowsDuplicate)))
 	}
 	return ""
-}
-
-func statusText(status, lang string) string {
-	if t, ok := statusLabels[status]; ok {
-		return t[langIndex(lang)]
-	}
-	return status
 }
 
 // statusClass colours a status: failures stand out.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 )
 
 const (
@@ -64,7 +65,7 @@ type barValue struct {
 // smallest bar and exaggerate differences). Suppressed and missing values are
 // drawn with zero height and labelled with their display text ("< 5", "—"),
 // never with their number.
-func bassinBarChart(bars []barValue, lang string, font *truetype.Font) chart.BarChart {
+func bassinBarChart(bars []barValue, lc locale.Locale, font *truetype.Font) chart.BarChart {
 	var top float64
 	values := make([]chart.Value, len(bars))
 	for i, b := range bars {
@@ -79,7 +80,7 @@ func bassinBarChart(bars []barValue, lang string, font *truetype.Font) chart.Bar
 			Style: chart.Style{FillColor: bassinColor(i), StrokeColor: bassinColor(i), StrokeWidth: 1},
 		}
 	}
-	axisMax, ticks := valueAxis(top, lang)
+	axisMax, ticks := valueAxis(top, lc)
 	return chart.BarChart{
 		Font:       font,
 		Width:      chartWidth * chartScale,
@@ -113,7 +114,7 @@ type bassinSeries struct {
 // months. Each run of consecutive shown months is its own series, so a left
 // out month breaks the line instead of being bridged. ok is false when no
 // month of any bassin can be shown.
-func monthlyLineChart(months []time.Time, series []bassinSeries, lang string, msg *messages, font *truetype.Font) (c chart.Chart, ok bool) {
+func monthlyLineChart(months []time.Time, series []bassinSeries, lc locale.Locale, font *truetype.Font) (c chart.Chart, ok bool) {
 	var top float64
 	var lines []chart.Series
 	for i, s := range series {
@@ -144,13 +145,13 @@ func monthlyLineChart(months []time.Time, series []bassinSeries, lang string, ms
 	if len(lines) == 0 {
 		return chart.Chart{}, false
 	}
-	axisMax, yTicks := valueAxis(top, lang)
+	axisMax, yTicks := valueAxis(top, lc)
 	xTicks := make([]chart.Tick, len(months))
 	for i, m := range months {
 		xTicks[i] = chart.Tick{Value: float64(i)}
 		// Every third month, counted back from the report's month, is named.
 		if (len(months)-1-i)%3 == 0 {
-			xTicks[i].Label = chartText(msg.Months[m.Month()-1] + " " + m.Format("2006"))
+			xTicks[i].Label = chartText(lc.ShortMonth(m))
 		}
 	}
 	c = chart.Chart{
@@ -180,7 +181,7 @@ func monthlyLineChart(months []time.Time, series []bassinSeries, lang string, ms
 // valueAxis returns the top of a value axis that starts at zero and its
 // ticks: about five steps of 1, 2 or 5 times a power of ten, labelled the way
 // the report's language writes numbers.
-func valueAxis(max float64, lang string) (top float64, ticks []chart.Tick) {
+func valueAxis(max float64, lc locale.Locale) (top float64, ticks []chart.Tick) {
 	if !(max > 0) || math.IsInf(max, 0) {
 		max = 1
 	}
@@ -201,7 +202,7 @@ func valueAxis(max float64, lang string) (top float64, ticks []chart.Tick) {
 	scale := math.Pow(10, float64(decimals))
 	for i := 0; i <= n; i++ {
 		v := math.Round(float64(i)*step*scale) / scale
-		ticks = append(ticks, chart.Tick{Value: v, Label: chartText(indicators.FormatNumber(v, decimals, lang))})
+		ticks = append(ticks, chart.Tick{Value: v, Label: chartText(lc.Number(v, decimals))})
 	}
 	return ticks[n].Value, ticks
 }
@@ -227,9 +228,10 @@ func pngDataURI(c interface {
 
 // charts builds the report's three charts: two bar charts comparing the
 // bassins for the month, and the line chart of contacts over lineMonths months.
-func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lang string, msg *messages) ([]figure, error) {
+func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lc locale.Locale, msg *messages) ([]figure, error) {
+	lang := lc.Lang()
 	g := snap.Geography
-	month := indicators.MonthName(period, lang)
+	month := lc.Month(period)
 	var figs []figure
 	for _, code := range []string{"contacts_per_10k", "treatment_demands"} {
 		def, _ := indicators.Lookup(code)
@@ -238,7 +240,7 @@ func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lang string
 		var shown, missing int
 		for i, b := range g.Bassins {
 			name := g.Name(geography.LevelBassin, b.Code, lang)
-			bars[i] = barValue{Label: name, Display: missingValue, Missing: true}
+			bars[i] = barValue{Label: name, Display: locale.NoValue, Missing: true}
 			if v, ok := snap.Get(code, geography.LevelBassin, b.Code, period); ok {
 				bars[i] = barValue{Label: name, Value: v.Value, Display: snap.Display(v, lang), Suppressed: snap.Suppressed(v)}
 				shown++
@@ -262,7 +264,7 @@ func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lang string
 			figs = append(figs, fig)
 			continue
 		}
-		src, err := pngDataURI(bassinBarChart(bars, lang, w.font))
+		src, err := pngDataURI(bassinBarChart(bars, lc, w.font))
 		if err != nil {
 			return nil, fmt.Errorf("reports: draw chart of %s: %w", code, err)
 		}
@@ -288,15 +290,15 @@ func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lang string
 		}
 		series = append(series, s)
 	}
-	span := monthSpan(from, period, lang)
+	span := lc.MonthSpan(from, period)
 	fig := figure{
 		Title:  fmt.Sprintf(msg.LineTitle, def.Name(lang), span),
-		Alt:    fmt.Sprintf(msg.LineAlt, lowerFirst(def.Name(lang)), span, joinList(names, msg)),
+		Alt:    fmt.Sprintf(msg.LineAlt, lowerFirst(def.Name(lang)), span, lc.List(names)),
 		Note:   fmt.Sprintf(msg.LineNote, snap.MinCount),
 		Width:  chartWidth,
 		Height: chartHeight,
 	}
-	c, ok := monthlyLineChart(months, series, lang, msg, w.font)
+	c, ok := monthlyLineChart(months, series, lc, w.font)
 	if !ok {
 		fig.Note = msg.NoChart
 		return append(figs, fig), nil

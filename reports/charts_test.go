@@ -8,6 +8,8 @@ import (
 	"time"
 
 	chart "github.com/wcharczuk/go-chart/v2"
+
+	"github.com/brusano/bassins/pipeline/locale"
 )
 
 func TestBassinBarChartStartsAtZero(t *testing.T) {
@@ -41,7 +43,7 @@ func TestBassinBarChartStartsAtZero(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c := bassinBarChart(tt.bars, "fr", w.font)
+			c := bassinBarChart(tt.bars, locale.New("fr", time.UTC), w.font)
 			r, ok := c.YAxis.Range.(*chart.ContinuousRange)
 			if !ok {
 				t.Fatalf("value axis range is %T, want an explicit *chart.ContinuousRange", c.YAxis.Range)
@@ -90,7 +92,7 @@ func TestMonthlyLineChart(t *testing.T) {
 		{Name: "Sud", Values: []float64{0, 0, 0, 0, 0, 0}, Shown: []bool{false, false, false, false, false, false}},
 		{Name: "Sud-Est", Values: []float64{10, 0, 0, 0, 0, 12}, Shown: []bool{true, false, false, false, false, true}},
 	}
-	c, ok := monthlyLineChart(months, series, "fr", translations["fr"], w.font)
+	c, ok := monthlyLineChart(months, series, locale.New("fr", time.UTC), w.font)
 	if !ok {
 		t.Fatal("no chart for series with values")
 	}
@@ -121,7 +123,7 @@ func TestMonthlyLineChart(t *testing.T) {
 	}
 
 	none := []bassinSeries{{Name: "Nord", Values: make([]float64, 6), Shown: make([]bool, 6)}}
-	if _, ok := monthlyLineChart(months, none, "fr", translations["fr"], w.font); ok {
+	if _, ok := monthlyLineChart(months, none, locale.New("fr", time.UTC), w.font); ok {
 		t.Error("a chart was built without any value to show")
 	}
 }
@@ -141,7 +143,7 @@ func TestValueAxis(t *testing.T) {
 		{45678, "fr", 50000, "0,10 000,20 000,30 000,40 000,50 000"},
 	}
 	for _, tt := range tests {
-		top, ticks := valueAxis(tt.max, tt.lang)
+		top, ticks := valueAxis(tt.max, locale.New(tt.lang, time.UTC))
 		var labels []string
 		for _, tk := range ticks {
 			labels = append(labels, tk.Label)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -12,15 +11,16 @@ import (
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 )
-
-// missingValue is shown where the snapshot has no value.
-const missingValue = "—"
 
 // monthlyData is everything the monthly template prints, already worded and
 // formatted in the report's language.
 type monthlyData struct {
-	T              *messages
+	T *messages
+	// HTMLLang is the language tag of the document, "fr-BE" or "nl-BE".
+	HTMLLang       string
+	Missing        string
 	Title          string
 	RunLine        string
 	PopulationLine string
@@ -78,17 +78,20 @@ type definition struct {
 	Name, Unit, Definition, Source string
 }
 
-func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lang string, msg *messages) (*monthlyData, error) {
+func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc locale.Locale, msg *messages) (*monthlyData, error) {
 	g := snap.Geography
-	month := indicators.MonthName(period, lang)
+	lang := lc.Lang()
+	month := lc.Month(period)
 	prev := period.AddDate(0, -1, 0)
 	d := &monthlyData{
 		T:              msg,
+		HTMLLang:       lc.Tag(),
+		Missing:        lc.NoValueNote(),
 		Title:          fmt.Sprintf(msg.Title, month),
 		SummaryHeading: fmt.Sprintf(msg.SummaryHeading, month),
-		SummaryIntro:   fmt.Sprintf(msg.SummaryIntro, month, indicators.MonthName(prev, lang)),
+		SummaryIntro:   fmt.Sprintf(msg.SummaryIntro, month, lc.Month(prev)),
 		Suppression:    fmt.Sprintf(msg.Suppression, snap.MinCount, snap.MinCount),
-		Change:         fmt.Sprintf(msg.Change, indicators.MonthName(prev, lang)),
+		Change:         fmt.Sprintf(msg.Change, lc.Month(prev)),
 	}
 
 	runID, computed := snap.RunID, msg.Unknown
@@ -96,15 +99,15 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lang s
 		runID = msg.Unknown
 	}
 	if !snap.ComputedAt.IsZero() {
-		computed = dateTime(snap.ComputedAt, lang, msg)
+		computed = lc.DateTime(snap.ComputedAt)
 	}
-	d.RunLine = fmt.Sprintf(msg.RunLine, runID, computed)
+	d.RunLine = fmt.Sprintf(msg.RunLine, runID, computed, lc.Zone())
 	regionPop, regionEst := g.Population(geography.LevelRegion, geography.RegionCode)
 	popDate := msg.Unknown
 	if t := g.PopulationDate(); !t.IsZero() {
-		popDate = date(t, lang)
+		popDate = lc.Date(t)
 	}
-	d.PopulationLine = fmt.Sprintf(msg.PopulationLine, indicators.FormatNumber(float64(regionPop), 0, lang), g.PopulationSource, popDate)
+	d.PopulationLine = fmt.Sprintf(msg.PopulationLine, lc.Int(int64(regionPop)), g.PopulationSource, popDate)
 	d.PopulationEst = regionEst
 
 	for _, b := range g.Bassins {
@@ -114,12 +117,12 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lang s
 
 	for i, c := range d.Columns {
 		pop, _ := g.Population(c.Level, c.Code)
-		d.Populations = append(d.Populations, indicators.FormatNumber(float64(pop), 0, lang))
+		d.Populations = append(d.Populations, lc.Int(int64(pop)))
 		name := c.Name
 		if c.Level == geography.LevelRegion {
 			name = g.Name(c.Level, c.Code, lang)
 		}
-		if note := estimationNote(snap, c, period, name, lang, msg); note != "" {
+		if note := estimationNote(snap, c, period, name, lc, msg); note != "" {
 			d.Columns[i].Estimated = true
 			d.Estimated = append(d.Estimated, note)
 		}
@@ -134,19 +137,19 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lang s
 			names[i] = areaName(g, a, lang)
 			pop += a.Population
 		}
-		d.Unassigned = fmt.Sprintf(msg.Unassigned, joinList(names, msg), indicators.FormatNumber(float64(pop), 0, lang))
+		d.Unassigned = fmt.Sprintf(msg.Unassigned, lc.List(names), lc.Int(int64(pop)))
 	}
 
 	for _, def := range indicators.Catalogue {
 		r := row{Name: def.Name(lang), Unit: def.Unit(lang)}
 		for _, c := range d.Columns {
-			r.Cells = append(r.Cells, summaryCell(snap, def.Code, c, period, lang, msg))
+			r.Cells = append(r.Cells, summaryCell(snap, def.Code, c, period, lc))
 		}
 		d.Rows = append(d.Rows, r)
-		d.Definitions = append(d.Definitions, defineIndicator(def, lang, msg))
+		d.Definitions = append(d.Definitions, defineIndicator(def, lc, msg))
 	}
 
-	charts, err := w.charts(snap, period, lang, msg)
+	charts, err := w.charts(snap, period, lc, msg)
 	if err != nil {
 		return nil, err
 	}
@@ -154,18 +157,18 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lang s
 	return d, nil
 }
 
-func summaryCell(snap *indicators.Snapshot, indicator string, c column, period time.Time, lang string, msg *messages) cell {
+func summaryCell(snap *indicators.Snapshot, indicator string, c column, period time.Time, lc locale.Locale) cell {
 	out := cell{Indicator: indicator, Geography: c.Code}
 	v, ok := snap.Get(indicator, c.Level, c.Code, period)
 	if !ok {
-		out.Display, out.Missing = missingValue, true
+		out.Display, out.Missing = locale.NoValue, true
 		return out
 	}
-	out.Display = snap.Display(v, lang)
+	out.Display = snap.Display(v, lc.Lang())
 	out.Suppressed = snap.Suppressed(v)
 	if prev, ok := snap.Get(indicator, c.Level, c.Code, period.AddDate(0, -1, 0)); ok {
 		if pct, ok := snap.Change(v, prev); ok {
-			out.Change = formatChange(pct, lang, msg)
+			out.Change = lc.Change(pct)
 		}
 	}
 	return out
@@ -175,8 +178,9 @@ func summaryCell(snap *indicators.Snapshot, indicator string, c column, period t
 // returns "" when they do not: for a bassin, the areas assigned to it by
 // default or with an estimated population; for the region, the areas with an
 // estimated population (the split does not change the region's total).
-func estimationNote(snap *indicators.Snapshot, c column, period time.Time, name, lang string, msg *messages) string {
+func estimationNote(snap *indicators.Snapshot, c column, period time.Time, name string, lc locale.Locale, msg *messages) string {
 	g := snap.Geography
+	lang := lc.Lang()
 	var split, pop []string
 	for _, a := range g.Areas {
 		if c.Level == geography.LevelBassin && (a.Bassin != c.Code || !a.Estimated()) {
@@ -191,14 +195,14 @@ func estimationNote(snap *indicators.Snapshot, c column, period time.Time, name,
 	}
 	var parts []string
 	if len(split) > 0 && slices.Equal(split, pop) {
-		parts = append(parts, fmt.Sprintf(msg.EstimatedBoth, joinList(split, msg)))
+		parts = append(parts, fmt.Sprintf(msg.EstimatedBoth, lc.List(split)))
 		split, pop = nil, nil
 	}
 	if len(split) > 0 {
-		parts = append(parts, fmt.Sprintf(msg.EstimatedSplit, joinList(split, msg)))
+		parts = append(parts, fmt.Sprintf(msg.EstimatedSplit, lc.List(split)))
 	}
 	if len(pop) > 0 {
-		parts = append(parts, fmt.Sprintf(msg.EstimatedPop, joinList(pop, msg)))
+		parts = append(parts, fmt.Sprintf(msg.EstimatedPop, lc.List(pop)))
 	}
 	if len(parts) == 0 {
 		// The compute job may know of estimates the geography does not show.
@@ -215,7 +219,8 @@ func estimationNote(snap *indicators.Snapshot, c column, period time.Time, name,
 	return name + msg.Colon + strings.Join(parts, msg.ListSep) + "."
 }
 
-func defineIndicator(def indicators.Definition, lang string, msg *messages) definition {
+func defineIndicator(def indicators.Definition, lc locale.Locale, msg *messages) definition {
+	lang := lc.Lang()
 	out := definition{Name: def.Name(lang), Unit: def.Unit(lang), Source: def.Source}
 	if s, ok := msg.Sources[def.Source]; ok {
 		out.Source = s
@@ -226,9 +231,9 @@ func defineIndicator(def indicators.Definition, lang string, msg *messages) defi
 		if n, ok := indicators.Lookup(def.Numerator); ok {
 			num = n.Name(lang)
 		}
-		out.Definition = fmt.Sprintf(msg.RateDefinition, num, indicators.FormatNumber(def.Per, 0, lang))
+		out.Definition = fmt.Sprintf(msg.RateDefinition, num, lc.Number(def.Per, 0))
 	default:
-		out.Definition = fmt.Sprintf(msg.CountDefinition, ofPhrase(def.Unit(lang), lang))
+		out.Definition = fmt.Sprintf(msg.CountDefinition, lc.Of(def.Unit(lang)))
 	}
 	return out
 }
@@ -245,71 +250,6 @@ func areaName(g *geography.Geography, a geography.Area, lang string) string {
 		name += " (" + a.Label + ")"
 	}
 	return name
-}
-
-// formatChange writes a relative change as "+3,2 %" (French) or "+3,2%"
-// (Dutch).
-func formatChange(pct float64, lang string, msg *messages) string {
-	s := indicators.FormatNumber(pct, 1, lang)
-	if !strings.HasPrefix(s, "-") && strings.Trim(s, "0,") != "" {
-		s = "+" + s
-	}
-	return s + msg.Percent
-}
-
-// joinList writes "a, b et c" / "a, b en c".
-func joinList(items []string, msg *messages) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " " + msg.And + " " + items[len(items)-1]
-}
-
-// ofPhrase returns "de contacts" / "d'orientations" in French and the word
-// itself in Dutch ("Aantal contacten").
-func ofPhrase(word, lang string) string {
-	if lang != "fr" {
-		return word
-	}
-	if startsWithVowel(word) {
-		return "d'" + word
-	}
-	return "de " + word
-}
-
-// monthSpan writes "de mars 2022 à février 2024" / "d'avril 2022 à mars 2024"
-// or "van april 2022 tot maart 2024".
-func monthSpan(from, to time.Time, lang string) string {
-	f, t := indicators.MonthName(from, lang), indicators.MonthName(to, lang)
-	if lang != "fr" {
-		return "van " + f + " tot " + t
-	}
-	return ofPhrase(f, lang) + " à " + t
-}
-
-func startsWithVowel(s string) bool {
-	for _, r := range s {
-		return strings.ContainsRune("aeiouyàâéèêëîïôöûüAEIOUYÉÈ", r)
-	}
-	return false
-}
-
-// date writes "1er janvier 2020" / "1 januari 2020".
-func date(t time.Time, lang string) string {
-	day := strconv.Itoa(t.Day())
-	if lang == "fr" && t.Day() == 1 {
-		day = "1er"
-	}
-	return day + " " + indicators.MonthName(t, lang)
-}
-
-// dateTime writes an instant in Brussels time: "2 avril 2024 à 06:00".
-func dateTime(t time.Time, lang string, msg *messages) string {
-	local := t.In(brussels())
-	return date(local, lang) + " " + msg.At + " " + local.Format("15:04")
 }
 
 // lowerFirst lowers the first letter of a name used inside a sentence,

@@ -4,13 +4,11 @@ package reports
 // templates only lay the document out; the words live here so that the French
 // and Dutch versions can be read side by side.
 type messages struct {
-	HTMLLang string
 	// FileName is the file name of the monthly report; %s is YYYY-MM.
 	FileName string
 
 	Title          string // %s: month
-	RunLine        string // %s: run id, %s: date and time
-	At             string // joins a date and a time: "2 avril 2024 à 06:00"
+	RunLine        string // %s: run id, %s: date and time, %s: time zone
 	PopulationLine string // %s: population, %s: source, %s: date
 	PopulationEst  string
 	Unknown        string
@@ -40,7 +38,6 @@ type messages struct {
 	Unassigned      string // %s: areas, %s: population
 	Suppression     string // %d: min count, %d: min count
 	Change          string // %s: previous month
-	Missing         string
 
 	DefinitionsHeading string
 	Unit               string
@@ -51,23 +48,17 @@ type messages struct {
 
 	// Sources names the datasets indicators come from, by Definition.Source.
 	Sources map[string]string
-	// Months are the short month names of the line chart's axis.
-	Months [12]string
-	And    string
 	// ListSep separates the parts of a note ("; " in Dutch, " ; " in French).
 	ListSep string
 	Colon   string
-	Percent string
 }
 
 var translations = map[string]*messages{
 	"fr": {
-		HTMLLang: "fr-BE",
 		FileName: "rapport-mensuel-%s.fr.html",
 
 		Title:          "Rapport mensuel des bassins d'aide et de soins — %s",
-		RunLine:        "Calcul %s, effectué le %s (heure de Bruxelles).",
-		At:             "à",
+		RunLine:        "Calcul %s, effectué le %s (%s).",
 		PopulationLine: "Population de la Région de Bruxelles-Capitale : %s habitants (source : %s ; situation au %s).",
 		PopulationEst:  "Une partie de ce chiffre est estimée (voir les notes).",
 		Unknown:        "inconnu",
@@ -97,7 +88,6 @@ var translations = map[string]*messages{
 		Unassigned:      "Les zones qu'aucune source disponible ne rattache à un bassin (%s ; %s habitants) sont comptées dans la Région uniquement : la somme des cinq bassins peut donc être inférieure au total régional.",
 		Suppression:     "Pour protéger la vie privée, les nombres inférieurs à %d ne sont pas publiés, ni les taux calculés à partir de ces nombres : ils apparaissent comme « < %d ». Quand un seul bassin est masqué, un autre est aussi retenu (« n.p. », non publié) pour qu'il ne puisse être retrouvé par soustraction du total régional.",
 		Change:          "La variation compare chaque valeur à celle du mois précédent (%s) ; elle n'est pas indiquée quand l'une des deux valeurs manque, vaut zéro ou n'est pas publiée.",
-		Missing:         "« — » : pas de valeur pour ce mois.",
 
 		DefinitionsHeading: "Définitions des indicateurs",
 		Unit:               "Unité",
@@ -112,19 +102,14 @@ var translations = map[string]*messages{
 			"services":            "inventaire de l'offre d'aide et de soins",
 			"federation_activity": "exports d'activité des fédérations",
 		},
-		Months:  [12]string{"janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."},
-		And:     "et",
 		ListSep: " ; ",
 		Colon:   " : ",
-		Percent: "\u202f%",
 	},
 	"nl": {
-		HTMLLang: "nl-BE",
 		FileName: "maandrapport-%s.nl.html",
 
 		Title:          "Maandrapport van de zorgzones — %s",
-		RunLine:        "Berekening %s, uitgevoerd op %s (Brusselse tijd).",
-		At:             "om",
+		RunLine:        "Berekening %s, uitgevoerd op %s (%s).",
 		PopulationLine: "Bevolking van het Brussels Hoofdstedelijk Gewest: %s inwoners (bron: %s; toestand op %s).",
 		PopulationEst:  "Een deel van dit cijfer is geschat (zie de opmerkingen).",
 		Unknown:        "onbekend",
@@ -141,7 +126,7 @@ var translations = map[string]*messages{
 		BarAlt:        "Staafdiagram: %s in %s, per zorgzone. %s.",
 		LineAlt:       "Lijngrafiek: %s per maand, %s, één lijn per zorgzone (%s).",
 		BarNote:       "De waardeas begint bij nul. Niet-gepubliceerde waarden („< %d”) worden getekend met hoogte nul en het label „< %d”.",
-		BarMissing:    "Bekkens zonder waarde voor deze maand krijgen het teken „—”.",
+		BarMissing:    "Zorgzones zonder waarde voor deze maand krijgen het teken „—”.",
 		LineNote:      "De waardeas begint bij nul. Maanden waarvan de waarde niet gepubliceerd wordt („< %d”) of ontbreekt, worden weggelaten: de lijn wordt onderbroken.",
 		NoChart:       "Geen publiceerbare waarde: de grafiek wordt niet getekend.",
 
@@ -154,7 +139,6 @@ var translations = map[string]*messages{
 		Unassigned:      "Gebieden die volgens geen enkele beschikbare bron bij een zorgzone horen (%s; %s inwoners), tellen alleen mee voor het Gewest: de som van de vijf zorgzones kan dus lager zijn dan het gewestelijke totaal.",
 		Suppression:     "Om de privacy te beschermen worden aantallen kleiner dan %d niet gepubliceerd, net zomin als de cijfers die erop berekend zijn: ze verschijnen als „< %d”. Wanneer slechts één zorgzone verborgen is, wordt ook een andere achtergehouden („n.g.”, niet gepubliceerd), zodat ze niet uit het gewestelijke totaal kan worden afgeleid.",
 		Change:          "De verandering vergelijkt elke waarde met die van de vorige maand (%s); ze wordt niet vermeld wanneer een van beide waarden ontbreekt, nul is of niet gepubliceerd wordt.",
-		Missing:         "„—”: geen waarde voor deze maand.",
 
 		DefinitionsHeading: "Definities van de indicatoren",
 		Unit:               "Eenheid",
@@ -169,10 +153,7 @@ var translations = map[string]*messages{
 			"services":            "inventaris van het zorg- en hulpaanbod",
 			"federation_activity": "activiteitsexports van de federaties",
 		},
-		Months:  [12]string{"jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."},
-		And:     "en",
 		ListSep: "; ",
 		Colon:   ": ",
-		Percent: "%",
 	},
 }

@@ -20,14 +20,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
-	_ "time/tzdata" // the report month is a Brussels month, also on hosts without a zone database
 
 	"github.com/golang/freetype/truetype"
 	"github.com/wcharczuk/go-chart/v2/roboto"
 
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 )
 
 // ErrNoData is returned (wrapped) when the snapshot holds no value for the
@@ -44,6 +43,9 @@ type Options struct {
 	Dir string
 	// Languages are the report languages, "fr" and/or "nl"; default both.
 	Languages []string
+	// Location is the time zone instants (when the figures were computed)
+	// are written in: the configured time zone. Required.
+	Location *time.Location
 	// Logger receives one line per file written; discarded when nil.
 	Logger *slog.Logger
 }
@@ -52,6 +54,7 @@ type Options struct {
 type Writer struct {
 	dir       string
 	languages []string
+	loc       *time.Location
 	log       *slog.Logger
 	monthly   *template.Template
 	// font is parsed once here rather than through go-chart's lazily
@@ -64,9 +67,12 @@ func New(opts Options) (*Writer, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("reports: no output folder (Options.Dir)")
 	}
+	if opts.Location == nil {
+		return nil, errors.New("reports: no time zone (Options.Location)")
+	}
 	langs := opts.Languages
 	if len(langs) == 0 {
-		langs = []string{"fr", "nl"}
+		langs = locale.Languages()
 	}
 	for i, l := range langs {
 		if _, ok := translations[l]; !ok {
@@ -91,6 +97,7 @@ func New(opts Options) (*Writer, error) {
 	return &Writer{
 		dir:       opts.Dir,
 		languages: slices.Clone(langs),
+		loc:       opts.Location,
 		log:       log.With("component", "reports"),
 		monthly:   tmpl,
 		font:      font,
@@ -124,7 +131,7 @@ func (w *Writer) render(buf *bytes.Buffer, snap *indicators.Snapshot, period tim
 	if !ok {
 		return fmt.Errorf("reports: %s: %w", period.Format("2006-01"), ErrNoData)
 	}
-	data, err := w.monthlyData(snap, p, lang, msg)
+	data, err := w.monthlyData(snap, p, locale.New(lang, w.loc), msg)
 	if err != nil {
 		return err
 	}
@@ -204,23 +211,13 @@ func writeAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// brussels is the zone months are counted in. It is loaded once and never
-// changes; time/tzdata guarantees it exists.
-var brussels = sync.OnceValue(func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Brussels")
-	if err != nil {
-		panic("reports: " + err.Error()) // unreachable: time/tzdata is linked in
-	}
-	return loc
-})
-
 // ReportPeriod returns the month a report run at now covers: the last complete
-// month before now, counted in Europe/Brussels time (a run on 1 March 2025 at
-// 06:00 covers February 2025). The result is the first day of that month at
-// midnight UTC, the way periods are stored as dates without a zone.
-func ReportPeriod(now time.Time) time.Time {
-	local := now.In(brussels())
-	return time.Date(local.Year(), local.Month()-1, 1, 0, 0, 0, 0, time.UTC)
+// month before now, counted in the time zone loc, the configured one (a run on
+// 1 March 2025 at 06:00 in Brussels covers February 2025). The result is the
+// first day of that month at midnight UTC, the way periods are stored as dates
+// without a zone.
+func ReportPeriod(now time.Time, loc *time.Location) time.Time {
+	return locale.New(locale.French, loc).PreviousMonth(now)
 }
 
 // snapshotPeriod returns the snapshot's own period value for the calendar

@@ -17,6 +17,7 @@ import (
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -112,9 +113,20 @@ func loadGeography(t *testing.T) *geography.Geography {
 	return g
 }
 
+// brussels is the time zone of the reports in the tests, the default one of
+// the product's configuration.
+func brussels(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
 func newTestWriter(t *testing.T, dir string) *Writer {
 	t.Helper()
-	w, err := New(Options{Dir: dir})
+	w, err := New(Options{Dir: dir, Location: brussels(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +192,7 @@ func TestRender(t *testing.T) {
 			}
 
 			cells := summaryCells(t, doc)
-			if got, want := cells["contacts/sud"], indicators.FormatNumber(sudContacts, 0, tt.lang); got != want {
+			if got, want := cells["contacts/sud"], locale.New(tt.lang, nil).Number(sudContacts, 0); got != want {
 				t.Errorf("contacts of Sud: got %q, want %q", got, want)
 			}
 			for _, key := range []string{"contacts/nord-est", "contacts_per_10k/nord-est"} {
@@ -192,10 +204,10 @@ func TestRender(t *testing.T) {
 			if cell == nil || strings.Contains(cell[3], "3") || strings.Contains(cell[3], "change") {
 				t.Errorf("suppressed cell shows more than its mark: %v", cell)
 			}
-			if got := cells["federation_consultations/centre-ouest"]; got != missingValue {
-				t.Errorf("missing value: got %q, want %q", got, missingValue)
+			if got := cells["federation_consultations/centre-ouest"]; got != "—" {
+				t.Errorf("missing value: got %q, want %q", got, "—")
 			}
-			if got := cells["services_per_10k/04000"]; got == "" || got == missingValue {
+			if got := cells["services_per_10k/04000"]; got == "" || got == "—" {
 				t.Errorf("region rate missing: %q", got)
 			}
 
@@ -319,7 +331,7 @@ func TestWriteMonthly(t *testing.T) {
 		t.Run(strings.Join(tt.files, "+"), func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "var", "reports")
-			w, err := New(Options{Dir: dir, Languages: tt.languages})
+			w, err := New(Options{Dir: dir, Languages: tt.languages, Location: brussels(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -382,11 +394,12 @@ func TestNew(t *testing.T) {
 		opts Options
 		err  string
 	}{
-		{"defaults", Options{Dir: "var/reports"}, ""},
-		{"dutch only", Options{Dir: "var/reports", Languages: []string{"nl"}}, ""},
-		{"no folder", Options{}, "no output folder"},
-		{"unknown language", Options{Dir: "var/reports", Languages: []string{"fr", "de"}}, `"de" is not a report language`},
-		{"language twice", Options{Dir: "var/reports", Languages: []string{"fr", "fr"}}, "listed twice"},
+		{"defaults", Options{Dir: "var/reports", Location: time.UTC}, ""},
+		{"dutch only", Options{Dir: "var/reports", Languages: []string{"nl"}, Location: time.UTC}, ""},
+		{"no folder", Options{Location: time.UTC}, "no output folder"},
+		{"no time zone", Options{Dir: "var/reports"}, "no time zone"},
+		{"unknown language", Options{Dir: "var/reports", Languages: []string{"fr", "de"}, Location: time.UTC}, `"de" is not a report language`},
+		{"language twice", Options{Dir: "var/reports", Languages: []string{"fr", "fr"}, Location: time.UTC}, "listed twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -409,11 +422,36 @@ func TestRenderUnknownLanguage(t *testing.T) {
 	}
 }
 
-func TestReportPeriod(t *testing.T) {
-	brussels, err := time.LoadLocation("Europe/Brussels")
-	if err != nil {
-		t.Fatal(err)
+// TestLocation checks that the computation time is written in the configured
+// time zone, named as such.
+func TestLocation(t *testing.T) {
+	snap := testSnapshot(t) // computed on 2 April 2024 at 04:00 UTC
+	tests := []struct {
+		name string
+		loc  *time.Location
+		lang string
+		want string
+	}{
+		{"Brussels", brussels(t), "fr", "effectué le 2 avril 2024 à 06:00 (heure de Bruxelles)."},
+		{"Brussels nl", brussels(t), "nl", "uitgevoerd op 2 april 2024 om 06:00 (Brusselse tijd)."},
+		{"UTC", time.UTC, "fr", "effectué le 2 avril 2024 à 04:00 (heure UTC)."},
+		{"UTC nl", time.UTC, "nl", "uitgevoerd op 2 april 2024 om 04:00 (UTC-tijd)."},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := New(Options{Dir: t.TempDir(), Location: tt.loc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc := render(t, w, snap, tt.lang); !strings.Contains(doc, tt.want) {
+				t.Errorf("the %s report does not contain %q", tt.lang, tt.want)
+			}
+		})
+	}
+}
+
+func TestReportPeriod(t *testing.T) {
+	brussels := brussels(t)
 	month := func(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
 	tests := []struct {
 		name string
@@ -435,10 +473,14 @@ func TestReportPeriod(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ReportPeriod(tt.now); !got.Equal(tt.want) || got.Location() != time.UTC {
+			if got := ReportPeriod(tt.now, brussels); !got.Equal(tt.want) || got.Location() != time.UTC {
 				t.Errorf("ReportPeriod(%s) = %s, want %s", tt.now.Format(time.RFC3339), got, tt.want)
 			}
 		})
+	}
+	// Counted in UTC, the last half hour of 2024 is still in December.
+	if got, want := ReportPeriod(time.Date(2024, time.December, 31, 23, 30, 0, 0, time.UTC), time.UTC), month(2024, time.November); !got.Equal(want) {
+		t.Errorf("ReportPeriod in UTC = %s, want %s", got, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/locale"
 )
 
 // Kind says how an indicator's value relates to its numerator.
@@ -50,6 +51,15 @@ func (d Definition) Unit(lang string) string {
 	return d.UnitFR
 }
 
+// The base of the rates, written by package locale: "pour 10 000 habitants"
+// and "per 10.000 inwoners", with their short forms for units.
+var (
+	perFR      = locale.New(locale.French, nil).PerInhabitants(10000)
+	perNL      = locale.New(locale.Dutch, nil).PerInhabitants(10000)
+	perShortFR = locale.New(locale.French, nil).PerInhabitantsShort(10000)
+	perShortNL = locale.New(locale.Dutch, nil).PerInhabitantsShort(10000)
+)
+
 // Catalogue is the list of indicators computed, in display order.
 var Catalogue = []Definition{
 	{Code: "contacts", Kind: Count, NameFR: "Contacts des équipes mobiles", NameNL: "Contacten van mobiele teams",
@@ -64,16 +74,16 @@ var Catalogue = []Definition{
 		UnitFR: "doses", UnitNL: "dosissen", Source: "contacts"},
 	{Code: "referrals", Kind: Count, NameFR: "Orientations", NameNL: "Doorverwijzingen",
 		UnitFR: "orientations", UnitNL: "doorverwijzingen", Source: "contacts"},
-	{Code: "contacts_per_10k", Kind: Rate, Per: 10000, NameFR: "Contacts pour 10 000 habitants", NameNL: "Contacten per 10.000 inwoners",
-		UnitFR: "pour 10 000 hab.", UnitNL: "per 10.000 inw.", Source: "contacts", Numerator: "contacts"},
+	{Code: "contacts_per_10k", Kind: Rate, Per: 10000, NameFR: "Contacts " + perFR, NameNL: "Contacten " + perNL,
+		UnitFR: perShortFR, UnitNL: perShortNL, Source: "contacts", Numerator: "contacts"},
 	{Code: "treatment_demands", Kind: Count, NameFR: "Demandes de traitement (TDI)", NameNL: "Behandelingsaanvragen (TDI)",
 		UnitFR: "demandes", UnitNL: "aanvragen", Source: "treatment_demands"},
-	{Code: "treatment_demands_per_10k", Kind: Rate, Per: 10000, NameFR: "Demandes de traitement pour 10 000 habitants", NameNL: "Behandelingsaanvragen per 10.000 inwoners",
-		UnitFR: "pour 10 000 hab.", UnitNL: "per 10.000 inw.", Source: "treatment_demands", Numerator: "treatment_demands"},
+	{Code: "treatment_demands_per_10k", Kind: Rate, Per: 10000, NameFR: "Demandes de traitement " + perFR, NameNL: "Behandelingsaanvragen " + perNL,
+		UnitFR: perShortFR, UnitNL: perShortNL, Source: "treatment_demands", Numerator: "treatment_demands"},
 	{Code: "services", Kind: Count, NameFR: "Services de l'offre d'aide et de soins", NameNL: "Diensten van het zorg- en hulpaanbod",
 		UnitFR: "services", UnitNL: "diensten", Source: "services"},
-	{Code: "services_per_10k", Kind: Rate, Per: 10000, NameFR: "Services pour 10 000 habitants", NameNL: "Diensten per 10.000 inwoners",
-		UnitFR: "pour 10 000 hab.", UnitNL: "per 10.000 inw.", Source: "services", Numerator: "services"},
+	{Code: "services_per_10k", Kind: Rate, Per: 10000, NameFR: "Services " + perFR, NameNL: "Diensten " + perNL,
+		UnitFR: perShortFR, UnitNL: perShortNL, Source: "services", Numerator: "services"},
 	{Code: "federation_consultations", Kind: Count, NameFR: "Consultations déclarées par les fédérations", NameNL: "Consultaties gemeld door de federaties",
 		UnitFR: "consultations", UnitNL: "consultaties", Source: "federation_activity"},
 }

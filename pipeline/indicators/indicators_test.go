@@ -12,57 +12,21 @@ import (
 
 func month(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
 
-func TestFormatNumber(t *testing.T) {
-	const nnbsp = "\u202f"
-	tests := []struct {
-		x        float64
-		decimals int
-		lang     string
-		want     string
-	}{
-		{1234567, 0, "fr", "1" + nnbsp + "234" + nnbsp + "567"},
-		{1234567, 0, "nl", "1.234.567"},
-		{12.345, 1, "fr", "12,3"},
-		{12.345, 1, "nl", "12,3"},
-		{1234.5, 1, "fr", "1" + nnbsp + "234,5"},
-		{1234.5, 1, "nl", "1.234,5"},
-		{-1234.5, 1, "fr", "-1" + nnbsp + "234,5"},
-		{-1234567, 0, "nl", "-1.234.567"},
-		{-7, 0, "fr", "-7"},
-		{-0.04, 1, "fr", "0,0"}, // rounds to zero: no minus sign
-		{0, 0, "fr", "0"},
-		{0, 1, "nl", "0,0"},
-		{999, 0, "fr", "999"},
-		{999.96, 1, "fr", "1" + nnbsp + "000,0"}, // the rounding carries into a new group
-		{1000, 0, "fr", "1" + nnbsp + "000"},
-		{1000, 0, "nl", "1.000"},
-		{100000, 0, "nl", "100.000"},
-		{0.75, 2, "fr", "0,75"},
+// TestRateNames checks the names of the rates written through package
+// locale: the figure 10 000 with a narrow no-break space in French.
+func TestRateNames(t *testing.T) {
+	d, ok := indicators.Lookup("contacts_per_10k")
+	if !ok {
+		t.Fatal("contacts_per_10k not in the catalogue")
 	}
-	for _, tt := range tests {
-		if got := indicators.FormatNumber(tt.x, tt.decimals, tt.lang); got != tt.want {
-			t.Errorf("FormatNumber(%v, %d, %s) = %q, want %q", tt.x, tt.decimals, tt.lang, got, tt.want)
-		}
-	}
-}
-
-func TestMonthName(t *testing.T) {
-	tests := []struct {
-		m          time.Time
-		lang, want string
-	}{
-		{month(2024, time.March), "fr", "mars 2024"},
-		{month(2024, time.March), "nl", "maart 2024"},
-		{month(2025, time.February), "fr", "février 2025"},
-		{month(2023, time.August), "fr", "août 2023"},
-		{month(2023, time.August), "nl", "augustus 2023"},
-		{month(2024, time.December), "fr", "décembre 2024"},
-		{month(2024, time.January), "nl", "januari 2024"},
-		{time.Date(2024, time.May, 31, 23, 0, 0, 0, time.UTC), "", "mai 2024"}, // French by default
-	}
-	for _, tt := range tests {
-		if got := indicators.MonthName(tt.m, tt.lang); got != tt.want {
-			t.Errorf("MonthName(%v, %q) = %q, want %q", tt.m, tt.lang, got, tt.want)
+	for _, tt := range []struct{ got, want string }{
+		{d.Name("fr"), "Contacts pour 10\u202f000 habitants"},
+		{d.Name("nl"), "Contacten per 10.000 inwoners"},
+		{d.Unit("fr"), "pour 10\u202f000 hab."},
+		{d.Unit("nl"), "per 10.000 inw."},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
 }

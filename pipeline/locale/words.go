@@ -1,0 +1,90 @@
+package locale
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// statuses translates the statuses of job runs and file loads.
+var statuses = map[string][2]string{
+	"running":   {"en cours", "bezig"},
+	"ok":        {"réussi", "geslaagd"},
+	"failed":    {"échec", "mislukt"},
+	"loaded":    {"chargé", "geladen"},
+	"rejected":  {"rejeté", "geweigerd"},
+	"replaced":  {"remplacé", "vervangen"},
+	"retracted": {"retiré", "ingetrokken"},
+	// Job runs stopped through their context, and runs left running by a
+	// process that died.
+	"cancelled":   {"annulé", "geannuleerd"},
+	"interrupted": {"interrompu", "onderbroken"},
+}
+
+// Status translates the status of a job run or a file load ("ok", "failed",
+// "running", "cancelled", "interrupted", "loaded", ...); an unknown status is
+// returned as given.
+func (l Locale) Status(status string) string {
+	if t, ok := statuses[status]; ok {
+		return t[l.Index()]
+	}
+	return status
+}
+
+// Job names one of the product's scheduled jobs: "Tâche" / "Taak".
+func (l Locale) Job() string { return l.Pick("Tâche", "Taak") }
+
+// Jobs names the product's scheduled jobs: "Tâches" / "Taken".
+func (l Locale) Jobs() string { return l.Pick("Tâches", "Taken") }
+
+// NoJobs says that no job ran yet.
+func (l Locale) NoJobs() string {
+	return l.Pick("Aucune tâche enregistrée.", "Geen taken geregistreerd.")
+}
+
+// DataOf introduces figures by the instant they were computed: "Données du
+// 12 mars 2024 à 14:05" / "Gegevens van 12 maart 2024 om 14:05".
+func (l Locale) DataOf(t time.Time) string {
+	return l.Pick("Données du ", "Gegevens van ") + l.DateTime(t)
+}
+
+// NoValueNote explains the NoValue sign: "« — » : pas de valeur pour ce
+// mois." / "„—”: geen waarde voor deze maand.".
+func (l Locale) NoValueNote() string {
+	return l.Pick("« "+NoValue+" » : pas de valeur pour ce mois.", "„"+NoValue+"”: geen waarde voor deze maand.")
+}
+
+// Withheld is shown for a value withheld to protect a small one: "n.p."
+// (non publié) / "n.g." (niet gepubliceerd).
+func (l Locale) Withheld() string { return l.Pick("n.p.", "n.g.") }
+
+// And joins the last two items of a list: "et" / "en".
+func (l Locale) And() string { return l.Pick("et", "en") }
+
+// List writes "a, b et c" / "a, b en c".
+func (l Locale) List(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + l.And() + " " + items[len(items)-1]
+}
+
+// Of returns a French phrase with its partitive article, "de contacts" /
+// "d'orientations"; Dutch needs none and gets the word itself.
+func (l Locale) Of(word string) string {
+	if l.Lang() == Dutch {
+		return word
+	}
+	return of(word)
+}
+
+// of returns "de word", or "d'word" before a vowel (French).
+func of(word string) string {
+	if r, _ := utf8.DecodeRuneInString(word); strings.ContainsRune("aeiouyàâéèêëîïôöûüAEIOUYÉÈ", r) {
+		return "d'" + word
+	}
+	return "de " + word
+}
