@@ -89,7 +89,7 @@ func TestBassinShowsValueAndChange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
 			if got := locale.New(tt.lang, nil).Int(int64(nordContactsLast)); got != tt.value {
-				t.Fatalf("fixture out of date: FormatNumber gives %q, test expects %q", got, tt.value)
+				t.Fatalf("fixture out of date: locale gives %q, test expects %q", got, tt.value)
 			}
 			page := text(renderPage(t, func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", tt.lang, brussels()) }))
 			contacts, _ := indicators.Lookup("contacts")

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/locale"
 	"github.com/brusano/bassins/pipeline/warehouse"
 )
 
@@ -109,8 +109,8 @@ func (a *Alerter) DeliveryOverdue(ctx context.Context, source string, expected t
 		detail := Text{FR: "La source " + quoteFR(source) + " n'a plus de date de livraison.", NL: "De bron " + quoteNL(source) + " heeft geen leveringsdatum meer."}
 		if !expected.IsZero() {
 			detail = Text{
-				FR: "Prochaine livraison attendue\u00a0: les données de " + indicators.MonthName(month, "fr") + ", au plus tard le " + dateFR(expected) + ".",
-				NL: "Volgende verwachte levering: de gegevens van " + indicators.MonthName(month, "nl") + ", uiterlijk op " + dateNL(expected) + ".",
+				FR: "Prochaine livraison attendue\u00a0: les données de " + fr.Month(month) + ", au plus tard le " + dateFR(expected) + ".",
+				NL: "Volgende verwachte levering: de gegevens van " + nl.Month(month) + ", uiterlijk op " + dateNL(expected) + ".",
 			}
 		}
 		return a.Resolve(ctx, key, Alert{
@@ -130,9 +130,9 @@ func (a *Alerter) DeliveryOverdue(ctx context.Context, source string, expected t
 	if !expected.IsZero() {
 		since = expected.AddDate(0, 0, 1)
 		detail = Text{
-			FR: "Les données de " + indicators.MonthName(month, "fr") + " de la source " + quoteFR(source) +
+			FR: "Les données de " + fr.Month(month) + " de la source " + quoteFR(source) +
 				" étaient attendues au plus tard le " + dateFR(expected) + "\u00a0; aucune livraison couvrant ce mois n'est encore arrivée.",
-			NL: "De gegevens van " + indicators.MonthName(month, "nl") + " van de bron " + quoteNL(source) +
+			NL: "De gegevens van " + nl.Month(month) + " van de bron " + quoteNL(source) +
 				" werden uiterlijk op " + dateNL(expected) + " verwacht; er is nog geen levering voor die maand binnengekomen.",
 		}
 	}
@@ -236,32 +236,23 @@ func firstSet(ts ...time.Time) time.Time {
 func quoteFR(s string) string { return "«\u00a0" + s + "\u00a0»" }
 func quoteNL(s string) string { return "„" + s + "”" }
 
-// dateFR returns "1er mars 2024"; dateNL "1 maart 2024". A date is written
-// as given, in its own zone.
-func dateFR(t time.Time) string {
-	day := strconv.Itoa(t.Day())
-	if t.Day() == 1 {
-		day = "1er"
-	}
-	return day + " " + indicators.MonthName(t, "fr")
-}
+// fr and nl write dates as given (in their own zone) and numbers.
+var (
+	fr = locale.New(locale.French, nil)
+	nl = locale.New(locale.Dutch, nil)
+)
 
-func dateNL(t time.Time) string { return strconv.Itoa(t.Day()) + " " + indicators.MonthName(t, "nl") }
+func dateFR(t time.Time) string { return fr.Date(t) }
+func dateNL(t time.Time) string { return nl.Date(t) }
 
 // dateTimeFR returns "12 mars 2024 à 14:05" in the Alerter's zone.
-func (a *Alerter) dateTimeFR(t time.Time) string {
-	t = t.In(a.loc)
-	return dateFR(t) + " à " + t.Format("15:04")
-}
+func (a *Alerter) dateTimeFR(t time.Time) string { return locale.New(locale.French, a.loc).DateTime(t) }
 
 // dateTimeNL returns "12 maart 2024 om 14:05" in the Alerter's zone.
-func (a *Alerter) dateTimeNL(t time.Time) string {
-	t = t.In(a.loc)
-	return dateNL(t) + " om " + t.Format("15:04")
-}
+func (a *Alerter) dateTimeNL(t time.Time) string { return locale.New(locale.Dutch, a.loc).DateTime(t) }
 
-func countFR(n uint64) string { return indicators.FormatNumber(float64(n), 0, "fr") }
-func countNL(n uint64) string { return indicators.FormatNumber(float64(n), 0, "nl") }
+func countFR(n uint64) string { return fr.Int(int64(n)) }
+func countNL(n uint64) string { return nl.Int(int64(n)) }
 
-func percentFR(share float64) string { return indicators.FormatNumber(100*share, 1, "fr") + "\u202f%" }
-func percentNL(share float64) string { return indicators.FormatNumber(100*share, 1, "nl") + "%" }
+func percentFR(share float64) string { return fr.Percent(100*share, 1) }
+func percentNL(share float64) string { return nl.Percent(100*share, 1) }

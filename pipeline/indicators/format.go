@@ -2,17 +2,9 @@ package indicators
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/brusano/bassins/pipeline/locale"
 )
-
-// FormatNumber writes x with the given decimals the Belgian way.
-//
-// Deprecated: use locale.New(lang, loc).Number.
-func FormatNumber(x float64, decimals int, lang string) string {
-	return locale.New(lang, nil).Number(x, decimals)
-}
 
 // Display returns how a value is shown to readers: counts as whole numbers,
 // rates with one decimal, small counts as "< MinCount" and values withheld to
@@ -40,11 +32,4 @@ func (s *Snapshot) Change(cur, prev Value) (percent float64, ok bool) {
 		return 0, false
 	}
 	return (cur.Value - prev.Value) / prev.Value * 100, true
-}
-
-// MonthName returns "mars 2024" or "maart 2024".
-//
-// Deprecated: use locale.New(lang, loc).Month.
-func MonthName(m time.Time, lang string) string {
-	return locale.New(lang, nil).Month(m)
 }
