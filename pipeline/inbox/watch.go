@@ -269,6 +269,24 @@ func (w *watcher) forget(path string) {
 // files found are new: complete at once when the folder came by rename,
 // pending otherwise.
 func (w *watcher) addTree(dir string, files, renamedIn bool) {
+	_, err := w.walk(dir, false, func(path string) {
+		if files {
+			if info, err := os.Stat(path); err == nil {
+				w.seeFile(path, info, renamedIn)
+			}
+		}
+	})
+	if err != nil {
+		w.log.Warn("inbox folder not watched", "dir", dir, "err", err)
+	}
+}
+
+// walk watches dir and the folders under it, hidden ones left out, and calls
+// file for every other entry. With again, a folder already watched is
+// watched again (a watch lost without notice comes back). It returns the
+// folders it found.
+func (w *watcher) walk(dir string, again bool, file func(path string)) (map[string]struct{}, error) {
+	seen := map[string]struct{}{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if path == dir {
@@ -277,29 +295,24 @@ func (w *watcher) addTree(dir string, files, renamedIn bool) {
 			w.log.Warn("inbox folder unreadable", "dir", path, "err", err)
 			return nil
 		}
-		if d.IsDir() {
-			if path != w.root && hidden(d.Name()) {
-				return filepath.SkipDir
-			}
-			if _, ok := w.dirs[path]; !ok {
-				if err := w.fw.Add(path); err != nil {
-					w.log.Warn("inbox folder not watched", "dir", path, "err", err)
-					return nil
-				}
-				w.dirs[path] = struct{}{}
-			}
+		if !d.IsDir() {
+			file(path)
 			return nil
 		}
-		if files {
-			if info, err := os.Stat(path); err == nil {
-				w.seeFile(path, info, renamedIn)
+		if path != w.root && hidden(d.Name()) {
+			return filepath.SkipDir
+		}
+		if _, known := w.dirs[path]; again || !known {
+			if err := w.fw.Add(path); err != nil {
+				w.log.Warn("inbox folder not watched", "dir", path, "err", err)
+				return nil
 			}
 		}
+		seen[path] = struct{}{}
+		w.dirs[path] = struct{}{}
 		return nil
 	})
-	if err != nil {
-		w.log.Warn("inbox folder not watched", "dir", dir, "err", err)
-	}
+	return seen, err
 }
 
 // seeFile notes that a file was created, written or renamed in.
@@ -366,38 +379,15 @@ func (w *watcher) rescan() {
 		w.log.Warn("inbox missing", "dir", w.root, "err", err)
 		return
 	}
-	seen := map[string]struct{}{}
-	err := filepath.WalkDir(w.root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == w.root {
-				return err
-			}
-			w.log.Warn("inbox folder unreadable", "dir", path, "err", err)
-			return nil
-		}
-		if d.IsDir() {
-			if path != w.root && hidden(d.Name()) {
-				return filepath.SkipDir
-			}
-			// Added again even when known: a watch lost without
-			// notice comes back.
-			if err := w.fw.Add(path); err != nil {
-				w.log.Warn("inbox folder not watched", "dir", path, "err", err)
-				return nil
-			}
-			seen[path] = struct{}{}
-			w.dirs[path] = struct{}{}
-			return nil
-		}
+	seen, err := w.walk(w.root, true, func(path string) {
 		if _, ok := w.wanted(path); !ok {
-			return nil
+			return
 		}
 		info, err := os.Stat(path)
 		if err != nil || !info.Mode().IsRegular() || changeTime(info).Before(since) {
-			return nil
+			return
 		}
 		w.seeFile(path, info, false)
-		return nil
 	})
 	if err != nil {
 		w.log.Warn("inbox rescan failed", "dir", w.root, "err", err)
