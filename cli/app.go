@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -25,8 +26,11 @@ import (
 
 // app is everything a running mode needs, built from the configuration.
 type app struct {
-	cfg *config.Config
-	log *slog.Logger
+	// cfg is the configuration the process started with; jobs holds the
+	// jobs and sources in force, which a reload replaces.
+	cfg  *config.Config
+	jobs atomic.Pointer[config.Config]
+	log  *slog.Logger
 	// One of server (a one-shot command) and supervisor (serve) holds the
 	// managed ClickHouse; both are nil with a remote server.
 	server     *managed.Server
@@ -77,6 +81,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, err
 func startWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts startOptions) (*app, error) {
 	host, _ := os.Hostname()
 	a := &app{cfg: cfg, log: log, holder: lease.Holder{Host: host, PID: os.Getpid(), Since: time.Now()}}
+	a.jobs.Store(cfg)
 	if err := a.open(ctx, opts); err != nil {
 		a.close()
 		return nil, err
@@ -138,7 +143,7 @@ func (a *app) open(ctx context.Context, opts startOptions) (err error) {
 			return err
 		}
 	}
-	jobs, err := a.jobs(cfg)
+	jobs, err := a.buildJobs(cfg)
 	if err != nil {
 		return err
 	}

@@ -21,9 +21,9 @@ import (
 // computation never sees half an ingest.
 const warehouseLane = "warehouse"
 
-// jobs builds the scheduler's jobs from a configuration. Ingest jobs are
+// buildJobs builds the scheduler's jobs from a configuration. Ingest jobs are
 // followed by every compute job when they changed something.
-func (a *app) jobs(cfg *config.Config) ([]scheduler.Job, error) {
+func (a *app) buildJobs(cfg *config.Config) ([]scheduler.Job, error) {
 	log := a.log
 	ingestJob := ingest.New(ingest.Options{Warehouse: a.wh, Sources: cfg.Sources, Inbox: cfg.Paths.Inbox,
 		StateDir: cfg.Paths.State, Pseudonymiser: a.pseudonym, Geography: a.geo, Location: cfg.Location(),

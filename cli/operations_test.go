@@ -240,3 +240,55 @@ func TestLogLinesOfARunCarryItsID(t *testing.T) {
 		}
 	}
 }
+
+// A source added by a reload is watched too: its delivery is ingested
+// without waiting for the schedule.
+func TestASourceAddedByAReloadIsWatched(t *testing.T) {
+	ctx := t.Context()
+	_, path := faultConfig(t, t.TempDir())
+	body, _ := os.ReadFile(path)
+	os.WriteFile(path, []byte(strings.Replace(string(body), "  watch_inbox: false", "  watch_inbox: true", 1)), 0o644)
+	cfg, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeDemo(t, cfg.Paths.Inbox, 0.05)
+	a, err := startWith(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), startOptions{supervise: true, observe: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	_, stop := serveApp(t, a, path)
+	waitFor(t, time.Minute, "the start-up ingest", func() bool {
+		runs := runsOf(t, a.wh, "ingest")
+		return len(runs) == 1 && runs[0].Status == "ok"
+	})
+	// A new team, in a folder no source read before.
+	// The sources come last in the file: the new one is appended.
+	added := strings.Replace(string(body), "  watch_inbox: false", "  watch_inbox: true", 1) +
+		"  - name: nightline\n    path: \"nightline/*.jsonl\"\n    format: jsonl\n    dataset: contacts\n    fields: *team-log\n"
+	if err := os.WriteFile(path, []byte(added), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.reload(path)
+	if srcs := a.jobs.Load().Sources; srcs[len(srcs)-1].Name != "nightline" {
+		t.Fatal("the reload did not take the new source")
+	}
+	combo, err := filepath.Glob(filepath.Join(cfg.Paths.Inbox, "mobile-teams", "combo-*.jsonl"))
+	if err != nil || len(combo) == 0 {
+		t.Fatalf("no combo delivery to copy: %v", err)
+	}
+	held, err := os.ReadFile(combo[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(cfg.Paths.Inbox, "nightline"), 0o755)
+	if err := os.WriteFile(filepath.Join(cfg.Paths.Inbox, "nightline", "2026-06.jsonl"), held, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the new source's delivery is loaded", func() bool {
+		loads, err := a.wh.Loads(ctx, warehouse.LoadFilter{Source: "nightline"})
+		return err == nil && len(loads) == 1 && loads[0].Status == warehouse.StatusLoaded
+	})
+	stop()
+}

@@ -216,7 +216,7 @@ func (a *app) schedule(ctx context.Context) {
 		go func() { defer wg.Done(); a.watchInbox(ctx) }()
 		// The watcher sees what changes from now on: what arrived while
 		// no process watched is ingested at once.
-		for _, j := range cfg.Jobs {
+		for _, j := range a.jobs.Load().Jobs {
 			if j.Kind == config.KindIngest {
 				a.sched.Trigger(j.Name)
 			}
@@ -243,7 +243,7 @@ func (a *app) interruptStaleRuns(ctx context.Context, now time.Time, wg *sync.Wa
 	seen := map[string]bool{}
 	for _, r := range stale {
 		a.log.Warn("run without heartbeat, its process gone: marked interrupted", "job", r.Job, "run", r.RunID, "owner", r.Owner)
-		if _, ok := a.cfg.Job(r.Job); !ok || seen[r.Job] {
+		if _, ok := a.jobs.Load().Job(r.Job); !ok || seen[r.Job] {
 			continue
 		}
 		seen[r.Job] = true
@@ -260,24 +260,29 @@ func (a *app) interruptStaleRuns(ctx context.Context, now time.Time, wg *sync.Wa
 }
 
 // watchInbox runs the ingest jobs as soon as a complete delivery arrives.
+// The sources and jobs are those in force: a reload changes them.
 func (a *app) watchInbox(ctx context.Context) {
-	var globs, ingestJobs []string
-	for _, s := range a.cfg.Sources {
-		globs = append(globs, s.Path)
-	}
-	for _, j := range a.cfg.Jobs {
-		if j.Kind == config.KindIngest {
-			ingestJobs = append(ingestJobs, j.Name)
-		}
-	}
-	if len(ingestJobs) == 0 {
-		return
-	}
-	err := inbox.Watch(ctx, inbox.Options{Dir: a.cfg.Paths.Inbox, Match: inbox.MatchGlobs(globs),
-		Settle: a.cfg.Service.Settle, Logger: a.log}, func(ctx context.Context, files []string) {
+	var mu sync.Mutex
+	var matchOf *config.Config
+	var match func(string) bool
+	err := inbox.Watch(ctx, inbox.Options{Dir: a.cfg.Paths.Inbox, Settle: a.cfg.Service.Settle, Logger: a.log,
+		Match: func(rel string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if cfg := a.jobs.Load(); cfg != matchOf {
+				var globs []string
+				for _, s := range cfg.Sources {
+					globs = append(globs, s.Path)
+				}
+				matchOf, match = cfg, inbox.MatchGlobs(globs)
+			}
+			return match(rel)
+		}}, func(ctx context.Context, files []string) {
 		a.log.Info("delivery complete in the inbox", "files", len(files))
-		for _, j := range ingestJobs {
-			a.sched.Trigger(j)
+		for _, j := range a.jobs.Load().Jobs {
+			if j.Kind == config.KindIngest {
+				a.sched.Trigger(j.Name)
+			}
 		}
 	})
 	if err != nil && ctx.Err() == nil {
@@ -309,7 +314,7 @@ func (a *app) reload(configPath string) {
 		a.log.Error("configuration reload refused; the running configuration is kept", "err", err)
 		return
 	}
-	jobs, err := a.jobs(cfg)
+	jobs, err := a.buildJobs(cfg)
 	if err == nil {
 		err = a.sched.Replace(jobs)
 	}
@@ -329,5 +334,6 @@ func (a *app) reload(configPath string) {
 			a.log.Warn("configuration reloaded, but this section takes effect at the next start", "section", what)
 		}
 	}
+	a.jobs.Store(cfg)
 	a.log.Info("configuration reloaded", "file", cfg.File, "jobs", len(cfg.Jobs), "sources", len(cfg.Sources))
 }
