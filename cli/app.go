@@ -47,6 +47,9 @@ type app struct {
 	// metrics and alerts are set for serve; nil otherwise.
 	metrics *metrics.Metrics
 	alerts  *alerts.Alerter
+	// checkedAt is when the deliveries' due dates were last checked
+	// (Unix nanoseconds).
+	checkedAt atomic.Int64
 }
 
 // startOptions say how a mode runs.

@@ -42,7 +42,12 @@ func (a *app) buildJobs(cfg *config.Config) ([]scheduler.Job, error) {
 	funcs := map[string]scheduler.Func{
 		config.KindIngest: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
 			res, err := ingestJob.Run(ctx, now, runID)
-			a.checkDeliveries(ctx, cfg, time.Now())
+			// Whether a delivery is late changes when one arrives, or
+			// when a due day passes: an ingest that loaded nothing
+			// checks at most hourly (the check reads every table).
+			if res.Loaded > 0 || time.Since(a.deliveriesChecked()) >= time.Hour {
+				a.checkDeliveries(ctx, cfg, time.Now())
+			}
 			return scheduler.Outcome{Rows: res.Rows, Changed: res.Loaded > 0}, err
 		},
 		config.KindCompute: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
@@ -134,6 +139,9 @@ func (a *app) loadRecorded(ctx context.Context, src *sources.Spec, l warehouse.L
 	}
 }
 
+// deliveriesChecked is when checkDeliveries last read the deliveries.
+func (a *app) deliveriesChecked() time.Time { return time.Unix(0, a.checkedAt.Load()) }
+
 // checkDeliveries updates, for every source with a due day, whether its
 // delivery is overdue: in the metrics and as an alert.
 func (a *app) checkDeliveries(ctx context.Context, cfg *config.Config, now time.Time) {
@@ -145,6 +153,7 @@ func (a *app) checkDeliveries(ctx context.Context, cfg *config.Config, now time.
 		a.log.Warn("delivery due dates not checked", "err", err)
 		return
 	}
+	a.checkedAt.Store(now.UnixNano())
 	for _, s := range cfg.Sources {
 		if s.DueDay == 0 {
 			continue
