@@ -28,7 +28,8 @@ func (a *app) buildJobs(cfg *config.Config) ([]scheduler.Job, error) {
 	ingestJob := ingest.New(ingest.Options{Warehouse: a.wh, Sources: cfg.Sources, Inbox: cfg.Paths.Inbox,
 		StateDir: cfg.Paths.State, Pseudonymiser: a.pseudonym, Geography: a.geo, Location: cfg.Location(),
 		OnLoad: a.loadRecorded, Logger: log})
-	computeJob := compute.New(compute.Options{Warehouse: a.wh, Geography: a.geo, GeoVersion: a.geoVersion, Logger: log})
+	computeJob := compute.New(compute.Options{Warehouse: a.wh, Geography: a.geo, GeoVersion: a.geoVersion,
+		Catalogue: cfg.Catalogue, Logger: log})
 	reportWriter, err := reports.New(reports.Options{Dir: cfg.Paths.Reports, Languages: cfg.Reports.Languages, Location: cfg.Location(), Logger: log})
 	if err != nil {
 		return nil, startupError{fmt.Sprintf("the reports cannot be written: %v", err), err}

@@ -11,6 +11,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"io"
 	"net"
 	"os"
@@ -46,14 +47,29 @@ type Config struct {
 	Timezone string  `yaml:"timezone"`
 	Reports  Reports `yaml:"reports"`
 	// Service is how a long-running `bassins serve` behaves.
-	Service   Service        `yaml:"service"`
-	Retention Retention      `yaml:"retention"`
-	Alerts    Alerts         `yaml:"alerts"`
-	Jobs      []Job          `yaml:"jobs"`
-	Sources   []sources.Spec `yaml:"sources"`
+	Service   Service   `yaml:"service"`
+	Retention Retention `yaml:"retention"`
+	Alerts    Alerts    `yaml:"alerts"`
+	// Indicators adds the operators' catalogue files to the default
+	// catalogue.
+	Indicators Indicators     `yaml:"indicators"`
+	Jobs       []Job          `yaml:"jobs"`
+	Sources    []sources.Spec `yaml:"sources"`
 
 	// File is where the configuration was read from.
 	File string `yaml:"-"`
+}
+
+// Indicators lists the operators' indicator catalogue files, read after the
+// embedded default one at each computation: an indicator added to a file is
+// computed by the next run.
+type Indicators struct {
+	Files []string `yaml:"files"`
+}
+
+// Catalogue loads the default catalogue and the operators' files.
+func (c *Config) Catalogue() (*catalogue.Catalogue, error) {
+	return catalogue.LoadWithDefault(c.Indicators.Files...)
 }
 
 // ClickHouse says which server holds the warehouse.
@@ -409,6 +425,23 @@ func (c *Config) validate() []Problem {
 	}
 	if c.Paths.State == "" {
 		add("paths.state", "a folder is required")
+	}
+	for i, f := range c.Indicators.Files {
+		if _, err := os.Stat(f); err != nil {
+			add(fmt.Sprintf("indicators.files[%d]", i), "cannot read %s: %v", f, errors.Unwrap(err))
+		}
+	}
+	if _, err := c.Catalogue(); err != nil {
+		var ce *catalogue.Error
+		if errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				msg := p.Message
+				if p.ID != "" {
+					msg = "indicator " + p.ID + ": " + msg
+				}
+				ps = append(ps, Problem{File: p.File, Line: p.Line, Path: "indicators", Message: msg})
+			}
+		}
 	}
 	if c.Privacy.MinCount < 1 {
 		add("privacy.min_count", "must be 1 or more, not %d", c.Privacy.MinCount)

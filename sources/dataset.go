@@ -56,6 +56,13 @@ type Dataset struct {
 	// Measures is true when a source lists measure columns, each file row
 	// becoming one stored row per measure (columns measure and value).
 	Measures bool
+	// Stock is true when rows describe a state at their date (an
+	// inventory) rather than events: a period shows the latest state
+	// dated before its end, never a sum over dates.
+	Stock bool
+	// Virtual is true for a dataset the product computes itself rather
+	// than one delivered by sources: it has no table.
+	Virtual bool
 }
 
 // Field returns the named field.
@@ -182,7 +189,7 @@ func init() {
 			{"postcode", Postcode, true, "postcode of the service"},
 			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
 		}})
-	Register(&Dataset{Name: "services", Table: "services", DateField: "reference_date",
+	Register(&Dataset{Name: "services", Table: "services", DateField: "reference_date", Stock: true,
 		Doc: "the inventory of the care offer (inventaire de l'offre), one row per service and reference date",
 		Fields: []Field{
 			{"service_id", String, true, "service code"},

@@ -32,6 +32,7 @@ package catalogue
 
 import (
 	"bytes"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -58,6 +59,21 @@ const (
 	Count    = "count"
 	Distinct = "distinct"
 	Sum      = "sum"
+	// Median is the median of a number field over the rows where it is
+	// known; its numerator is the number of those rows.
+	Median = "median"
+	// New counts the distinct values of a field (a person) met in the
+	// period and in none of the LookbackMonths months before it began.
+	New = "new"
+)
+
+// Kinds of values, from the numerator's aggregate and the denominator.
+const (
+	KindCount  = "count"  // a count or a sum
+	KindMedian = "median" // a median
+	KindRate   = "rate"   // per a population: exact Poisson interval
+	KindShare  = "share"  // part of another indicator, in %: Wilson interval
+	KindRatio  = "ratio"  // per another indicator, not a part of it
 )
 
 // Period types.
@@ -82,7 +98,10 @@ type Numerator struct {
 	Aggregate string   `yaml:"aggregate"`
 	Field     string   `yaml:"field"`
 	Filters   []Filter `yaml:"filters"`
-	line      int
+	// LookbackMonths is, for aggregate new, how many months before the
+	// period a value must not have been met.
+	LookbackMonths int `yaml:"lookback_months"`
+	line           int
 }
 
 // Denominator divides the numerator: a population (all ages, or an age group
@@ -108,10 +127,60 @@ type Indicator struct {
 	Breakdowns     []string     `yaml:"breakdowns"`
 	HigherIsBetter bool         `yaml:"higher_is_better"`
 	PlanActions    []string     `yaml:"plan_actions"`
+	// Total false keeps the categories of the breakdowns apart: no value
+	// adds them up (the measures of different federations, for example).
+	Total *bool `yaml:"total"`
 
 	// File and Line say where the entry is written.
 	File string `yaml:"-"`
 	Line int    `yaml:"-"`
+}
+
+// Text returns the text in "fr" or "nl".
+func (t Text) Text(lang string) string {
+	if lang == "nl" {
+		return t.NL
+	}
+	return t.FR
+}
+
+// Kind says what kind of value the indicator gives.
+func (ind Indicator) Kind() string {
+	switch {
+	case ind.Numerator.Aggregate == Median:
+		return KindMedian
+	case ind.Denominator == nil:
+		return KindCount
+	case ind.Denominator.Population != "":
+		return KindRate
+	case ind.Factor == 100:
+		return KindShare
+	default:
+		return KindRatio
+	}
+}
+
+// HasTotal reports whether the indicator has a value over all categories.
+func (ind Indicator) HasTotal() bool { return ind.Total == nil || *ind.Total }
+
+// Additive reports whether the values of parts add up to the value of the
+// whole (communes to a bassin, months to a year, categories to the total):
+// counts and sums do, distinct counts, medians and ratios do not.
+func (ind Indicator) Additive() bool {
+	a := ind.Numerator.Aggregate
+	return (a == Count || a == Sum) && ind.Denominator == nil
+}
+
+// Ages returns the age group of a population denominator: lo and hi are
+// the first and last age included; all is true for every age.
+func (d Denominator) Ages() (lo, hi int, all bool) {
+	m := ageGroup.FindStringSubmatch(d.Population)
+	if m == nil {
+		return 0, 0, true
+	}
+	lo, _ = strconv.Atoi(m[1])
+	hi, _ = strconv.Atoi(m[2])
+	return lo, hi, false
 }
 
 // Catalogue is every indicator, in the order of their files.
@@ -163,6 +232,25 @@ func (e *Error) Error() string {
 type File struct {
 	Name string
 	Data []byte
+}
+
+//go:embed default.yaml
+var defaultFile []byte
+
+// DefaultName names the embedded default catalogue in messages.
+const DefaultName = "catalogue par défaut (default.yaml)"
+
+// Default returns the embedded default catalogue file.
+func Default() File { return File{Name: DefaultName, Data: defaultFile} }
+
+// LoadWithDefault loads the default catalogue followed by the operators'
+// files.
+func LoadWithDefault(paths ...string) (*Catalogue, error) {
+	files, err := ReadFiles(paths...)
+	if err != nil {
+		return nil, err
+	}
+	return Load(append([]File{Default()}, files...)...)
 }
 
 // ReadFiles reads catalogue files from disk.
@@ -348,7 +436,7 @@ func check(ind Indicator, c *Catalogue) []Problem {
 		if num.Field != "" {
 			add(num.line, "a count counts rows: it takes no field (use distinct to count the values of %s)", num.Field)
 		}
-	case Distinct, Sum:
+	case Distinct, Sum, Median, New:
 		if num.Field == "" {
 			add(num.line, "%s needs a field", num.Aggregate)
 		} else if ok {
@@ -356,12 +444,22 @@ func check(ind Indicator, c *Catalogue) []Problem {
 			switch {
 			case !found:
 				add(num.line, "dataset %s has no field %q", num.Dataset, num.Field)
-			case num.Aggregate == Sum && f.Type != sources.Int && f.Type != sources.Decimal:
-				add(num.line, "sum needs a number field; %s is %s", num.Field, f.Type)
+			case (num.Aggregate == Sum || num.Aggregate == Median) && f.Type != sources.Int && f.Type != sources.Decimal && f.Type != sources.Age:
+				add(num.line, "%s needs a number field; %s is %s", num.Aggregate, num.Field, f.Type)
+			case num.Aggregate == Sum && f.Type == sources.Age:
+				add(num.line, "sum of an age has no meaning; use median")
 			}
 		}
 	default:
-		add(num.line, "unknown aggregate %q (count, distinct, sum)", num.Aggregate)
+		add(num.line, "unknown aggregate %q (count, distinct, sum, median, new)", num.Aggregate)
+	}
+	if num.Aggregate == New && (num.LookbackMonths < 1 || num.LookbackMonths > 60) {
+		add(num.line, "new needs lookback_months, 1 to 60")
+	} else if num.Aggregate != New && num.LookbackMonths != 0 {
+		add(num.line, "lookback_months only goes with aggregate new")
+	}
+	if ok && d.Virtual && num.Aggregate != Count && num.Aggregate != Sum {
+		add(num.line, "dataset %s is computed by the product: count or sum only", num.Dataset)
 	}
 	for _, f := range num.Filters {
 		if ok {
@@ -379,6 +477,9 @@ func check(ind Indicator, c *Catalogue) []Problem {
 		}
 	}
 	if den := ind.Denominator; den != nil {
+		if num.Aggregate == Median {
+			add(den.line, "a median takes no denominator")
+		}
 		switch {
 		case den.Population != "" && den.Indicator != "":
 			add(den.line, "a denominator is a population or an indicator, not both")
@@ -413,10 +514,17 @@ func check(ind Indicator, c *Catalogue) []Problem {
 	}
 	for _, b := range ind.Breakdowns {
 		if ok {
-			if _, found := field(d, b); !found {
+			f, found := field(d, b)
+			switch {
+			case !found:
 				add(0, "breakdown by %q: dataset %s has no such field", b, num.Dataset)
+			case f.Type != sources.String && f.Type != sources.List && f.Type != sources.Bool:
+				add(0, "breakdown by %q: a breakdown needs a text, list or yes/no field; %s is %s", b, b, f.Type)
 			}
 		}
+	}
+	if !ind.HasTotal() && len(ind.Breakdowns) == 0 {
+		add(0, "total: false needs a breakdown whose categories stay apart")
 	}
 	for _, a := range ind.PlanActions {
 		if !planAction.MatchString(a) {

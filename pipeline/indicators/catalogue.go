@@ -102,8 +102,14 @@ func Lookup(code string) (Definition, bool) {
 // one month, as computed by one run.
 type Value struct {
 	Indicator string
-	Level     string // geography.LevelRegion, LevelBassin or LevelCommune
-	Code      string // region code, bassin code or commune NIS code
+	// PeriodType is month, quarter or year; Period the period's first day.
+	PeriodType string
+	Level      string // geography.LevelRegion, LevelBassin or LevelCommune
+	Code       string // region code, bassin code or commune NIS code
+	// Breakdown is the field the value is broken down by and Category its
+	// value; both empty for the total.
+	Breakdown string
+	Category  string
 	Period    time.Time
 	Value     float64
 	Numerator float64
@@ -113,6 +119,10 @@ type Value struct {
 	// Estimated is true when the value rests on a default split or an
 	// estimated population.
 	Estimated bool
+	// Incomplete is true when the period lacks deliveries or is not over.
+	Incomplete bool
+	// PopulationDate is the reference date of a rate's population.
+	PopulationDate time.Time
 }
 
 // Snapshot is the latest computed set of values with what is needed to show

@@ -52,6 +52,7 @@ var shardingKeys = map[string]string{
 	"job_runs":            "cityHash64(run_id)",
 	"job_run_records":     "cityHash64(run_id)",
 	"indicator_values":    "cityHash64(run_id)",
+	"indicator_cells":     "cityHash64(run_id)",
 	"indicator_runs":      "cityHash64(run_id)",
 	"geo_versions":        "cityHash64(version)",
 	"geo_bassins":         "cityHash64(version)",

@@ -218,10 +218,20 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 			if v.Estimated {
 				est = 1
 			}
-			rows = append(rows, []any{runID, v.Indicator, v.Level, v.Code, v.Period, v.Value, v.Numerator, v.Denominator, est})
+			var incomplete uint8
+			if v.Incomplete {
+				incomplete = 1
+			}
+			popDate := v.PopulationDate
+			if popDate.IsZero() {
+				popDate = time.Unix(0, 0).UTC()
+			}
+			rows = append(rows, []any{runID, v.Indicator, v.PeriodType, v.Period, v.Level, v.Code, v.Breakdown, v.Category,
+				v.Value, v.Numerator, v.Denominator, est, incomplete, popDate})
 		}
-		if err := w.InsertRows(ctx, "indicator_values",
-			[]string{"run_id", "indicator", "level", "code", "period", "value", "numerator", "denominator", "estimated"}, rows); err != nil {
+		if err := w.InsertRows(ctx, "indicator_cells",
+			[]string{"run_id", "indicator", "period_type", "period", "level", "code", "breakdown", "category",
+				"value", "numerator", "denominator", "estimated", "incomplete", "population_date"}, rows); err != nil {
 			return err
 		}
 	}
@@ -243,7 +253,7 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 		keep = append(keep, id)
 	}
 	rows.Close()
-	if err := w.deleteWhere(ctx, "indicator_values", "NOT has(?, run_id)", keep); err != nil {
+	if err := w.deleteWhere(ctx, "indicator_cells", "NOT has(?, run_id)", keep); err != nil {
 		return fmt.Errorf("warehouse: delete old indicator runs: %w", err)
 	}
 	return nil
@@ -267,8 +277,9 @@ func (w *Warehouse) LatestRun(ctx context.Context) (runID string, computedAt tim
 
 // Values returns the values stored by a computing run.
 func (w *Warehouse) Values(ctx context.Context, runID string) ([]indicators.Value, error) {
-	rows, err := w.conn.Query(ctx, `SELECT indicator, level, code, period, value, numerator, denominator, estimated
-		FROM indicator_values WHERE run_id = ? ORDER BY indicator, level, code, period`, runID)
+	rows, err := w.conn.Query(ctx, `SELECT indicator, period_type, period, level, code, breakdown, category,
+			value, numerator, denominator, estimated, incomplete, population_date
+		FROM indicator_cells WHERE run_id = ? ORDER BY indicator, period_type, level, code, breakdown, category, period`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: read indicator values: %w", err)
 	}
@@ -276,11 +287,16 @@ func (w *Warehouse) Values(ctx context.Context, runID string) ([]indicators.Valu
 	var values []indicators.Value
 	for rows.Next() {
 		v := indicators.Value{RunID: runID}
-		var est uint8
-		if err := rows.Scan(&v.Indicator, &v.Level, &v.Code, &v.Period, &v.Value, &v.Numerator, &v.Denominator, &est); err != nil {
+		var est, incomplete uint8
+		var popDate time.Time
+		if err := rows.Scan(&v.Indicator, &v.PeriodType, &v.Period, &v.Level, &v.Code, &v.Breakdown, &v.Category,
+			&v.Value, &v.Numerator, &v.Denominator, &est, &incomplete, &popDate); err != nil {
 			return nil, fmt.Errorf("warehouse: read indicator values: %w", err)
 		}
-		v.Period, v.Estimated = utcDate(v.Period), est == 1
+		v.Period, v.Estimated, v.Incomplete = utcDate(v.Period), est == 1, incomplete == 1
+		if popDate.Year() > 1970 {
+			v.PopulationDate = utcDate(popDate)
+		}
 		values = append(values, v)
 	}
 	return values, rows.Err()

@@ -123,7 +123,7 @@ func (w *Warehouse) DeleteValuesBefore(ctx context.Context, t time.Time) (uint64
 	for start := 0; start < len(ids); start += deleteChunk {
 		var count uint64
 		chunk := ids[start:min(start+deleteChunk, len(ids))]
-		if err := w.conn.QueryRow(ctx, `SELECT count() FROM indicator_values WHERE has(?, run_id)`, chunk).Scan(&count); err != nil {
+		if err := w.conn.QueryRow(ctx, `SELECT count() FROM indicator_cells WHERE has(?, run_id)`, chunk).Scan(&count); err != nil {
 			return 0, fmt.Errorf("warehouse: values before %s: %w", t.Format(time.DateTime), err)
 		}
 		n += count
@@ -131,6 +131,9 @@ func (w *Warehouse) DeleteValuesBefore(ctx context.Context, t time.Time) (uint64
 	// The values first: a run listed without its values would be read as
 	// a computation without results.
 	if err := deleteIn(ctx, w, "indicator_values", "run_id", ids); err != nil {
+		return 0, err
+	}
+	if err := deleteIn(ctx, w, "indicator_cells", "run_id", ids); err != nil {
 		return 0, err
 	}
 	if err := deleteIn(ctx, w, "indicator_runs", "run_id", ids); err != nil {

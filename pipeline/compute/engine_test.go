@@ -1,0 +1,293 @@
+package compute_test
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/brusano/bassins/config"
+	"github.com/brusano/bassins/pipeline/compute"
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/indicators"
+	"github.com/brusano/bassins/pipeline/ingest"
+	"github.com/brusano/bassins/pipeline/privacy"
+	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
+)
+
+// The fixture, small enough to count by hand. Postcodes: 1080 Molenbeek
+// (21012, Centre-Ouest), 1030 Schaerbeek (21015, Nord-Est), 1210
+// Saint-Josse (21014, Nord-Est).
+//
+//	#  date        person  postcode  place   poles            referral      syringes kits naloxone
+//	1  2024-01-10  A       1080      rue     medical          -             5        0    0
+//	2  2024-01-20  B       1030      gare    social, medical  CPAS          0        0    1
+//	3  2025-01-05  A       1080      rue     medical          -             2        0    0
+//	4  2025-01-06  A       1030      rue     -                -             0        0    2
+//	5  2025-01-15  C       1030      gare    social           hôpital       0        0    0
+//	6  2025-02-03  C       1210      rue     -                -             0        3    0
+//	7  2025-02-10  D       1080      squat   -                CPAS          10       0    0
+//	8  2025-03-01  B       1080      rue     -                -             0        0    0
+const combo2024 = `{"date":"2024-01-10","time":"10:00","team":"t1","place_type":"rue","postcode":"1080","person":"A","poles":["medical"],"referral":false,"referral_destination":"","syringes":5,"kits":0,"naloxone":0}
+{"date":"2024-01-20","time":"10:00","team":"t1","place_type":"gare","postcode":"1030","person":"B","poles":["social","medical"],"referral":true,"referral_destination":"CPAS","syringes":0,"kits":0,"naloxone":1}
+`
+
+const combo2025 = `{"date":"2025-01-05","time":"10:00","team":"t1","place_type":"rue","postcode":"1080","person":"A","poles":["medical"],"referral":false,"referral_destination":"","syringes":2,"kits":0,"naloxone":0}
+{"date":"2025-01-06","time":"10:00","team":"t1","place_type":"rue","postcode":"1030","person":"A","poles":[],"referral":false,"referral_destination":"","syringes":0,"kits":0,"naloxone":2}
+{"date":"2025-01-15","time":"10:00","team":"t2","place_type":"gare","postcode":"1030","person":"C","poles":["social"],"referral":true,"referral_destination":"hôpital","syringes":0,"kits":0,"naloxone":0}
+{"date":"2025-02-03","time":"10:00","team":"t2","place_type":"rue","postcode":"1210","person":"C","poles":[],"referral":false,"referral_destination":"","syringes":0,"kits":3,"naloxone":0}
+{"date":"2025-02-10","time":"10:00","team":"t1","place_type":"squat","postcode":"1080","person":"D","poles":[],"referral":true,"referral_destination":"CPAS","syringes":10,"kits":0,"naloxone":0}
+{"date":"2025-03-01","time":"10:00","team":"t1","place_type":"rue","postcode":"1080","person":"B","poles":[],"referral":false,"referral_destination":"","syringes":0,"kits":0,"naloxone":0}
+`
+
+// Two federations report the same service kinds: their measures stay apart.
+//
+//	FEDITO January 2025: S1 1080 consultations 10, persons 4, hours 7,5; S2 1030 consultations 6, persons 2, hours 3
+//	LBSM   January 2025: L1 1030 consultations 20, persons 9, hours 12
+const fedito = "Période;Code service;Nom du service;Code postal;Consultations;Personnes suivies;Heures prestées\r\n" +
+	"01/01/2025;S1;Service un;1080;10;4;7,5\r\n" +
+	"01/01/2025;S2;Service deux;1030;6;2;3\r\n"
+
+const lbsm = "Période;Code service;Nom du service;Code postal;Consultations;Personnes suivies;Heures prestées\r\n" +
+	"01/01/2025;L1;Service L;1030;20;9;12\r\n"
+
+// Inventories: on 1 December 2024 three services (two in 1080, one in
+// 1030); on 1 February 2025 a fourth one in 1210.
+const inventory2024 = "Code service;Nom;Type;Fédération;Adresse;Code postal;Commune (NIS);Date de référence\r\n" +
+	"S1;Service un;service en assuétudes;FEDITO BXL;rue A 1;1080;;01/12/2024\r\n" +
+	"S3;Service trois;maison médicale;FMM;rue B 2;1080;;01/12/2024\r\n" +
+	"S2;Service deux;service en assuétudes;FEDITO BXL;rue C 3;1030;;01/12/2024\r\n"
+
+const inventory2025 = "Code service;Nom;Type;Fédération;Adresse;Code postal;Commune (NIS);Date de référence\r\n" +
+	"S1;Service un;service en assuétudes;FEDITO BXL;rue A 1;1080;;01/02/2025\r\n" +
+	"S3;Service trois;maison médicale;FMM;rue B 2;1080;;01/02/2025\r\n" +
+	"S2;Service deux;service en assuétudes;FEDITO BXL;rue C 3;1030;;01/02/2025\r\n" +
+	"S4;Service quatre;maison médicale;FMM;rue D 4;1210;;01/02/2025\r\n"
+
+func writeFile(t *testing.T, dir, name, body string, latin1 bool) {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte(body)
+	if latin1 {
+		var err error
+		if data, err = charmap.Windows1252.NewEncoder().Bytes(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type cellKey struct {
+	indicator, ptype, period, level, code, breakdown, category string
+}
+
+// computeFixture ingests the fixture with the default configuration's
+// sources and computes the default catalogue as of now.
+func computeFixture(t *testing.T, now time.Time, extra ...string) map[cellKey]indicators.Value {
+	t.Helper()
+	ctx := t.Context()
+	inbox := t.TempDir()
+	writeFile(t, inbox, "mobile-teams/combo-2024-01.jsonl", combo2024, false)
+	writeFile(t, inbox, "mobile-teams/combo-2025-q1.jsonl", combo2025, false)
+	writeFile(t, inbox, "federations/fedito/2025-01.csv", fedito, true)
+	writeFile(t, inbox, "federations/lbsm/2025-01.csv", lbsm, true)
+	writeFile(t, inbox, "offre/inventaire-2024-12.csv", inventory2024, true)
+	writeFile(t, inbox, "offre/inventaire-2025-02.csv", inventory2025, true)
+
+	wh, _ := warehousetest.Open(t)
+	cfg, err := config.Parse("bassins.yaml", config.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Indicators.Files = extra
+	g := loadGeography(t)
+	p, err := privacy.New([]byte("engine-test-secret-0123456"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, err := wh.SaveGeography(ctx, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ingest.New(ingest.Options{Warehouse: wh, Sources: cfg.Sources, Inbox: inbox, StateDir: t.TempDir(),
+		Pseudonymiser: p, Geography: g, Location: cfg.Location()}).Run(ctx, now, "ingest-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Loaded != 6 {
+		t.Fatalf("%d files loaded, want 6: %+v", res.Loaded, res)
+	}
+	job := compute.New(compute.Options{Warehouse: wh, Geography: g, GeoVersion: version, Catalogue: cfg.Catalogue})
+	if _, err := job.Run(ctx, now, "compute-1"); err != nil {
+		t.Fatal(err)
+	}
+	values, err := wh.Values(ctx, "compute-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[cellKey]indicators.Value{}
+	for _, v := range values {
+		k := cellKey{v.Indicator, v.PeriodType, period(v), v.Level, v.Code, v.Breakdown, v.Category}
+		if _, dup := out[k]; dup {
+			t.Errorf("two values for %+v", k)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// period writes a value's period as 2025-01, 2025-Q1 or 2025.
+func period(v indicators.Value) string {
+	switch v.PeriodType {
+	case "quarter":
+		return v.Period.Format("2006") + "-Q" + string(rune('1'+(v.Period.Month()-1)/3))
+	case "year":
+		return v.Period.Format("2006")
+	}
+	return v.Period.Format("2006-01")
+}
+
+const (
+	R = geography.LevelRegion
+	B = geography.LevelBassin
+	C = geography.LevelCommune
+)
+
+func TestTheEngineComputesTheDefaultCatalogueOnAHandCountedFixture(t *testing.T) {
+	got := computeFixture(t, time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC))
+	_, _, nordEst := populations(t)
+	type want struct {
+		k                  cellKey
+		value, num, den    float64
+		incomplete, absent bool
+	}
+	rc := geography.RegionCode
+	tests := []want{
+		// Contacts, rolled up from areas and months.
+		{k: cellKey{"contacts", "month", "2025-01", R, rc, "", ""}, value: 3, num: 3},
+		{k: cellKey{"contacts", "month", "2025-01", B, "nord-est", "", ""}, value: 2, num: 2},
+		{k: cellKey{"contacts", "month", "2025-01", B, "centre-ouest", "", ""}, value: 1, num: 1},
+		{k: cellKey{"contacts", "month", "2025-01", B, "nord", "", ""}, value: 0, num: 0},
+		{k: cellKey{"contacts", "month", "2025-01", C, "21015", "", ""}, value: 2, num: 2},
+		{k: cellKey{"contacts", "month", "2025-02", R, rc, "", ""}, value: 2, num: 2},
+		{k: cellKey{"contacts", "quarter", "2025-Q1", R, rc, "", ""}, value: 6, num: 6},
+		{k: cellKey{"contacts", "quarter", "2025-Q1", B, "nord-est", "", ""}, value: 3, num: 3},
+		{k: cellKey{"contacts", "quarter", "2025-Q1", B, "centre-ouest", "", ""}, value: 3, num: 3},
+		// A quarter with two months without data, a year not over.
+		{k: cellKey{"contacts", "quarter", "2024-Q1", R, rc, "", ""}, value: 2, num: 2, incomplete: true},
+		{k: cellKey{"contacts", "year", "2025", R, rc, "", ""}, value: 6, num: 6, incomplete: true},
+		// No rows in the month: no value at all.
+		{k: cellKey{"contacts", "month", "2024-06", R, rc, "", ""}, absent: true},
+		// Breakdowns: a list field counts a contact in each of its poles.
+		{k: cellKey{"contacts", "month", "2025-01", R, rc, "poles", "medical"}, value: 1, num: 1},
+		{k: cellKey{"contacts", "month", "2025-01", R, rc, "poles", "social"}, value: 1, num: 1},
+		{k: cellKey{"contacts", "month", "2025-01", R, rc, "poles", "unknown"}, value: 1, num: 1},
+		{k: cellKey{"contacts", "month", "2024-01", R, rc, "poles", "medical"}, value: 2, num: 2},
+		{k: cellKey{"contacts", "quarter", "2025-Q1", R, rc, "place_type", "rue"}, value: 4, num: 4},
+		{k: cellKey{"contacts", "quarter", "2025-Q1", B, "nord-est", "place_type", "squat"}, value: 0, num: 0},
+		// Distinct persons over the whole period, not summed.
+		{k: cellKey{"persons", "month", "2025-01", R, rc, "", ""}, value: 2, num: 2},
+		{k: cellKey{"persons", "month", "2025-01", B, "nord-est", "", ""}, value: 2, num: 2},
+		{k: cellKey{"persons", "month", "2025-01", B, "centre-ouest", "", ""}, value: 1, num: 1},
+		{k: cellKey{"persons", "quarter", "2025-Q1", R, rc, "", ""}, value: 4, num: 4},
+		{k: cellKey{"persons", "quarter", "2025-Q1", B, "nord-est", "", ""}, value: 2, num: 2},
+		{k: cellKey{"persons", "quarter", "2025-Q1", B, "centre-ouest", "", ""}, value: 3, num: 3},
+		{k: cellKey{"persons", "quarter", "2025-Q1", C, "21014", "", ""}, value: 1, num: 1},
+		{k: cellKey{"persons", "year", "2024", R, rc, "", ""}, value: 2, num: 2, incomplete: true},
+		{k: cellKey{"persons", "quarter", "2025-Q1", R, rc, "place_type", "rue"}, value: 3, num: 3},
+		// New persons: none of their contacts in the 12 months before.
+		{k: cellKey{"new_persons", "month", "2025-01", R, rc, "", ""}, value: 1, num: 1},
+		{k: cellKey{"new_persons", "month", "2025-01", B, "nord-est", "", ""}, value: 1, num: 1},
+		{k: cellKey{"new_persons", "month", "2025-01", B, "centre-ouest", "", ""}, value: 0, num: 0},
+		{k: cellKey{"new_persons", "month", "2025-02", R, rc, "", ""}, value: 1, num: 1},
+		{k: cellKey{"new_persons", "month", "2025-03", R, rc, "", ""}, value: 1, num: 1},
+		{k: cellKey{"new_persons", "quarter", "2025-Q1", R, rc, "", ""}, value: 2, num: 2},
+		{k: cellKey{"new_persons", "quarter", "2025-Q1", B, "centre-ouest", "", ""}, value: 1, num: 1},
+		// Left-censored: no 12 months of data before January 2024.
+		{k: cellKey{"new_persons", "month", "2024-01", R, rc, "", ""}, absent: true},
+		{k: cellKey{"contacts_per_person", "quarter", "2025-Q1", R, rc, "", ""}, value: 1.5, num: 6, den: 4},
+		{k: cellKey{"contacts_per_person", "quarter", "2025-Q1", B, "centre-ouest", "", ""}, value: 1, num: 3, den: 3},
+		{k: cellKey{"contacts_per_10k", "quarter", "2025-Q1", B, "nord-est", "", ""},
+			value: 3 / float64(nordEst) * 10000, num: 3, den: float64(nordEst)},
+		{k: cellKey{"referrals", "quarter", "2025-Q1", R, rc, "", ""}, value: 2, num: 2},
+		{k: cellKey{"referrals", "quarter", "2025-Q1", R, rc, "referral_destination", "CPAS"}, value: 1, num: 1},
+		{k: cellKey{"referrals", "quarter", "2025-Q1", R, rc, "referral_destination", "hôpital"}, value: 1, num: 1},
+		{k: cellKey{"referrals", "month", "2024-01", B, "nord-est", "referral_destination", "CPAS"}, value: 1, num: 1},
+		{k: cellKey{"referral_share", "quarter", "2025-Q1", R, rc, "", ""}, value: 100 * 2.0 / 6, num: 2, den: 6},
+		{k: cellKey{"referral_share", "month", "2025-03", R, rc, "", ""}, value: 0, num: 0, den: 1},
+		{k: cellKey{"referrals_cpas", "year", "2025", R, rc, "", ""}, value: 1, num: 1, incomplete: true},
+		{k: cellKey{"contacts_hospital_referral", "month", "2025-01", B, "nord-est", "", ""}, value: 1, num: 1},
+		{k: cellKey{"syringes", "quarter", "2025-Q1", R, rc, "", ""}, value: 12, num: 12},
+		{k: cellKey{"syringes", "month", "2024-01", C, "21012", "", ""}, value: 5, num: 5},
+		{k: cellKey{"kits", "month", "2025-02", C, "21014", "", ""}, value: 3, num: 3},
+		{k: cellKey{"naloxone", "year", "2025", B, "nord-est", "", ""}, value: 2, num: 2, incomplete: true},
+		{k: cellKey{"naloxone", "month", "2024-01", R, rc, "place_type", "gare"}, value: 1, num: 1},
+		{k: cellKey{"contacts_with_naloxone", "quarter", "2025-Q1", R, rc, "", ""}, value: 1, num: 1},
+		// Federations: each federation apart, never a total.
+		{k: cellKey{"federation_consultations", "month", "2025-01", R, rc, "federation", "FEDITO BXL"}, value: 16, num: 16},
+		{k: cellKey{"federation_consultations", "month", "2025-01", R, rc, "federation", "LBSM"}, value: 20, num: 20},
+		{k: cellKey{"federation_consultations", "month", "2025-01", B, "nord-est", "federation", "FEDITO BXL"}, value: 6, num: 6},
+		{k: cellKey{"federation_consultations", "month", "2025-01", R, rc, "", ""}, absent: true},
+		{k: cellKey{"federation_hours", "month", "2025-01", R, rc, "federation", "FEDITO BXL"}, value: 10.5, num: 10.5},
+		{k: cellKey{"federation_persons", "month", "2025-01", B, "nord-est", "federation", "LBSM"}, value: 9, num: 9},
+		{k: cellKey{"federation_persons", "quarter", "2025-Q1", R, rc, "federation", "LBSM"}, absent: true},
+		// Services: the inventory in force at the end of each period.
+		{k: cellKey{"services", "month", "2025-01", R, rc, "", ""}, value: 3, num: 3},
+		{k: cellKey{"services", "month", "2025-02", R, rc, "", ""}, value: 4, num: 4},
+		{k: cellKey{"services", "quarter", "2025-Q1", R, rc, "", ""}, value: 4, num: 4},
+		{k: cellKey{"services", "month", "2025-01", B, "centre-ouest", "", ""}, value: 2, num: 2},
+		{k: cellKey{"services", "month", "2025-02", B, "nord-est", "service_type", "maison médicale"}, value: 1, num: 1},
+		{k: cellKey{"services", "month", "2025-01", R, rc, "federation", "FMM"}, value: 1, num: 1},
+		// No inventory before December 2024.
+		{k: cellKey{"services", "month", "2024-01", R, rc, "", ""}, absent: true},
+		{k: cellKey{"services_per_10k", "month", "2025-02", B, "nord-est", "", ""},
+			value: 2 / float64(nordEst) * 10000, num: 2, den: float64(nordEst)},
+	}
+	for _, tt := range tests {
+		v, ok := got[tt.k]
+		if tt.absent {
+			if ok {
+				t.Errorf("%+v: a value %v, want none", tt.k, v.Value)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%+v: no value", tt.k)
+			continue
+		}
+		if math.Abs(v.Value-tt.value) > 1e-9 || v.Numerator != tt.num || v.Denominator != tt.den || v.Incomplete != tt.incomplete {
+			t.Errorf("%+v = %v (numerator %v, denominator %v, incomplete %v), want %v (%v, %v, %v)", tt.k,
+				v.Value, v.Numerator, v.Denominator, v.Incomplete, tt.value, tt.num, tt.den, tt.incomplete)
+		}
+	}
+	// Zero-filled: every geography has a value in every period with data.
+	n := 0
+	for k := range got {
+		if k.indicator == "contacts" && k.ptype == "month" && k.breakdown == "" {
+			n++
+		}
+	}
+	if want := 4 * geos; n != want {
+		t.Errorf("%d monthly contacts values, want 4 months × %d geographies = %d", n, geos, want)
+	}
+	if strings.Contains(strings.Join(keysOf(got), " "), "federation_consultations/month/2025-01/region/04000//") {
+		t.Error("federations were summed")
+	}
+}
+
+func keysOf(m map[cellKey]indicators.Value) []string {
+	var out []string
+	for k := range m {
+		out = append(out, strings.Join([]string{k.indicator, k.ptype, k.period, k.level, k.code, k.breakdown, k.category}, "/"))
+	}
+	return out
+}
