@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"log/slog"
 	"os"
 	"strings"
@@ -140,7 +141,7 @@ func (a *app) open(ctx context.Context, opts startOptions) (err error) {
 	if err := a.connect(ctx, whOpts, mopts); err != nil {
 		return explainWarehouse(err, cfg, whOpts.Addr)
 	}
-	a.reader = warehouse.NewReader(a.wh, a.geo, cfg.Privacy.MinCount)
+	a.reader = warehouse.NewReader(a.wh, a.geo, cfg.Privacy.MinCount, a.catalogue)
 	if opts.observe {
 		if err := a.observe(); err != nil {
 			return err
@@ -234,6 +235,15 @@ func (a *app) password() (string, error) {
 		return "", startupError{fmt.Sprintf("cannot read the ClickHouse password file %s (%v): create it, or set %s", file, errors.Unwrap(err), a.cfg.ClickHouse.PasswordEnv), err}
 	}
 	return strings.TrimSpace(string(body)), nil
+}
+
+// catalogue reads the indicator catalogue of the configuration in force.
+func (a *app) catalogue() (*catalogue.Catalogue, error) {
+	cfg := a.jobs.Load()
+	if cfg == nil {
+		cfg = a.cfg
+	}
+	return cfg.Catalogue()
 }
 
 // snapshot returns the latest computed values.

@@ -41,8 +41,11 @@ func pointOf(snap *indicators.Snapshot, v indicators.Value, found bool, label, l
 		return chartPoint{label: label, value: gap, shown: shown}
 	}
 	value := v.Value
-	if d, _ := indicators.Lookup(v.Indicator); d.Kind == indicators.Rate {
-		value = math.Round(value*10) / 10
+	if d, _ := snap.Lookup(v.Indicator); d.Decimals > 0 {
+		scale := math.Pow(10, float64(d.Decimals))
+		value = math.Round(value*scale) / scale
+	} else {
+		value = math.Round(value)
 	}
 	return chartPoint{label: label, value: value, shown: shown}
 }

@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"io"
 	"slices"
 	"strconv"
@@ -81,18 +82,18 @@ func (ps *pageSet) overview(w io.Writer, snap *indicators.Snapshot, stale bool, 
 		body.Bassins = append(body.Bassins, c)
 	}
 
-	rate, _ := indicators.Lookup("contacts_per_10k")
+	rate, _ := snap.Lookup("contacts_per_10k")
 	var bars chartSeries
-	bars.name = rate.Name(lang)
+	bars.name = rate.Name.Text(lang)
 	for _, b := range geo.Bassins {
-		v, ok := snap.Get(rate.Code, geography.LevelBassin, b.Code, last)
+		v, ok := snap.Get(rate.ID, geography.LevelBassin, b.Code, last)
 		bars.points = append(bars.points, pointOf(snap, v, ok, geo.Name(geography.LevelBassin, b.Code, lang), lang))
 	}
-	rv, rok := snap.Get(rate.Code, geography.LevelRegion, geography.RegionCode, last)
+	rv, rok := snap.Get(rate.ID, geography.LevelRegion, geography.RegionCode, last)
 	region := pointOf(snap, rv, rok, geo.Name(geography.LevelRegion, geography.RegionCode, lang), lang)
 	body.Charts = append(body.Charts,
 		barChart("bassins_contacts_per_10k", p.L["chart_rate"]+" — "+body.Month, lang, bars, &region, p.L["region"],
-			[]string{p.L["bassin"], rate.Name(lang)}),
+			[]string{p.L["bassin"], rate.Name.Text(lang)}),
 		trendChart(snap, "region_contacts", p.L["chart_region"], geography.LevelRegion, geography.RegionCode,
 			[]string{"contacts"}, lang, p.L["month"]))
 
@@ -123,8 +124,8 @@ func figureCard(snap *indicators.Snapshot, geo *geography.Geography, level, code
 
 // figureOf returns an indicator's display value and change for one month.
 func figureOf(snap *indicators.Snapshot, ind, level, code string, month time.Time, lang string) figure {
-	d, _ := indicators.Lookup(ind)
-	f := figure{Label: d.Name(lang), Unit: d.Unit(lang), Value: locale.NoValue}
+	d, _ := snap.Lookup(ind)
+	f := figure{Label: d.Name.Text(lang), Unit: d.Unit.Text(lang), Value: locale.NoValue}
 	cur, ok := snap.Get(ind, level, code, month)
 	if !ok {
 		return f
@@ -145,9 +146,9 @@ func trendChart(snap *indicators.Snapshot, id, title, level, code string, inds [
 	var months []string
 	var series []chartSeries
 	for i, ind := range inds {
-		d, _ := indicators.Lookup(ind)
+		d, _ := snap.Lookup(ind)
 		ms, values, found := snap.Series(ind, level, code, from, last)
-		s := chartSeries{name: d.Name(lang)}
+		s := chartSeries{name: d.Name.Text(lang)}
 		for j, m := range ms {
 			if i == 0 {
 				months = append(months, locale.New(lang, nil).ShortMonth(m))
@@ -297,10 +298,10 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 	prev := last.AddDate(0, -1, 0)
 	body := bassinBody{Name: name, Month: locale.New(lang, nil).Month(last), PrevMonth: locale.New(lang, nil).Month(prev)}
 
-	for _, d := range indicators.Catalogue {
-		row := indicatorRow{Name: d.Name(lang), Unit: d.Unit(lang), Current: locale.NoValue, Previous: locale.NoValue}
-		cur, okCur := snap.Get(d.Code, geography.LevelBassin, code, last)
-		before, okPrev := snap.Get(d.Code, geography.LevelBassin, code, prev)
+	for _, d := range snap.MonthlyIndicators() {
+		row := indicatorRow{Name: d.Name.Text(lang), Unit: d.Unit.Text(lang), Current: locale.NoValue, Previous: locale.NoValue}
+		cur, okCur := snap.Get(d.ID, geography.LevelBassin, code, last)
+		before, okPrev := snap.Get(d.ID, geography.LevelBassin, code, prev)
 		if okCur {
 			row.Current = snap.Display(cur, lang)
 			row.Estimated = cur.Estimated
@@ -324,18 +325,18 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 	}
 
 	// The commune breakdown: every count, and the contacts rate.
-	var columns []indicators.Definition
-	for _, d := range indicators.Catalogue {
-		if d.Kind == indicators.Count || d.Code == "contacts_per_10k" {
+	var columns []catalogue.Indicator
+	for _, d := range snap.MonthlyIndicators() {
+		if d.Kind() == catalogue.KindCount || d.ID == "contacts_per_10k" {
 			columns = append(columns, d)
 		}
 	}
 	body.CommuneHead = []string{p.L["commune"], p.L["population"]}
 	for _, d := range columns {
-		body.CommuneHead = append(body.CommuneHead, d.Name(lang))
+		body.CommuneHead = append(body.CommuneHead, d.Name.Text(lang))
 	}
-	contacts, _ := indicators.Lookup("contacts")
-	bars := chartSeries{name: contacts.Name(lang)}
+	contacts, _ := snap.Lookup("contacts")
+	bars := chartSeries{name: contacts.Name.Text(lang)}
 	for _, nis := range geo.CommunesOf(code) {
 		communeName := geo.Name(geography.LevelCommune, nis, lang)
 		pop, estimated := geo.Population(geography.LevelCommune, nis)
@@ -360,7 +361,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 				communeName, name, locale.New(lang, nil).Int(int64(inBassin)), row.Population))
 		}
 		for _, d := range columns {
-			v, ok := snap.Get(d.Code, geography.LevelCommune, nis, last)
+			v, ok := snap.Get(d.ID, geography.LevelCommune, nis, last)
 			shown := locale.NoValue
 			if ok {
 				shown = snap.Display(v, lang)
@@ -372,7 +373,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 		bars.points = append(bars.points, pointOf(snap, v, ok, communeName, lang))
 	}
 	body.CommuneChart = barChart("bassin_communes_contacts", p.L["chart_communes"]+" — "+body.Month, lang, bars, nil, "",
-		[]string{p.L["commune"], contacts.Name(lang)})
+		[]string{p.L["commune"], contacts.Name.Text(lang)})
 
 	pop, estimated := geo.Population(geography.LevelBassin, code)
 	body.Population = locale.New(lang, nil).Int(int64(pop))

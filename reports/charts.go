@@ -234,7 +234,7 @@ func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lc locale.L
 	month := lc.Month(period)
 	var figs []figure
 	for _, code := range []string{"contacts_per_10k", "treatment_demands"} {
-		def, _ := indicators.Lookup(code)
+		def, _ := snap.Lookup(code)
 		bars := make([]barValue, len(g.Bassins))
 		alt := make([]string, len(g.Bassins))
 		var shown, missing int
@@ -250,8 +250,8 @@ func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lc locale.L
 			alt[i] = name + msg.Colon + bars[i].Display
 		}
 		fig := figure{
-			Title:  fmt.Sprintf(msg.BarTitle, def.Name(lang), month),
-			Alt:    fmt.Sprintf(msg.BarAlt, lowerFirst(def.Name(lang)), month, strings.Join(alt, msg.ListSep)),
+			Title:  fmt.Sprintf(msg.BarTitle, def.Name.Text(lang), month),
+			Alt:    fmt.Sprintf(msg.BarAlt, lowerFirst(def.Name.Text(lang)), month, strings.Join(alt, msg.ListSep)),
 			Note:   fmt.Sprintf(msg.BarNote, snap.MinCount, snap.MinCount),
 			Width:  chartWidth,
 			Height: chartHeight,
@@ -273,7 +273,7 @@ func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lc locale.L
 	}
 
 	const code = "contacts"
-	def, _ := indicators.Lookup(code)
+	def, _ := snap.Lookup(code)
 	from := period.AddDate(0, -(lineMonths - 1), 0)
 	var months []time.Time
 	var series []bassinSeries
@@ -292,8 +292,8 @@ func (w *Writer) charts(snap *indicators.Snapshot, period time.Time, lc locale.L
 	}
 	span := lc.MonthSpan(from, period)
 	fig := figure{
-		Title:  fmt.Sprintf(msg.LineTitle, def.Name(lang), span),
-		Alt:    fmt.Sprintf(msg.LineAlt, lowerFirst(def.Name(lang)), span, lc.List(names)),
+		Title:  fmt.Sprintf(msg.LineTitle, def.Name.Text(lang), span),
+		Alt:    fmt.Sprintf(msg.LineAlt, lowerFirst(def.Name.Text(lang)), span, lc.List(names)),
 		Note:   fmt.Sprintf(msg.LineNote, snap.MinCount),
 		Width:  chartWidth,
 		Height: chartHeight,

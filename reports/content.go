@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"html/template"
 	"slices"
 	"strings"
@@ -140,10 +141,10 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 		d.Unassigned = fmt.Sprintf(msg.Unassigned, lc.List(names), lc.Int(int64(pop)))
 	}
 
-	for _, def := range indicators.Catalogue {
-		r := row{Name: def.Name(lang), Unit: def.Unit(lang)}
+	for _, def := range snap.MonthlyIndicators() {
+		r := row{Name: def.Name.Text(lang), Unit: def.Unit.Text(lang)}
 		for _, c := range d.Columns {
-			r.Cells = append(r.Cells, summaryCell(snap, def.Code, c, period, lc))
+			r.Cells = append(r.Cells, summaryCell(snap, def.ID, c, period, lc))
 		}
 		d.Rows = append(d.Rows, r)
 		d.Definitions = append(d.Definitions, defineIndicator(def, lc, msg))
@@ -206,8 +207,8 @@ func estimationNote(snap *indicators.Snapshot, c column, period time.Time, name 
 	}
 	if len(parts) == 0 {
 		// The compute job may know of estimates the geography does not show.
-		for _, def := range indicators.Catalogue {
-			if v, ok := snap.Get(def.Code, c.Level, c.Code, period); ok && v.Estimated {
+		for _, def := range snap.MonthlyIndicators() {
+			if v, ok := snap.Get(def.ID, c.Level, c.Code, period); ok && v.Estimated {
 				parts = append(parts, msg.EstimatedValues)
 				break
 			}
@@ -219,21 +220,12 @@ func estimationNote(snap *indicators.Snapshot, c column, period time.Time, name 
 	return name + msg.Colon + strings.Join(parts, msg.ListSep) + "."
 }
 
-func defineIndicator(def indicators.Definition, lc locale.Locale, msg *messages) definition {
+func defineIndicator(def catalogue.Indicator, lc locale.Locale, msg *messages) definition {
 	lang := lc.Lang()
-	out := definition{Name: def.Name(lang), Unit: def.Unit(lang), Source: def.Source}
-	if s, ok := msg.Sources[def.Source]; ok {
+	out := definition{Name: def.Name.Text(lang), Unit: def.Unit.Text(lang), Source: def.Numerator.Dataset,
+		Definition: def.Definition.Text(lang)}
+	if s, ok := msg.Sources[def.Numerator.Dataset]; ok {
 		out.Source = s
-	}
-	switch def.Kind {
-	case indicators.Rate:
-		num := def.Numerator
-		if n, ok := indicators.Lookup(def.Numerator); ok {
-			num = n.Name(lang)
-		}
-		out.Definition = fmt.Sprintf(msg.RateDefinition, num, lc.Number(def.Per, 0))
-	default:
-		out.Definition = fmt.Sprintf(msg.CountDefinition, lc.Of(def.Unit(lang)))
 	}
 	return out
 }

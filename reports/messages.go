@@ -43,8 +43,6 @@ type messages struct {
 	Unit               string
 	Definition         string
 	Source             string
-	CountDefinition    string // %s: unit, with its article (see ofPhrase)
-	RateDefinition     string // %s: numerator name, %s: per
 
 	// Sources names the datasets indicators come from, by Definition.Source.
 	Sources map[string]string
@@ -93,8 +91,6 @@ var translations = map[string]*messages{
 		Unit:               "Unité",
 		Definition:         "Définition",
 		Source:             "Source des données",
-		CountDefinition:    "Nombre %s au cours du mois.",
-		RateDefinition:     "%s ÷ population × %s.",
 
 		Sources: map[string]string{
 			"contacts":            "journaux d'activité des équipes mobiles",
@@ -144,8 +140,6 @@ var translations = map[string]*messages{
 		Unit:               "Eenheid",
 		Definition:         "Definitie",
 		Source:             "Gegevensbron",
-		CountDefinition:    "Aantal %s in de loop van de maand.",
-		RateDefinition:     "%s ÷ bevolking × %s.",
 
 		Sources: map[string]string{
 			"contacts":            "activiteitsregistraties van de mobiele teams",

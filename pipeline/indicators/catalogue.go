@@ -1,102 +1,18 @@
-// Package indicators defines the indicator catalogue, the stored indicator
-// values, and the compute job that derives them from the warehouse.
+// Package indicators is the read model of computed indicator values: a
+// snapshot of one computing run with the catalogue that defines its
+// indicators, the comparisons a reader needs (previous period, year before,
+// Region, confidence intervals) and the suppression that protects small
+// counts.
 package indicators
 
 import (
+	"slices"
 	"sort"
 	"time"
 
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"github.com/brusano/bassins/pipeline/geography"
-	"github.com/brusano/bassins/pipeline/locale"
 )
-
-// Kind says how an indicator's value relates to its numerator.
-type Kind string
-
-const (
-	// Count: value = numerator, no denominator.
-	Count Kind = "count"
-	// Rate: value = numerator / denominator * Per.
-	Rate Kind = "rate"
-)
-
-// Definition describes one indicator of the catalogue.
-type Definition struct {
-	Code   string
-	Kind   Kind
-	Per    float64 // for rates: per how many of the denominator (10,000 inhabitants)
-	NameFR string
-	NameNL string
-	UnitFR string
-	UnitNL string
-	// Source names the dataset the numerator comes from.
-	Source string
-	// Numerator names, for rates, the count indicator they divide.
-	Numerator string
-}
-
-// Name returns the indicator's name in "fr" or "nl".
-func (d Definition) Name(lang string) string {
-	if lang == "nl" {
-		return d.NameNL
-	}
-	return d.NameFR
-}
-
-// Unit returns the indicator's unit in "fr" or "nl".
-func (d Definition) Unit(lang string) string {
-	if lang == "nl" {
-		return d.UnitNL
-	}
-	return d.UnitFR
-}
-
-// The base of the rates, written by package locale: "pour 10 000 habitants"
-// and "per 10.000 inwoners", with their short forms for units.
-var (
-	perFR      = locale.New(locale.French, nil).PerInhabitants(10000)
-	perNL      = locale.New(locale.Dutch, nil).PerInhabitants(10000)
-	perShortFR = locale.New(locale.French, nil).PerInhabitantsShort(10000)
-	perShortNL = locale.New(locale.Dutch, nil).PerInhabitantsShort(10000)
-)
-
-// Catalogue is the list of indicators computed, in display order.
-var Catalogue = []Definition{
-	{Code: "contacts", Kind: Count, NameFR: "Contacts des équipes mobiles", NameNL: "Contacten van mobiele teams",
-		UnitFR: "contacts", UnitNL: "contacten", Source: "contacts"},
-	{Code: "persons", Kind: Count, NameFR: "Personnes rencontrées", NameNL: "Bereikte personen",
-		UnitFR: "personnes", UnitNL: "personen", Source: "contacts"},
-	{Code: "new_persons", Kind: Count, NameFR: "Nouvelles personnes", NameNL: "Nieuwe personen",
-		UnitFR: "personnes", UnitNL: "personen", Source: "contacts"},
-	{Code: "syringes", Kind: Count, NameFR: "Seringues distribuées", NameNL: "Verdeelde spuiten",
-		UnitFR: "seringues", UnitNL: "spuiten", Source: "contacts"},
-	{Code: "naloxone", Kind: Count, NameFR: "Naloxone distribuée", NameNL: "Verdeelde naloxon",
-		UnitFR: "doses", UnitNL: "dosissen", Source: "contacts"},
-	{Code: "referrals", Kind: Count, NameFR: "Orientations", NameNL: "Doorverwijzingen",
-		UnitFR: "orientations", UnitNL: "doorverwijzingen", Source: "contacts"},
-	{Code: "contacts_per_10k", Kind: Rate, Per: 10000, NameFR: "Contacts " + perFR, NameNL: "Contacten " + perNL,
-		UnitFR: perShortFR, UnitNL: perShortNL, Source: "contacts", Numerator: "contacts"},
-	{Code: "treatment_demands", Kind: Count, NameFR: "Demandes de traitement (TDI)", NameNL: "Behandelingsaanvragen (TDI)",
-		UnitFR: "demandes", UnitNL: "aanvragen", Source: "treatment_demands"},
-	{Code: "treatment_demands_per_10k", Kind: Rate, Per: 10000, NameFR: "Demandes de traitement " + perFR, NameNL: "Behandelingsaanvragen " + perNL,
-		UnitFR: perShortFR, UnitNL: perShortNL, Source: "treatment_demands", Numerator: "treatment_demands"},
-	{Code: "services", Kind: Count, NameFR: "Services de l'offre d'aide et de soins", NameNL: "Diensten van het zorg- en hulpaanbod",
-		UnitFR: "services", UnitNL: "diensten", Source: "services"},
-	{Code: "services_per_10k", Kind: Rate, Per: 10000, NameFR: "Services " + perFR, NameNL: "Diensten " + perNL,
-		UnitFR: perShortFR, UnitNL: perShortNL, Source: "services", Numerator: "services"},
-	{Code: "federation_consultations", Kind: Count, NameFR: "Consultations déclarées par les fédérations", NameNL: "Consultaties gemeld door de federaties",
-		UnitFR: "consultations", UnitNL: "consultaties", Source: "federation_activity"},
-}
-
-// Lookup returns the definition of an indicator.
-func Lookup(code string) (Definition, bool) {
-	for _, d := range Catalogue {
-		if d.Code == code {
-			return d, true
-		}
-	}
-	return Definition{}, false
-}
 
 // Value is one stored indicator value: one indicator, for one geography and
 // one month, as computed by one run.
@@ -131,7 +47,9 @@ type Snapshot struct {
 	RunID      string
 	ComputedAt time.Time
 	Geography  *geography.Geography
-	Values     []Value
+	// Catalogue defines the indicators of the values.
+	Catalogue *catalogue.Catalogue
+	Values    []Value
 	// MinCount is the smallest count published; smaller counts are suppressed.
 	MinCount int
 
@@ -139,25 +57,58 @@ type Snapshot struct {
 	hidden map[key]bool // withheld by complementary suppression
 }
 
-type key struct {
-	indicator, level, code string
-	period                 time.Time
+// Key locates a value.
+type Key struct {
+	Indicator  string
+	PeriodType string
+	Period     time.Time
+	Level      string
+	Code       string
+	Breakdown  string
+	Category   string
 }
 
-// NewSnapshot indexes values for lookups.
-func NewSnapshot(runID string, computedAt time.Time, g *geography.Geography, minCount int, values []Value) *Snapshot {
-	s := &Snapshot{RunID: runID, ComputedAt: computedAt, Geography: g, Values: values, MinCount: minCount,
+// Key returns where the value is.
+func (v Value) Key() Key {
+	return Key{v.Indicator, v.PeriodType, v.Period, v.Level, v.Code, v.Breakdown, v.Category}
+}
+
+type key = Key
+
+// NewSnapshot indexes values for lookups. A nil catalogue is the default
+// one.
+func NewSnapshot(runID string, computedAt time.Time, g *geography.Geography, cat *catalogue.Catalogue, minCount int, values []Value) *Snapshot {
+	if cat == nil {
+		cat, _ = catalogue.Load(catalogue.Default())
+	}
+	s := &Snapshot{RunID: runID, ComputedAt: computedAt, Geography: g, Catalogue: cat, Values: values, MinCount: minCount,
 		index: make(map[key]int, len(values))}
 	for i, v := range values {
-		s.index[key{v.Indicator, v.Level, v.Code, v.Period}] = i
+		s.index[v.Key()] = i
 	}
 	s.hidden = s.complement()
 	return s
 }
 
-// Get returns the value of an indicator for a geography and month.
+// Lookup returns the definition of an indicator; an indicator the
+// catalogue no longer has gets its id as name.
+func (s *Snapshot) Lookup(id string) (catalogue.Indicator, bool) {
+	if s.Catalogue != nil {
+		if ind, ok := s.Catalogue.Lookup(id); ok {
+			return ind, true
+		}
+	}
+	return catalogue.Indicator{ID: id, Name: catalogue.Text{FR: id, NL: id}}, false
+}
+
+// Get returns the monthly total of an indicator for a geography.
 func (s *Snapshot) Get(indicator, level, code string, period time.Time) (Value, bool) {
-	i, ok := s.index[key{indicator, level, code, period}]
+	return s.Cell(Key{indicator, catalogue.Month, period, level, code, "", ""})
+}
+
+// Cell returns the value at a key.
+func (s *Snapshot) Cell(k Key) (Value, bool) {
+	i, ok := s.index[k]
 	if !ok {
 		return Value{}, false
 	}
@@ -169,7 +120,7 @@ func (s *Snapshot) Periods() []time.Time {
 	seen := map[time.Time]bool{}
 	var out []time.Time
 	for _, v := range s.Values {
-		if !seen[v.Period] {
+		if v.PeriodType == catalogue.Month && !seen[v.Period] {
 			seen[v.Period] = true
 			out = append(out, v.Period)
 		}
@@ -217,4 +168,19 @@ func (s *Snapshot) Series(indicator, level, code string, from, to time.Time) (mo
 // that such a count cannot be recomputed from a total (see suppression.go).
 func (s *Snapshot) Suppressed(v Value) bool {
 	return s.primary(v) || s.withheld(v)
+}
+
+// MonthlyIndicators returns the catalogue's indicators that have a monthly
+// total: those the monthly pages and report show.
+func (s *Snapshot) MonthlyIndicators() []catalogue.Indicator {
+	var out []catalogue.Indicator
+	if s.Catalogue == nil {
+		return nil
+	}
+	for _, ind := range s.Catalogue.Indicators {
+		if ind.HasTotal() && slices.Contains(ind.Periods, catalogue.Month) {
+			out = append(out, ind)
+		}
+	}
+	return out
 }

@@ -4,53 +4,109 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"math"
 	"strconv"
+	"time"
+
+	"github.com/brusano/bassins/pipeline/catalogue"
 )
 
-// ExportRow is one value as exported for download: withheld values have no
-// value nor numerator.
+// ExportRow is one value as exported for download, with what it is
+// compared with. Withheld values have no value, numerator, interval nor
+// comparisons; a comparison that is withheld or absent is empty.
 type ExportRow struct {
 	Indicator   string   `json:"indicator"`
 	Level       string   `json:"level"`
 	Code        string   `json:"code"`
-	NameFR      string   `json:"name_fr"`
-	NameNL      string   `json:"name_nl"`
+	Breakdown   string   `json:"breakdown"`
+	Category    string   `json:"category"`
+	PeriodType  string   `json:"period_type"`
 	Period      string   `json:"period"`
 	Value       *float64 `json:"value"`
 	Numerator   *float64 `json:"numerator"`
-	Denominator float64  `json:"denominator"`
-	Estimated   bool     `json:"estimated"`
-	Suppressed  bool     `json:"suppressed"`
-	RunID       string   `json:"run_id"`
+	Denominator *float64 `json:"denominator"`
+	CILow       *float64 `json:"ci_low"`
+	CIHigh      *float64 `json:"ci_high"`
+	Previous    *float64 `json:"previous"`
+	YearBefore  *float64 `json:"year_before"`
+	RegionValue *float64 `json:"region_value"`
+	// DiffersFromRegion is true when the value's 95 % interval excludes
+	// the Region's value.
+	DiffersFromRegion bool `json:"differs_from_region"`
+	Estimated         bool `json:"estimated"`
+	Incomplete        bool `json:"incomplete"`
+	Suppressed        bool `json:"suppressed"`
+	// PopulationDate is the reference date of a rate's population.
+	PopulationDate string `json:"population_date"`
+}
+
+// PeriodLabel writes a period as 2025-01 (month), 2025-Q1 (quarter) or 2025
+// (year): the form exports and links use.
+func PeriodLabel(periodType string, start time.Time) string {
+	switch periodType {
+	case catalogue.Quarter:
+		return start.Format("2006") + "-Q" + strconv.Itoa(int(start.Month()-1)/3+1)
+	case catalogue.Year:
+		return start.Format("2006")
+	}
+	return start.Format("2006-01")
 }
 
 // Export returns the snapshot's values for download, suppression applied
 // unless unsuppressed (internal use only). keep selects values; nil keeps all.
 func (s *Snapshot) Export(unsuppressed bool, keep func(Value) bool) []ExportRow {
 	rows := make([]ExportRow, 0, len(s.Values))
+	ptr := func(x float64) *float64 { return &x }
 	for _, v := range s.Values {
 		if keep != nil && !keep(v) {
 			continue
 		}
-		r := ExportRow{Indicator: v.Indicator, Level: v.Level, Code: v.Code, Period: v.Period.Format("2006-01"),
-			Denominator: v.Denominator, Estimated: v.Estimated, RunID: v.RunID, NameFR: v.Code, NameNL: v.Code}
-		if s.Geography != nil {
-			r.NameFR, r.NameNL = s.Geography.Name(v.Level, v.Code, "fr"), s.Geography.Name(v.Level, v.Code, "nl")
+		r := ExportRow{Indicator: v.Indicator, Level: v.Level, Code: v.Code, Breakdown: v.Breakdown, Category: v.Category,
+			PeriodType: v.PeriodType, Period: PeriodLabel(v.PeriodType, v.Period), Estimated: v.Estimated,
+			Incomplete: v.Incomplete}
+		if !v.PopulationDate.IsZero() {
+			r.PopulationDate = v.PopulationDate.Format(time.DateOnly)
 		}
-		if r.Suppressed = s.Suppressed(v) && !unsuppressed; !r.Suppressed {
-			value, numerator := v.Value, v.Numerator
-			r.Value, r.Numerator = &value, &numerator
+		if v.Denominator != 0 {
+			r.Denominator = ptr(v.Denominator)
 		}
+		if r.Suppressed = s.Suppressed(v) && !unsuppressed; r.Suppressed {
+			rows = append(rows, r)
+			continue
+		}
+		r.Value, r.Numerator = ptr(v.Value), ptr(v.Numerator)
+		var c Comparison
+		if unsuppressed {
+			c = s.compare(v, false)
+		} else {
+			c = s.Compare(v)
+		}
+		if !math.IsNaN(c.CILow) {
+			r.CILow, r.CIHigh = ptr(c.CILow), ptr(c.CIHigh)
+		}
+		for _, x := range []struct {
+			from *Value
+			to   **float64
+		}{{c.Previous, &r.Previous}, {c.YearBefore, &r.YearBefore}, {c.Region, &r.RegionValue}} {
+			if x.from != nil {
+				*x.to = ptr(x.from.Value)
+			}
+		}
+		r.DiffersFromRegion = c.DiffersFromRegion
 		rows = append(rows, r)
 	}
 	return rows
 }
 
+// ExportColumns are the columns of an export, in order.
+var ExportColumns = []string{"indicator", "level", "code", "breakdown", "category", "period_type", "period",
+	"value", "numerator", "denominator", "ci_low", "ci_high", "previous", "year_before", "region_value",
+	"differs_from_region", "estimated", "incomplete", "suppressed", "population_date"}
+
 // WriteCSV writes rows as CSV with a header line.
 func WriteCSV(out io.Writer, rows []ExportRow) error {
 	w := csv.NewWriter(out)
-	_ = w.Write([]string{"indicator", "level", "code", "name_fr", "name_nl", "period", "value", "numerator",
-		"denominator", "estimated", "suppressed", "run_id"})
+	_ = w.Write(ExportColumns)
 	num := func(p *float64) string {
 		if p == nil {
 			return ""
@@ -58,8 +114,11 @@ func WriteCSV(out io.Writer, rows []ExportRow) error {
 		return strconv.FormatFloat(*p, 'f', -1, 64)
 	}
 	for _, r := range rows {
-		_ = w.Write([]string{r.Indicator, r.Level, r.Code, r.NameFR, r.NameNL, r.Period, num(r.Value), num(r.Numerator),
-			strconv.FormatFloat(r.Denominator, 'f', -1, 64), strconv.FormatBool(r.Estimated), strconv.FormatBool(r.Suppressed), r.RunID})
+		_ = w.Write([]string{r.Indicator, r.Level, r.Code, r.Breakdown, r.Category, r.PeriodType, r.Period,
+			num(r.Value), num(r.Numerator), num(r.Denominator), num(r.CILow), num(r.CIHigh), num(r.Previous),
+			num(r.YearBefore), num(r.RegionValue), strconv.FormatBool(r.DiffersFromRegion),
+			strconv.FormatBool(r.Estimated), strconv.FormatBool(r.Incomplete), strconv.FormatBool(r.Suppressed),
+			r.PopulationDate})
 	}
 	w.Flush()
 	return w.Error()

@@ -17,11 +17,8 @@ func (s *Snapshot) Display(v Value, lang string) string {
 	if s.withheld(v) {
 		return l.Withheld()
 	}
-	d, _ := Lookup(v.Indicator)
-	if d.Kind == Rate {
-		return l.Number(v.Value, 1)
-	}
-	return l.Number(v.Value, 0)
+	d, _ := s.Lookup(v.Indicator)
+	return l.Number(v.Value, d.Decimals)
 }
 
 // Change returns the relative change in percent from prev to cur; ok is false

@@ -70,7 +70,7 @@ func (s *Snapshot) complement() map[key]bool {
 	}
 	slices := map[slice]bool{}
 	for _, v := range s.Values {
-		if d, ok := Lookup(v.Indicator); ok && d.Kind == Count {
+		if d, ok := s.Lookup(v.Indicator); ok && d.Additive() && v.PeriodType == "month" && v.Breakdown == "" {
 			slices[slice{v.Indicator, v.Period}] = true
 		}
 	}
@@ -90,7 +90,7 @@ func (s *Snapshot) complement() map[key]bool {
 					if !ok {
 						continue
 					}
-					if s.primary(v) || hidden[key{v.Indicator, v.Level, v.Code, v.Period}] {
+					if s.primary(v) || hidden[v.Key()] {
 						withheld++
 					} else {
 						members = append(members, v)
@@ -106,7 +106,7 @@ func (s *Snapshot) complement() map[key]bool {
 					return members[i].Code < members[j].Code
 				})
 				m := members[0]
-				hidden[key{m.Indicator, m.Level, m.Code, m.Period}] = true
+				hidden[m.Key()] = true
 				changed = true
 			}
 		}
@@ -120,9 +120,5 @@ func (s *Snapshot) primary(v Value) bool {
 
 // withheld reports whether a value is withheld by complementary suppression.
 func (s *Snapshot) withheld(v Value) bool {
-	indicator := v.Indicator
-	if d, ok := Lookup(v.Indicator); ok && d.Kind == Rate {
-		indicator = d.Numerator
-	}
-	return s.hidden[key{indicator, v.Level, v.Code, v.Period}]
+	return s.hidden[v.Key()]
 }

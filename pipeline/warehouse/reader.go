@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
 )
@@ -12,18 +13,20 @@ import (
 // snapshot, kept in memory until a newer computing run is stored, and the
 // record of job runs, loads and deliveries.
 type Reader struct {
-	wh       *Warehouse
-	geo      *geography.Geography
-	minCount int
+	wh        *Warehouse
+	geo       *geography.Geography
+	minCount  int
+	catalogue func() (*catalogue.Catalogue, error)
 
 	mu     sync.Mutex
 	cached *indicators.Snapshot
 }
 
-// NewReader returns a reader of snapshots with the given geography and
-// suppression threshold.
-func NewReader(wh *Warehouse, geo *geography.Geography, minCount int) *Reader {
-	return &Reader{wh: wh, geo: geo, minCount: minCount}
+// NewReader returns a reader of snapshots with the given geography,
+// suppression threshold and catalogue (read again for each new run; nil or
+// unreadable: the default catalogue).
+func NewReader(wh *Warehouse, geo *geography.Geography, minCount int, cat func() (*catalogue.Catalogue, error)) *Reader {
+	return &Reader{wh: wh, geo: geo, minCount: minCount, catalogue: cat}
 }
 
 // Snapshot returns the latest computed values; one without values when
@@ -49,7 +52,13 @@ func (r *Reader) Snapshot(ctx context.Context) (*indicators.Snapshot, error) {
 			return nil, err
 		}
 	}
-	snap := indicators.NewSnapshot(runID, computedAt, r.geo, r.minCount, values)
+	var cat *catalogue.Catalogue
+	if r.catalogue != nil {
+		if c, err := r.catalogue(); err == nil {
+			cat = c
+		}
+	}
+	snap := indicators.NewSnapshot(runID, computedAt, r.geo, cat, r.minCount, values)
 	r.mu.Lock()
 	r.cached = snap
 	r.mu.Unlock()
