@@ -28,6 +28,8 @@ Usage:
   bassins check       [--config FILE]                            check a configuration (exit 2 on a mistake)
   bassins export indicators [--config FILE] [--format csv|json] [--output FILE] [--unsuppressed]
   bassins demo-data   [--config FILE] [--dir DIR] [--scale N] [--seed N] [--until YYYY-MM]
+  bassins indicators list [--config FILE]                        the indicator catalogue (default and operators' files)
+  bassins indicators describe ID [--config FILE]                 an indicator's definition sheet, in French and Dutch
   bassins datasets                                               list the canonical datasets and their fields
   bassins sources check NAME --file FILE [--config FILE] [--rows N]  dry run: how a source would read a file
   bassins loads       [--config FILE] [--source S] [--format table|json]  every delivery and what became of it
@@ -60,6 +62,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runExport(ctx, rest, stdout, stderr)
 	case "demo-data":
 		err = runDemoData(ctx, rest, stdout, stderr)
+	case "indicators":
+		err = runIndicators(rest, stdout, stderr)
 	case "datasets":
 		err = runDatasets(stdout)
 	case "sources":

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,16 +70,34 @@ func testConfig(t *testing.T, dir string) string {
 	return path
 }
 
+// operatorIndicator is an operator's own catalogue file.
+const operatorIndicator = `indicators:
+  - id: syringes_street
+    theme: outreach
+    name: {fr: Seringues distribuées en rue, nl: Verdeelde spuiten op straat}
+    definition: {fr: "Seringues remises lors de contacts en rue.", nl: "Spuiten uitgereikt bij contacten op straat."}
+    unit: {fr: seringues, nl: spuiten}
+    numerator:
+      dataset: contacts
+      aggregate: sum
+      field: syringes
+      filters:
+        - {field: place_type, op: "=", value: rue}
+    periods: [month]
+`
+
 type contactLine struct {
-	Date     string `json:"date"`
-	Postcode string `json:"postcode"`
-	Person   string `json:"person"`
-	Syringes int    `json:"syringes"`
-	Referral bool   `json:"referral"`
+	PlaceType string `json:"place_type"`
+	Date      string `json:"date"`
+	Postcode  string `json:"postcode"`
+	Person    string `json:"person"`
+	Syringes  int    `json:"syringes"`
+	Referral  bool   `json:"referral"`
 }
 
 type expected struct {
 	contacts, syringes, referrals, demands, services map[string]int
+	syringesStreet                                   map[string]int
 	persons, newPersons                              map[string]map[string]bool
 }
 
@@ -86,10 +105,12 @@ type expected struct {
 // indicators must be for each bassin and for the region ("region").
 func expectations(t *testing.T, inbox string, month time.Time) expected {
 	t.Helper()
-	e := expected{contacts: map[string]int{}, syringes: map[string]int{}, referrals: map[string]int{}, demands: map[string]int{},
+	e := expected{contacts: map[string]int{}, syringes: map[string]int{}, syringesStreet: map[string]int{}, referrals: map[string]int{}, demands: map[string]int{},
 		services: map[string]int{}, persons: map[string]map[string]bool{}, newPersons: map[string]map[string]bool{}}
 	ym := month.Format("2006-01")
-	first := map[string]string{} // person -> first month seen
+	// A new person has no contact in the 12 months before the month.
+	lookbackFrom := month.AddDate(0, -12, 0).Format("2006-01")
+	metBefore := map[string]bool{} // person -> met in the 12 months before
 	var inMonth []contactLine
 	files, _ := filepath.Glob(filepath.Join(inbox, "mobile-teams", "*.jsonl"))
 	for _, f := range files {
@@ -103,8 +124,8 @@ func expectations(t *testing.T, inbox string, month time.Time) expected {
 				t.Fatal(err)
 			}
 			m := c.Date[:7]
-			if p, ok := first[c.Person]; !ok || m < p {
-				first[c.Person] = m
+			if m >= lookbackFrom && m < ym {
+				metBefore[c.Person] = true
 			}
 			if m == ym {
 				inMonth = append(inMonth, c)
@@ -121,11 +142,14 @@ func expectations(t *testing.T, inbox string, month time.Time) expected {
 		for _, key := range []string{"region", bassinOfPostcode[c.Postcode]} {
 			e.contacts[key]++
 			e.syringes[key] += c.Syringes
+			if c.PlaceType == "rue" {
+				e.syringesStreet[key] += c.Syringes
+			}
 			if c.Referral {
 				e.referrals[key]++
 			}
 			add(e.persons, key, c.Person)
-			if first[c.Person] == ym {
+			if !metBefore[c.Person] {
 				add(e.newPersons, key, c.Person)
 			}
 		}
@@ -307,10 +331,10 @@ func TestEndToEnd(t *testing.T) {
 		if !sudEst[row[2]] {
 			t.Errorf("Sud-Est download holds %s %s", row[1], row[2])
 		}
-		if row[0] == "contacts" && row[2] == "sud-est" && row[5] == month.Format("2006-01") {
+		if row[0] == "contacts" && row[2] == "sud-est" && row[3] == "" && row[5] == "month" && row[6] == month.Format("2006-01") {
 			sawContacts = true
-			if row[6] != strconv.Itoa(want.contacts["sud-est"]) {
-				t.Errorf("download: Sud-Est contacts %s, want %d", row[6], want.contacts["sud-est"])
+			if row[7] != strconv.Itoa(want.contacts["sud-est"]) {
+				t.Errorf("download: Sud-Est contacts %s, want %d", row[7], want.contacts["sud-est"])
 			}
 		}
 	}
@@ -358,18 +382,91 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := strings.Join(exported[0], ","); got != strings.Join(indicators.ExportColumns, ",") {
+		t.Errorf("export columns: %s", got)
+	}
+	for _, col := range []string{"indicator", "level", "code", "period_type", "period", "value", "numerator", "denominator",
+		"ci_low", "ci_high", "previous", "year_before", "region_value", "estimated", "incomplete", "suppressed"} {
+		if !slices.Contains(exported[0], col) {
+			t.Errorf("export lacks the column %s", col)
+		}
+	}
 	found := map[string]bool{}
+	exportedIDs := map[string]bool{}
 	for _, row := range exported[1:] {
-		if row[1] == "bassin" && row[0] == "contacts" && row[5] == month.Format("2006-01") {
+		exportedIDs[row[0]] = true
+		if row[1] == "bassin" && row[0] == "contacts" && row[3] == "" && row[5] == "month" && row[6] == month.Format("2006-01") {
 			found[row[2]] = true
-			if row[10] == "false" && row[6] != strconv.Itoa(want.contacts[row[2]]) {
-				t.Errorf("export: contacts of %s = %s, want %d", row[2], row[6], want.contacts[row[2]])
+			if row[18] == "false" && row[7] != strconv.Itoa(want.contacts[row[2]]) {
+				t.Errorf("export: contacts of %s = %s, want %d", row[2], row[7], want.contacts[row[2]])
 			}
 		}
 	}
 	for _, b := range allBassins {
 		if !found[b] {
 			t.Errorf("export lacks bassin %s", b)
+		}
+	}
+	// Every indicator of the catalogue has values in the export, but those
+	// needing data the demo does not have (an age structure).
+	cat, err := cfg.Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ind := range cat.Indicators {
+		if !exportedIDs[ind.ID] && !(ind.Denominator != nil && ind.Denominator.Population == "15-64") {
+			t.Errorf("the export lacks indicator %s", ind.ID)
+		}
+	}
+
+	// An operator adds an indicator by writing YAML only: the next
+	// computation computes it and the export lists it.
+	operatorFile := filepath.Join(dir, "mes-indicateurs.yaml")
+	if err := os.WriteFile(operatorFile, []byte(operatorIndicator), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgBody, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgBody = append(cfgBody, []byte("\nindicators:\n  files: ["+strconv.Quote(operatorFile)+"]\n")...)
+	if err := os.WriteFile(cfgPath, cfgBody, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := Run(ctx, []string{"run", "compute", "--config", cfgPath}, &out, &errOut); code != 0 {
+		t.Fatalf("compute with the operator's catalogue exited %d: %s", code, errOut.String())
+	}
+	out.Reset()
+	if code := Run(ctx, []string{"export", "indicators", "--config", cfgPath, "--format", "csv"}, &out, &errOut); code != 0 {
+		t.Fatalf("export exited %d: %s", code, errOut.String())
+	}
+	if exported, err = csv.NewReader(&out).ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, row := range exported[1:] {
+		if row[0] == "syringes_street" && row[3] == "" && row[5] == "month" && row[6] == month.Format("2006-01") &&
+			(row[1] == "bassin" || row[1] == "region") {
+			seen++
+			key := row[2]
+			if row[1] == "region" {
+				key = "region"
+			}
+			if row[18] == "false" && row[7] != strconv.Itoa(want.syringesStreet[key]) {
+				t.Errorf("operator's indicator for %s = %s, want %d (counted from the files)", key, row[7], want.syringesStreet[key])
+			}
+		}
+	}
+	if seen != 6 {
+		t.Errorf("the operator's indicator has %d values for the Region and bassins in %s, want 6", seen, month.Format("2006-01"))
+	}
+	out.Reset()
+	if code := Run(ctx, []string{"indicators", "describe", "syringes_street", "--config", cfgPath}, &out, &errOut); code != 0 {
+		t.Fatalf("describe exited %d: %s", code, errOut.String())
+	}
+	for _, text := range []string{"Seringues distribuées en rue", "Verdeelde spuiten op straat", "Numérateur", "Teller", "mes-indicateurs.yaml:2"} {
+		if !strings.Contains(out.String(), text) {
+			t.Errorf("the definition sheet lacks %q:\n%s", text, out.String())
 		}
 	}
 

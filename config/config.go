@@ -330,6 +330,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	cfg.File = name
 	if ps := cfg.validate(); len(ps) > 0 {
 		for i := range ps {
+			if ps[i].File != "" {
+				continue // a problem in another file (a catalogue file), placed there
+			}
 			ps[i].File = name
 			ps[i].Line = lineOf(&root, ps[i].Path)
 		}
@@ -426,12 +429,15 @@ func (c *Config) validate() []Problem {
 	if c.Paths.State == "" {
 		add("paths.state", "a folder is required")
 	}
+	var readable []string
 	for i, f := range c.Indicators.Files {
 		if _, err := os.Stat(f); err != nil {
 			add(fmt.Sprintf("indicators.files[%d]", i), "cannot read %s: %v", f, errors.Unwrap(err))
+		} else {
+			readable = append(readable, f)
 		}
 	}
-	if _, err := c.Catalogue(); err != nil {
+	if _, err := catalogue.LoadWithDefault(readable...); err != nil {
 		var ce *catalogue.Error
 		if errors.As(err, &ce) {
 			for _, p := range ce.Problems {
@@ -439,7 +445,7 @@ func (c *Config) validate() []Problem {
 				if p.ID != "" {
 					msg = "indicator " + p.ID + ": " + msg
 				}
-				ps = append(ps, Problem{File: p.File, Line: p.Line, Path: "indicators", Message: msg})
+				ps = append(ps, Problem{File: p.File, Line: p.Line, Message: msg})
 			}
 		}
 	}

@@ -111,3 +111,30 @@ func TestPasswordSource(t *testing.T) {
 		t.Errorf("password source = %q, %q; want the file", p, f)
 	}
 }
+
+// TestCatalogueProblemsNameTheirFile: a mistake in an operator's catalogue
+// file is reported at its own file and line, a missing file at the
+// configuration's line.
+func TestCatalogueProblemsNameTheirFile(t *testing.T) {
+	_, err := LoadFile("testdata/catalogue.bad.yaml")
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a *config.Error, got %v", err)
+	}
+	want := map[string]bool{
+		`testdata/operator-catalogue.yaml:11: indicator street_contacts: filter on "place": dataset contacts has no such field`: false,
+		`testdata/catalogue.bad.yaml:2: indicators.files[1]: cannot read testdata/no-such-catalogue.yaml`:                        false,
+	}
+	for _, p := range ce.Problems {
+		for w := range want {
+			if strings.HasPrefix(p.String(), w) {
+				want[w] = true
+			}
+		}
+	}
+	for w, found := range want {
+		if !found {
+			t.Errorf("no problem %q in:\n%v", w, err)
+		}
+	}
+}
