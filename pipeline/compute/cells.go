@@ -235,6 +235,11 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 	return cells, nil
 }
 
+// levelArea keeps the additive cells of each area, before they are added up
+// to communes and bassins: the parts of Bruxelles-Ville inside each bassin,
+// and the Region's remainder outside the bassins, are computed from them.
+const levelArea = "area"
+
 // places returns the geographies an area counts in: the Region, its
 // commune and its bassin when it has them.
 func places(g *geography.Geography, area string) [][2]string {
@@ -267,7 +272,7 @@ func periodsOf(month time.Time) [3]struct {
 // addArea adds the counts of one area and month to every geography and
 // period containing them.
 func (c *Cells) addArea(g *geography.Geography, measures []string, breakdown, category string, month time.Time, area string, values []float64) {
-	for _, pl := range places(g, area) {
+	for _, pl := range append(places(g, area), [2]string{levelArea, area}) {
 		for _, p := range periodsOf(month) {
 			for i, m := range measures {
 				c.Values[Cell{m, breakdown, category, p.ptype, p.start, pl[0], pl[1]}] += values[i]

@@ -39,6 +39,9 @@ type Value struct {
 	Incomplete bool
 	// PopulationDate is the reference date of a rate's population.
 	PopulationDate time.Time
+	// Suppressed is true when the value may not be published: set by the
+	// computation, which knows every value a reader could subtract.
+	Suppressed bool
 }
 
 // Snapshot is the latest computed set of values with what is needed to show
@@ -163,11 +166,12 @@ func (s *Snapshot) Series(indicator, level, code string, from, to time.Time) (mo
 	return months, values, ok
 }
 
-// Suppressed reports whether a value must not be published: its numerator is
-// a count above zero and below the snapshot's MinCount, or it is withheld so
-// that such a count cannot be recomputed from a total (see suppression.go).
+// Suppressed reports whether a value must not be published: the
+// computation withheld it (a small count, or one protecting a small count
+// from subtraction), or its numerator is a count above zero and below the
+// snapshot's MinCount.
 func (s *Snapshot) Suppressed(v Value) bool {
-	return s.primary(v) || s.withheld(v)
+	return v.Suppressed || s.primary(v) || s.withheld(v)
 }
 
 // MonthlyIndicators returns the catalogue's indicators that have a monthly

@@ -14,7 +14,7 @@ func (s *Snapshot) Display(v Value, lang string) string {
 		return "< " + strconv.Itoa(s.MinCount)
 	}
 	l := locale.New(lang, nil)
-	if s.withheld(v) {
+	if v.Suppressed || s.withheld(v) {
 		return l.Withheld()
 	}
 	d, _ := s.Lookup(v.Indicator)

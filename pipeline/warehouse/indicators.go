@@ -218,20 +218,23 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 			if v.Estimated {
 				est = 1
 			}
-			var incomplete uint8
+			var incomplete, suppressed uint8
 			if v.Incomplete {
 				incomplete = 1
+			}
+			if v.Suppressed {
+				suppressed = 1
 			}
 			popDate := v.PopulationDate
 			if popDate.IsZero() {
 				popDate = time.Unix(0, 0).UTC()
 			}
 			rows = append(rows, []any{runID, v.Indicator, v.PeriodType, v.Period, v.Level, v.Code, v.Breakdown, v.Category,
-				v.Value, v.Numerator, v.Denominator, est, incomplete, popDate})
+				v.Value, v.Numerator, v.Denominator, est, incomplete, suppressed, popDate})
 		}
 		if err := w.InsertRows(ctx, "indicator_cells",
 			[]string{"run_id", "indicator", "period_type", "period", "level", "code", "breakdown", "category",
-				"value", "numerator", "denominator", "estimated", "incomplete", "population_date"}, rows); err != nil {
+				"value", "numerator", "denominator", "estimated", "incomplete", "suppressed", "population_date"}, rows); err != nil {
 			return err
 		}
 	}
@@ -278,7 +281,7 @@ func (w *Warehouse) LatestRun(ctx context.Context) (runID string, computedAt tim
 // Values returns the values stored by a computing run.
 func (w *Warehouse) Values(ctx context.Context, runID string) ([]indicators.Value, error) {
 	rows, err := w.conn.Query(ctx, `SELECT indicator, period_type, period, level, code, breakdown, category,
-			value, numerator, denominator, estimated, incomplete, population_date
+			value, numerator, denominator, estimated, incomplete, suppressed, population_date
 		FROM indicator_cells WHERE run_id = ? ORDER BY indicator, period_type, level, code, breakdown, category, period`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: read indicator values: %w", err)
@@ -287,13 +290,13 @@ func (w *Warehouse) Values(ctx context.Context, runID string) ([]indicators.Valu
 	var values []indicators.Value
 	for rows.Next() {
 		v := indicators.Value{RunID: runID}
-		var est, incomplete uint8
+		var est, incomplete, suppressed uint8
 		var popDate time.Time
 		if err := rows.Scan(&v.Indicator, &v.PeriodType, &v.Period, &v.Level, &v.Code, &v.Breakdown, &v.Category,
-			&v.Value, &v.Numerator, &v.Denominator, &est, &incomplete, &popDate); err != nil {
+			&v.Value, &v.Numerator, &v.Denominator, &est, &incomplete, &suppressed, &popDate); err != nil {
 			return nil, fmt.Errorf("warehouse: read indicator values: %w", err)
 		}
-		v.Period, v.Estimated, v.Incomplete = utcDate(v.Period), est == 1, incomplete == 1
+		v.Period, v.Estimated, v.Incomplete, v.Suppressed = utcDate(v.Period), est == 1, incomplete == 1, suppressed == 1
 		if popDate.Year() > 1970 {
 			v.PopulationDate = utcDate(popDate)
 		}

@@ -17,5 +17,7 @@ CREATE TABLE IF NOT EXISTS indicator_cells (
     denominator Float64,
     estimated UInt8,
     incomplete UInt8,
+    -- withheld from publication (small count, or protecting one)
+    suppressed UInt8,
     population_date Date
 ) ENGINE = MergeTree() ORDER BY (run_id, indicator, period_type, level, code, breakdown, category, period);
