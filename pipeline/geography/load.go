@@ -382,6 +382,7 @@ func readPopulation(path string, keep map[string]bool) (map[time.Time]map[string
 			if err != nil {
 				return fmt.Errorf("field reference_date: not a date (YYYY-MM-DD)")
 			}
+			d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC) // a map key: one representation
 			if !keep[rec["nis"]] {
 				return nil
 			}
