@@ -326,7 +326,7 @@ func (a *app) reload(configPath string) {
 		"clickhouse": cfg.ClickHouse != a.cfg.ClickHouse,
 		"paths":      cfg.Paths != a.cfg.Paths,
 		"privacy":    cfg.Privacy != a.cfg.Privacy,
-		"geography":  cfg.Geography != a.cfg.Geography,
+		"geography":  !cfg.Geography.Equal(a.cfg.Geography),
 		"timezone":   cfg.Timezone != a.cfg.Timezone,
 		"service":    cfg.Service != a.cfg.Service,
 	} {

@@ -465,12 +465,30 @@ func (c *Config) validate() []Problem {
 	}
 	for key, path := range map[string]string{"communes": c.Geography.Communes, "bassins": c.Geography.Bassins,
 		"bruxelles_ville_split": c.Geography.Split, "bruxelles_ville_population": c.Geography.SplitPopulation,
-		"population": c.Geography.Population, "postcodes": c.Geography.Postcodes} {
+		"postcodes": c.Geography.Postcodes} {
 		if path == "" {
 			continue
 		}
 		if _, err := os.Stat(path); err != nil {
 			add("geography."+key, "cannot read %s: %v", path, errors.Unwrap(err))
+		}
+	}
+	// The population may be several files, each a path or a glob pattern.
+	for i, path := range c.Geography.Population {
+		at := "geography.population"
+		if len(c.Geography.Population) > 1 {
+			at = fmt.Sprintf("geography.population[%d]", i)
+		}
+		if !geography.IsPattern(path) {
+			if _, err := os.Stat(path); err != nil {
+				add(at, "cannot read %s: %v", path, errors.Unwrap(err))
+			}
+			continue
+		}
+		if matches, err := filepath.Glob(path); err != nil {
+			add(at, "%q is not a valid file pattern: %v", path, err)
+		} else if len(matches) == 0 {
+			add(at, "no file matches %s", path)
 		}
 	}
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,6 +61,9 @@ func TestBadFixtures(t *testing.T) {
 		{"syntax.bad.yaml", 3, `mapping values are not allowed in this context`},
 		{"bad-date-format.bad.yaml", 6, `sources[0].date_format: "dd/mm/yy" is not a date format`},
 		{"missing-geography.bad.yaml", 2, `geography.population: cannot read /nonexistent/TF_SOC_POP_STRUCT_2024.txt`},
+		{"population-list.bad.yaml", 4, `geography.population[1]: cannot read /nonexistent/TF_SOC_POP_STRUCT_2024.txt`},
+		{"population-list.bad.yaml", 5, `geography.population[2]: no file matches testdata/statbel/TF_SOC_POP_STRUCT_19*.txt`},
+		{"population-list.bad.yaml", 6, `geography.population[3]: "testdata/statbel/TF_SOC_POP_STRUCT_[.txt" is not a valid file pattern`},
 		{"wrong-type.bad.yaml", 2, "cannot unmarshal !!str `five` into int"},
 		{"cluster-managed.bad.yaml", 2, `clickhouse.cluster: "bassins-cluster" is not a valid cluster name`},
 		{"cluster-managed.bad.yaml", 2, "clickhouse.cluster: a cluster needs the address of one of its servers"},
@@ -93,6 +97,32 @@ func TestBadFixtures(t *testing.T) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestPopulationIsOnePathOrAList(t *testing.T) {
+	for _, tt := range []struct {
+		yaml string
+		want []string
+	}{
+		{`population: ""`, nil},
+		{`population: testdata/statbel/TF_SOC_POP_STRUCT_2024.txt`, []string{"testdata/statbel/TF_SOC_POP_STRUCT_2024.txt"}},
+		{`population: [testdata/statbel/TF_SOC_POP_STRUCT_2023.txt, "testdata/statbel/*.txt"]`,
+			[]string{"testdata/statbel/TF_SOC_POP_STRUCT_2023.txt", "testdata/statbel/*.txt"}},
+		{"population:\n    - testdata/statbel/TF_SOC_POP_STRUCT_2024.txt", []string{"testdata/statbel/TF_SOC_POP_STRUCT_2024.txt"}},
+	} {
+		cfg, err := Parse("test.yaml", []byte("geography:\n  "+tt.yaml+"\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.yaml, err)
+		}
+		if got := []string(cfg.Geography.Population); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: population %q, want %q", tt.yaml, got, tt.want)
+		}
+	}
+	_, err := Parse("test.yaml", []byte("geography:\n  population: {file: x}\n"))
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Problems[0].Line != 2 || !strings.Contains(ce.Problems[0].Message, "cannot unmarshal") {
+		t.Errorf("a mapping is neither a path nor a list: %v, want a problem at line 2", err)
 	}
 }
 

@@ -61,7 +61,11 @@ type Area struct {
 	Bassin string
 	// BassinStatus says how sure the bassin assignment is: "commune" for a
 	// whole commune, otherwise the status text of the split table.
-	BassinStatus     string
+	BassinStatus string
+	// Population is the area's latest population, all ages, of
+	// PopulationDate; for an area of a split commune, the commune's
+	// prorated by the area's share. PopulationAt gives the other dates and
+	// age ranges.
 	Population       int
 	PopulationDate   time.Time
 	PopulationStatus string
@@ -101,6 +105,8 @@ type Geography struct {
 	// population come from, to be shown next to figures that rest on them.
 	SplitSource      string
 	PopulationSource string
+
+	pop populations
 }
 
 // Bassin returns the bassin with the given code.
@@ -158,38 +164,23 @@ func (g *Geography) CommunesOf(bassin string) []string {
 	return out
 }
 
-// Population returns the population of a geography and whether it is
-// estimated: a bassin's is when it includes an estimated area; a commune's and
-// the region's are sums of official totals. Areas without a bassin count for
-// their commune and the region.
+// Population returns the latest population of a geography, all ages, and
+// whether it is estimated: a bassin's is when it includes an estimated area;
+// a commune's and the region's are sums of official totals. Areas without a
+// bassin count for their commune and the region. It is PopulationAt for a
+// period after every reference date; the count is 0 for an unknown
+// geography.
 func (g *Geography) Population(level, code string) (population int, estimated bool) {
-	for _, a := range g.Areas {
-		var in bool
-		switch level {
-		case LevelRegion:
-			in = true
-		case LevelBassin:
-			in = a.Bassin == code
-		case LevelCommune:
-			in = a.NIS == code
-		}
-		if in {
-			population += a.Population
-			estimated = estimated || (level == LevelBassin && a.Estimated())
-		}
-	}
-	return population, estimated
+	f, _ := g.PopulationAt(level, code, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), AllAges)
+	return f.Count, f.Estimated
 }
 
 // PopulationDate returns the latest reference date of the population figures.
 func (g *Geography) PopulationDate() time.Time {
-	var d time.Time
-	for _, a := range g.Areas {
-		if a.PopulationDate.After(d) {
-			d = a.PopulationDate
-		}
+	if len(g.pop.dates) == 0 {
+		return time.Time{}
 	}
-	return d
+	return g.pop.dates[len(g.pop.dates)-1]
 }
 
 // Name returns the display name of a geography in "fr" or "nl".

@@ -66,21 +66,30 @@ func TestOperatorFilesReplaceTheDefaults(t *testing.T) {
 	b.WriteString("CD_REFNIS|TX_DESCR_NL|CD_SEX|CD_AGE|MS_POPULATION\n")
 	b.WriteString("21004|Brussel|M|30|185103\n21004|Brussel|F|30|185103\n")
 	b.WriteString("21015|Schaarbeek|M|30|70000\n21015|Schaarbeek|F|31|63000\n")
+	// Every commune of the region must be in the file.
+	for _, nis := range append([]string{"21001"}, plainCommunes...) {
+		b.WriteString(nis + "|Gemeente|F|40|1000\n")
+	}
 	os.WriteFile(statbel, []byte(b.String()), 0o644)
 	split := filepath.Join(dir, "split.csv")
 	os.WriteFile(split, []byte("nis,postcode,area,bassin,status\n"+
 		"21004,1000,Pentagone,centre-ouest,stated by Brusano\n21004,1020,Laeken,nord,stated\n21004,1120,NOH,nord,stated\n"+
 		"21004,1130,Haren,nord,stated\n21004,1050,Louise,sud,stated\n21004,1040,Quartier européen,nord-est,stated\n"), 0o644)
 
-	g, err := Load(Files{Population: statbel, Split: split})
+	g, err := Load(Files{Population: PathList{statbel}, Split: split})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pop, _ := g.Population(LevelCommune, "21015"); pop != 133000 {
 		t.Errorf("Schaerbeek = %d, want 70,000 + 63,000", pop)
 	}
-	if pop, _ := g.Population(LevelCommune, "21004"); pop < 370200 || pop > 370206 {
-		t.Errorf("Bruxelles-Ville = %d, want about 370,206 (rounded per area)", pop)
+	if pop, _ := g.Population(LevelCommune, "21004"); pop != 370206 {
+		t.Errorf("Bruxelles-Ville = %d, want 370,206", pop)
+	}
+	// Nord: Laeken, Neder-Over-Heembeek and Haren, 80,000 of the default
+	// 185,103, doubled, + 4 communes × 1,000.
+	if pop, est := g.Population(LevelBassin, "nord"); pop != 160000+4000 || !est {
+		t.Errorf("Nord = %d, estimated %v; want 164,000, estimated", pop, est)
 	}
 	if len(g.Unassigned()) != 0 {
 		t.Errorf("the operator's split assigns 1040: %v", g.Unassigned())
@@ -93,7 +102,7 @@ func TestOperatorFilesReplaceTheDefaults(t *testing.T) {
 func TestBadOperatorFileNamesFileAndLine(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "population.csv")
 	os.WriteFile(bad, []byte("nis,population,reference_date\n21001,120887,2024-01-01\n21002,many,2024-01-01\n"), 0o644)
-	_, err := Load(Files{Population: bad})
+	_, err := Load(Files{Population: PathList{bad}})
 	if err == nil || !strings.Contains(err.Error(), bad+": line 3: field population") {
 		t.Fatalf("err = %v, want file, line 3 and field named", err)
 	}

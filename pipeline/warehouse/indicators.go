@@ -28,6 +28,9 @@ func (w *Warehouse) SaveGeography(ctx context.Context, g *geography.Geography) (
 		fmt.Fprintf(h, "a|%s|%s|%s|%s|%s|%s|%d|%s|%s\n", a.Key, a.NIS, a.Postcode, a.Label, a.Bassin, a.BassinStatus,
 			a.Population, a.PopulationDate.Format(time.DateOnly), a.PopulationStatus)
 	}
+	// Every reference date and age structure, which geo_areas does not hold:
+	// the compute job divides by them.
+	fmt.Fprintf(h, "p|%s\n", g.PopulationFingerprint())
 	hash := hex.EncodeToString(h.Sum(nil))
 
 	var version uint64
