@@ -244,11 +244,11 @@ func init() {
 		Doc: "the deliveries each source owes (its expected key): one row per source and period from its first, " +
 			"whether it was owed (its due date has passed), received and received on time",
 		Fields: []Field{
-			{"period", Month, true, "first month of the period owed (a month, quarter or year)"},
-			{"source", String, true, "source owing the delivery"},
-			{"dataset", String, true, "dataset the source feeds"},
-			{"expected", Int, true, "1 when the delivery is owed: its due date has passed, or it was received"},
-			{"received", Int, true, "1 when rows of the period arrived"},
-			{"on_time", Int, true, "1 when they arrived by the end of the due day, in the configured time zone"},
+			{"period", Month, false, "first month of the period owed (a month, quarter or year)"},
+			{"source", String, false, "source owing the delivery"},
+			{"dataset", String, false, "dataset the source feeds"},
+			{"expected", Int, false, "1 when the delivery is owed: its due date has passed, or it was received"},
+			{"received", Int, false, "1 when rows of the period arrived"},
+			{"on_time", Int, false, "1 when they arrived by the end of the due day, in the configured time zone"},
 		}})
 }
