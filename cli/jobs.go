@@ -143,7 +143,7 @@ func (a *app) loadRecorded(ctx context.Context, src *sources.Spec, l warehouse.L
 // deliveriesChecked is when checkDeliveries last read the deliveries.
 func (a *app) deliveriesChecked() time.Time { return time.Unix(0, a.checkedAt.Load()) }
 
-// checkDeliveries updates, for every source with a due day, whether its
+// checkDeliveries updates, for every source with an expectation, whether its
 // delivery is overdue: in the metrics and as an alert.
 func (a *app) checkDeliveries(ctx context.Context, cfg *config.Config, now time.Time) {
 	if a.metrics == nil && a.alerts == nil {
@@ -156,10 +156,11 @@ func (a *app) checkDeliveries(ctx context.Context, cfg *config.Config, now time.
 	}
 	a.checkedAt.Store(now.UnixNano())
 	for _, s := range cfg.Sources {
-		if s.DueDay == 0 {
+		e, ok := s.Expectation()
+		if !ok {
 			continue
 		}
-		expected, overdue := alerts.Overdue(s.DueDay, latest[s.Name], now, cfg.Location())
+		expected, overdue := alerts.Overdue(e, latest[s.Name], now, cfg.Location())
 		if a.metrics != nil {
 			a.metrics.SetOverdue(s.Name, overdue)
 		}

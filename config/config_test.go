@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/brusano/bassins/sources"
 )
 
 func TestDefaultConfigIsValid(t *testing.T) {
@@ -71,6 +73,13 @@ func TestBadFixtures(t *testing.T) {
 		{"bad-service.bad.yaml", 2, "service.shutdown_grace: must not be negative, not -5s"},
 		{"bad-service.bad.yaml", 3, "service.lease_check: must be more than 0"},
 		{"bad-service.bad.yaml", 5, "jobs[0].retries: must be between 0 and 20, not 50"},
+		{"expected-and-due-day.bad.yaml", 7, `sources[0].expected: source "combo" declares both expected and the deprecated due_day`},
+		{"bad-expected.bad.yaml", 7, `sources[0].expected.every: unknown period "week" (month, quarter, year)`},
+		{"bad-expected.bad.yaml", 8, `sources[0].expected.due_day: 31 is not a day between 1 and 28`},
+		{"bad-expected.bad.yaml", 9, `sources[0].expected.from: "2024/01" is not a month written yyyy-mm`},
+		{"bad-expected.bad.yaml", 15, `sources[1].expected.from: 2024-02 is not the first month of a quarter`},
+		{"expected-unknown-key.bad.yaml", 6, `field start is unknown in sources.Expected`},
+		{"deliveries-dataset.bad.yaml", 5, `sources[0].dataset: dataset deliveries is computed by bassins, not delivered`},
 		{"bad-service.bad.yaml", 7, `alerts.webhook_url: "ftp://alerts.example/hook" is not an http(s) URL`},
 	}
 	for _, tt := range tests {
@@ -123,6 +132,33 @@ func TestPopulationIsOnePathOrAList(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Problems[0].Line != 2 || !strings.Contains(ce.Problems[0].Message, "cannot unmarshal") {
 		t.Errorf("a mapping is neither a path nor a list: %v, want a problem at line 2", err)
+	}
+}
+
+func TestExpectedDeliveries(t *testing.T) {
+	cfg, err := LoadFile("testdata/expected.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]sources.Expected{
+		"combo":  {Every: "month", DueDay: 10},
+		"fedito": {Every: "quarter", DueDay: 28, From: "2024-04"},
+		"offer":  {Every: "year", DueDay: 1},
+		"legacy": {Every: "month", DueDay: 15}, // the deprecated due_day
+	}
+	for _, s := range cfg.Sources {
+		if e, ok := s.Expectation(); !ok || e != want[s.Name] {
+			t.Errorf("source %s owes %+v (%v), want %+v", s.Name, e, ok, want[s.Name])
+		}
+	}
+	def, err := LoadFile("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range def.Sources {
+		if s.DueDay != 0 {
+			t.Errorf("the default configuration declares the deprecated due_day on source %s", s.Name)
+		}
 	}
 }
 

@@ -60,10 +60,14 @@ type Dataset struct {
 	// inventory) rather than events: a period shows the latest state
 	// dated before its end, never a sum over dates.
 	Stock bool
-	// Virtual is true for a dataset the product computes itself rather
-	// than one delivered by sources: it has no table.
+	// Virtual is true for a dataset bassins computes rather than receives
+	// (Deliveries): no source feeds it and no table stores it (Table is "").
 	Virtual bool
 }
+
+// Deliveries names the virtual dataset of the deliveries owed and received,
+// per source and period, as package pipeline/completeness computes them.
+const Deliveries = "deliveries"
 
 // Field returns the named field.
 func (d *Dataset) Field(name string) (Field, bool) {
@@ -105,7 +109,10 @@ func Register(d *Dataset) {
 	if f, ok := d.Field(d.DateField); !ok || (f.Type != Date && f.Type != Month) {
 		panic("sources: dataset " + d.Name + " has no date field " + d.DateField)
 	}
-	if _, ok := d.Field(RecordIDField); !ok {
+	if d.Virtual != (d.Table == "") {
+		panic("sources: dataset " + d.Name + ": a virtual dataset, and only one, has no table")
+	}
+	if _, ok := d.Field(RecordIDField); !ok && !d.Virtual {
 		d.Fields = append(d.Fields, Field{RecordIDField, RecordID, false,
 			"the record's id in the delivery: within a source, one id counts once, the latest delivery winning"})
 	}
@@ -128,7 +135,20 @@ func DatasetNames() []string {
 	return names
 }
 
-// Datasets returns the registered datasets sorted by name.
+// DeliveredDatasetNames lists the registered datasets sources can feed (not
+// virtual), sorted.
+func DeliveredDatasetNames() []string {
+	var names []string
+	for _, d := range Datasets() {
+		if !d.Virtual {
+			names = append(names, d.Name)
+		}
+	}
+	return names
+}
+
+// Datasets returns the registered datasets sorted by name, virtual ones
+// included.
 func Datasets() []*Dataset {
 	var out []*Dataset
 	for _, n := range DatasetNames() {
@@ -147,7 +167,11 @@ func (d *Dataset) located() bool {
 // the README.
 func (d *Dataset) Describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (table %s): %s\n", d.Name, d.Table, d.Doc)
+	if d.Virtual {
+		fmt.Fprintf(&b, "%s (computed by bassins, not delivered: no source feeds it): %s\n", d.Name, d.Doc)
+	} else {
+		fmt.Fprintf(&b, "%s (table %s): %s\n", d.Name, d.Table, d.Doc)
+	}
 	for _, f := range d.Fields {
 		req := ""
 		if f.Required {
@@ -219,5 +243,16 @@ func init() {
 			{"injecting", String, false, "never, last_30_days, last_12_months, over_12_months, unknown"},
 			{"opioid_substitution", String, false, "never, ever, current, unknown"},
 			{"person_key", Person, true, "identifier of the person, pseudonymised at ingest"},
+		}})
+	Register(&Dataset{Name: Deliveries, DateField: "period", Virtual: true,
+		Doc: "the deliveries each source owes (its expected key): one row per source and period from its first, " +
+			"whether it was owed (its due date has passed), received and received on time",
+		Fields: []Field{
+			{"period", Month, false, "first month of the period owed (a month, quarter or year)"},
+			{"source", String, false, "source owing the delivery"},
+			{"dataset", String, false, "dataset the source feeds"},
+			{"expected", Int, false, "1 when the delivery is owed: its due date has passed, or it was received"},
+			{"received", Int, false, "1 when rows of the period arrived"},
+			{"on_time", Int, false, "1 when they arrived by the end of the due day, in the configured time zone"},
 		}})
 }

@@ -58,9 +58,12 @@ type Spec struct {
 	// earlier load of the same path), "months" (every earlier row of the
 	// source in the months the delivery covers) or "none".
 	Replace string `yaml:"replace"`
-	// DueDay is the day of the month by which the previous month's
-	// delivery is due: month M's data by day DueDay of month M+1 (1 to 28);
-	// 0, the default, sets no due date.
+	// Expected says which deliveries the source owes and by when; nil sets
+	// no due date.
+	Expected *Expected `yaml:"expected"`
+	// DueDay is the deprecated shorthand of Expected for a monthly source:
+	// due_day: N reads as expected: {every: month, due_day: N}. A source
+	// declares one or the other.
 	DueDay int `yaml:"due_day"`
 	// Start is the earliest date accepted, yyyy-mm-dd; default 2000-01-01.
 	Start string `yaml:"start"`
@@ -233,6 +236,15 @@ func (s *Spec) Validate() []Problem {
 	if s.DueDay < 0 || s.DueDay > 28 {
 		add("due_day", "%d is not a day between 1 and 28 (0 or absent: no due date); month M's delivery is due by that day of month M+1", s.DueDay)
 	}
+	if s.Expected != nil {
+		if s.DueDay != 0 {
+			add("expected", "source %q declares both expected and the deprecated due_day: keep expected (due_day: %d reads as expected: {every: month, due_day: %d})",
+				s.Name, s.DueDay, s.DueDay)
+		}
+		for _, p := range s.Expected.validate() {
+			add("expected."+p.Path, "%s", p.Message)
+		}
+	}
 	if r := s.MaxRejectedShare; r != nil && (*r < 0 || *r > 1) {
 		add("max_rejected_share", "%v is not a share between 0 and 1", *r)
 	}
@@ -256,7 +268,12 @@ func (s *Spec) Validate() []Problem {
 	}
 	d, ok := LookupDataset(s.Dataset)
 	if !ok {
-		add("dataset", "unknown dataset %q (known: %s)", s.Dataset, strings.Join(DatasetNames(), ", "))
+		add("dataset", "unknown dataset %q (known: %s)", s.Dataset, strings.Join(DeliveredDatasetNames(), ", "))
+		return ps
+	}
+	if d.Virtual {
+		add("dataset", "dataset %s is computed by bassins, not delivered: a source cannot feed it (known: %s)",
+			d.Name, strings.Join(DeliveredDatasetNames(), ", "))
 		return ps
 	}
 	for _, name := range sortedKeys(s.Fields) {

@@ -71,6 +71,31 @@ func TestSpecValidate(t *testing.T) {
 			[]problem{{"due_day", "29 is not a day between 1 and 28"}}},
 		{"negative due day", contactsSpec, func(s *sources.Spec) { s.DueDay = -1 },
 			[]problem{{"due_day", "-1 is not a day between 1 and 28"}}},
+		{"expected monthly", contactsSpec, func(s *sources.Spec) {
+			s.Expected = &sources.Expected{Every: "month", DueDay: 10}
+		}, nil},
+		{"expected quarterly from a quarter", contactsSpec, func(s *sources.Spec) {
+			s.Expected = &sources.Expected{Every: "quarter", DueDay: 28, From: "2024-04"}
+		}, nil},
+		{"expected and due_day", contactsSpec, func(s *sources.Spec) {
+			s.Expected, s.DueDay = &sources.Expected{Every: "month", DueDay: 10}, 15
+		}, []problem{{"expected", `source "combo" declares both expected and the deprecated due_day`}}},
+		{"expected without period nor day", contactsSpec, func(s *sources.Spec) { s.Expected = &sources.Expected{} },
+			[]problem{{"expected.every", "the period is required: month, quarter or year"},
+				{"expected.due_day", "0 is not a day between 1 and 28"}}},
+		{"expected weekly", contactsSpec, func(s *sources.Spec) { s.Expected = &sources.Expected{Every: "week", DueDay: 1} },
+			[]problem{{"expected.every", `unknown period "week" (month, quarter, year)`}}},
+		{"expected from a bad month", contactsSpec, func(s *sources.Spec) {
+			s.Expected = &sources.Expected{Every: "month", DueDay: 1, From: "2024-13"}
+		}, []problem{{"expected.from", `"2024-13" is not a month written yyyy-mm`}}},
+		{"expected quarterly from mid-quarter", contactsSpec, func(s *sources.Spec) {
+			s.Expected = &sources.Expected{Every: "quarter", DueDay: 1, From: "2024-02"}
+		}, []problem{{"expected.from", "2024-02 is not the first month of a quarter"}}},
+		{"expected yearly from March", contactsSpec, func(s *sources.Spec) {
+			s.Expected = &sources.Expected{Every: "year", DueDay: 1, From: "2024-03"}
+		}, []problem{{"expected.from", "a year starts in January (01)"}}},
+		{"feeding the virtual deliveries dataset", contactsSpec, func(s *sources.Spec) { s.Dataset = "deliveries" },
+			[]problem{{"dataset", "dataset deliveries is computed by bassins, not delivered: a source cannot feed it"}}},
 		{"sheet of a CSV file", contactsSpec, func(s *sources.Spec) { s.Sheet = "Feuil1" },
 			[]problem{{"sheet", "a sheet is chosen for the xlsx format only"}}},
 		{"min on a text field", contactsSpec, func(s *sources.Spec) {

@@ -6,6 +6,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/brusano/bassins/pipeline/alerts"
+	"github.com/brusano/bassins/sources"
 )
 
 func TestOverdue(t *testing.T) {
@@ -50,9 +51,51 @@ func TestOverdue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expected, overdue := alerts.Overdue(tt.dueDay, tt.latest, tt.now, brussels)
+			e := sources.Expected{Every: sources.EveryMonth, DueDay: tt.dueDay}
+			expected, overdue := alerts.Overdue(e, tt.latest, tt.now, brussels)
 			if !expected.Equal(tt.wantExpected) || overdue != tt.wantOverdue {
 				t.Errorf("Overdue(%d, %s, %s) = %s, %v; want %s, %v", tt.dueDay, tt.latest.Format(time.DateOnly), tt.now,
+					expected, overdue, tt.wantExpected, tt.wantOverdue)
+			}
+		})
+	}
+}
+
+func TestOverdueOfQuartersAndYears(t *testing.T) {
+	brussels, err := time.LoadLocation("Europe/Brussels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, brussels) }
+	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, brussels) }
+	month := func(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
+	quarter := sources.Expected{Every: sources.EveryQuarter, DueDay: 10}
+	year := sources.Expected{Every: sources.EveryYear, DueDay: 28}
+	from := sources.Expected{Every: sources.EveryQuarter, DueDay: 10, From: "2024-07"}
+	tests := []struct {
+		name         string
+		e            sources.Expected
+		latest       time.Time
+		now          time.Time
+		wantExpected time.Time
+		wantOverdue  bool
+	}{
+		{"Q1 delivered (its February), Q2 due 10 July", quarter, month(2024, 2), at(2024, 7, 10, 23, 59), day(2024, 7, 10), false},
+		{"Q2 late on 11 July", quarter, month(2024, 3), at(2024, 7, 11, 0, 0), day(2024, 7, 10), true},
+		{"Q4 due in January of the next year", quarter, month(2024, 7), at(2025, 1, 10, 12, 0), day(2025, 1, 10), false},
+		{"never delivered, early in a quarter: the quarter before last", quarter, time.Time{}, at(2024, 4, 5, 8, 0), day(2024, 1, 10), true},
+		{"never delivered, after the due day: the last quarter", quarter, time.Time{}, at(2024, 5, 5, 8, 0), day(2024, 4, 10), true},
+		{"year 2023 delivered, 2024 due 28 January 2025", year, month(2023, 6), at(2024, 12, 31, 8, 0), day(2025, 1, 28), false},
+		{"never delivered, From in the future", from, time.Time{}, at(2024, 5, 5, 8, 0), day(2024, 10, 10), false},
+		{"never delivered, From passed", from, time.Time{}, at(2024, 10, 11, 8, 0), day(2024, 10, 10), true},
+		{"delivered before From: From's period is owed next", from, month(2023, 1), at(2024, 5, 5, 8, 0), day(2024, 10, 10), false},
+		{"unknown period", sources.Expected{Every: "week", DueDay: 10}, month(2020, 1), at(2024, 3, 11, 8, 0), time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			expected, overdue := alerts.Overdue(tt.e, tt.latest, tt.now, brussels)
+			if !expected.Equal(tt.wantExpected) || overdue != tt.wantOverdue {
+				t.Errorf("Overdue(%+v, %s, %s) = %s, %v; want %s, %v", tt.e, tt.latest.Format(time.DateOnly), tt.now,
 					expected, overdue, tt.wantExpected, tt.wantOverdue)
 			}
 		})

@@ -16,14 +16,17 @@ import (
 // false when no figure covers these ages.
 type Population func(level, code string, start time.Time, lo, hi int, all bool) (count float64, date time.Time, estimated, ok bool)
 
-// GeographyPopulation reads populations from the reference geography.
+// GeographyPopulation reads populations from the reference geography: the
+// figure of the latest reference date on or before the period's start (the
+// earliest after it otherwise), for the ages asked.
 func GeographyPopulation(g *geography.Geography) Population {
 	return func(level, code string, start time.Time, lo, hi int, all bool) (float64, time.Time, bool, bool) {
+		ages := geography.AllAges
 		if !all {
-			return 0, time.Time{}, false, false // no age structure
+			ages = geography.Ages{Min: lo, Max: hi}
 		}
-		n, est := g.Population(level, code)
-		return float64(n), g.PopulationDate(), est, n > 0
+		f, ok := g.PopulationAt(level, code, start, ages)
+		return float64(f.Count), f.Date, f.Estimated, ok && f.Count > 0
 	}
 }
 

@@ -554,36 +554,11 @@ var monthlyTables = []struct{ dataset, table string }{
 // Deliveries returns, for every source of monthly events, the lines that
 // count per month: what the completeness table is made of.
 func (w *Warehouse) Deliveries(ctx context.Context) ([]Delivery, error) {
-	type key struct {
-		source string
-		month  time.Time
-	}
 	var out []Delivery
 	for _, t := range monthlyTables {
-		rows, err := w.conn.Query(ctx, `SELECT source, month, lines FROM (
-				SELECT load_id, toStartOfMonth(`+datedTables[t.table]+`) AS month, uniqExact(line) AS lines
-				FROM `+t.table+` WHERE `+visible(t.table)+` GROUP BY load_id, month
-			) AS r GLOBAL ANY LEFT JOIN (
-				SELECT load_id, any(source) AS source FROM loads GROUP BY load_id
-			) AS l USING load_id`)
+		sums, err := w.monthLines(ctx, t.table)
 		if err != nil {
-			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
-		}
-		sums := map[key]uint64{}
-		for rows.Next() {
-			var k key
-			var n uint64
-			if err := rows.Scan(&k.source, &k.month, &n); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
-			}
-			k.month = utcDate(k.month)
-			sums[k] += n
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", t.table, err)
+			return nil, err
 		}
 		for k, n := range sums {
 			out = append(out, Delivery{Source: k.source, Dataset: t.dataset, Period: k.month, Lines: n})
@@ -598,18 +573,139 @@ func (w *Warehouse) Deliveries(ctx context.Context) ([]Delivery, error) {
 	return out, nil
 }
 
-// LatestDeliveredMonths returns, for every source of monthly events, the
-// first day of the latest month with lines that count, from the same rows
-// as Deliveries: a source silent for too long is overdue.
+// Arrival is when a source's rows of one month first arrived: the loaded_at
+// of the earliest load, among those that count (loaded, not rejected nor
+// retracted), holding rows dated in that month.
+type Arrival struct {
+	Source  string
+	Dataset string
+	// Month is the first day of the month of the rows' date field.
+	Month time.Time
+	// FirstLoadedAt is when the earliest such load was loaded. A later
+	// delivery replacing the month does not move it: the month had
+	// arrived; retracting the earliest load does.
+	FirstLoadedAt time.Time
+	// Lines counts the file lines of the month that count today, as
+	// Deliveries does; never 0.
+	Lines uint64
+}
+
+// arrivalTables are the tables whose months a source may owe: every dated
+// table, the inventory included.
+var arrivalTables = []struct{ dataset, table string }{
+	{"contacts", "contacts"},
+	{"federation_activity", "federation_activity"},
+	{"services", "services"},
+	{"treatment_demands", "treatment_demands"},
+}
+
+// DeliveryArrivals returns, for every source and month its rows cover, when
+// the first load holding rows of that month was loaded, sorted by source
+// and month. Rows set aside after the insert do not count; rows of a
+// month a later delivery replaced do (they arrived then). A month none of
+// whose lines count today (a later delivery of the same file left it out)
+// is left out: it is not received.
+func (w *Warehouse) DeliveryArrivals(ctx context.Context) ([]Arrival, error) {
+	type key struct {
+		source string
+		month  time.Time
+	}
+	var out []Arrival
+	for _, t := range arrivalTables {
+		rows, err := w.conn.Query(ctx, `SELECT source, month, loaded_at FROM (
+				SELECT load_id, toStartOfMonth(`+datedTables[t.table]+`) AS month
+				FROM `+t.table+` WHERE load_id GLOBAL IN (`+liveLoads+`)
+					AND (load_id, line) GLOBAL NOT IN (SELECT load_id, line FROM excluded_rows)
+				GROUP BY load_id, month
+			) AS r GLOBAL ANY LEFT JOIN (
+				SELECT load_id, any(source) AS source, argMax(loaded_at, recorded_ns) AS loaded_at FROM loads GROUP BY load_id
+			) AS l USING load_id`)
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: arrivals of %s: %w", t.table, err)
+		}
+		first := map[key]time.Time{}
+		for rows.Next() {
+			var k key
+			var at time.Time
+			if err := rows.Scan(&k.source, &k.month, &at); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("warehouse: arrivals of %s: %w", t.table, err)
+			}
+			k.month = utcDate(k.month)
+			if f, seen := first[k]; !seen || at.Before(f) {
+				first[k] = at
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: arrivals of %s: %w", t.table, err)
+		}
+		lines, err := w.monthLines(ctx, t.table)
+		if err != nil {
+			return nil, err
+		}
+		for k, at := range first {
+			if n := lines[sourceMonth{k.source, k.month}]; n > 0 {
+				out = append(out, Arrival{Source: k.source, Dataset: t.dataset, Month: k.month, FirstLoadedAt: at, Lines: n})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Source != out[j].Source {
+			return out[i].Source < out[j].Source
+		}
+		return out[i].Month.Before(out[j].Month)
+	})
+	return out, nil
+}
+
+type sourceMonth struct {
+	source string
+	month  time.Time
+}
+
+// monthLines returns the file lines of a table that count, per source and
+// month.
+func (w *Warehouse) monthLines(ctx context.Context, table string) (map[sourceMonth]uint64, error) {
+	rows, err := w.conn.Query(ctx, `SELECT source, month, lines FROM (
+			SELECT load_id, toStartOfMonth(`+datedTables[table]+`) AS month, uniqExact(line) AS lines
+			FROM `+table+` WHERE `+visible(table)+` GROUP BY load_id, month
+		) AS r GLOBAL ANY LEFT JOIN (
+			SELECT load_id, any(source) AS source FROM loads GROUP BY load_id
+		) AS l USING load_id`)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: deliveries of %s: %w", table, err)
+	}
+	defer rows.Close()
+	sums := map[sourceMonth]uint64{}
+	for rows.Next() {
+		var k sourceMonth
+		var n uint64
+		if err := rows.Scan(&k.source, &k.month, &n); err != nil {
+			return nil, fmt.Errorf("warehouse: deliveries of %s: %w", table, err)
+		}
+		k.month = utcDate(k.month)
+		sums[k] += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: deliveries of %s: %w", table, err)
+	}
+	return sums, nil
+}
+
+// LatestDeliveredMonths returns, for every source, the first day of the
+// latest month whose rows arrived in a load that counts (DeliveryArrivals),
+// inventories included: a source silent for too long is overdue.
 func (w *Warehouse) LatestDeliveredMonths(ctx context.Context) (map[string]time.Time, error) {
-	deliveries, err := w.Deliveries(ctx)
+	arrivals, err := w.DeliveryArrivals(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]time.Time{}
-	for _, d := range deliveries {
-		if d.Lines > 0 && d.Period.After(out[d.Source]) {
-			out[d.Source] = d.Period
+	for _, a := range arrivals {
+		if a.Month.After(out[a.Source]) {
+			out[a.Source] = a.Month
 		}
 	}
 	return out, nil
