@@ -189,7 +189,7 @@ func TestCatalogueProblemsNameTheirFile(t *testing.T) {
 	}
 	want := map[string]bool{
 		`testdata/operator-catalogue.yaml:11: indicator street_contacts: filter on "place": dataset contacts has no such field`: false,
-		`testdata/catalogue.bad.yaml:2: indicators.files[1]: cannot read testdata/no-such-catalogue.yaml`:                        false,
+		`testdata/catalogue.bad.yaml:2: indicators.files[1]: cannot read testdata/no-such-catalogue.yaml`:                       false,
 	}
 	for _, p := range ce.Problems {
 		for w := range want {
