@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/brusano/bassins/pipeline/completeness"
 	"time"
 
 	"github.com/brusano/bassins/config"
@@ -29,7 +30,14 @@ func (a *app) buildJobs(cfg *config.Config) ([]scheduler.Job, error) {
 		StateDir: cfg.Paths.State, Pseudonymiser: a.pseudonym, Geography: a.geo, Location: cfg.Location(),
 		OnLoad: a.loadRecorded, Logger: log})
 	computeJob := compute.New(compute.Options{Warehouse: a.wh, Geography: a.geo, GeoVersion: a.geoVersion,
-		Catalogue: cfg.Catalogue, Logger: log})
+		Catalogue: cfg.Catalogue, MinCount: cfg.Privacy.MinCount, Logger: log,
+		Deliveries: func(ctx context.Context, now time.Time) ([]completeness.Row, error) {
+			arrivals, err := a.wh.DeliveryArrivals(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return completeness.Compute(cfg.Sources, arrivals, now, cfg.Location()), nil
+		}})
 	reportWriter, err := reports.New(reports.Options{Dir: cfg.Paths.Reports, Languages: cfg.Reports.Languages, Location: cfg.Location(), Logger: log})
 	if err != nil {
 		return nil, startupError{fmt.Sprintf("the reports cannot be written: %v", err), err}

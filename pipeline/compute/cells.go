@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/brusano/bassins/pipeline/catalogue"
+	"github.com/brusano/bassins/pipeline/completeness"
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/warehouse"
 	"github.com/brusano/bassins/sources"
@@ -39,6 +40,10 @@ type Cells struct {
 	Months map[string]map[time.Time]uint64
 	// Dates of each stock dataset's states (inventories).
 	Dates map[string][]time.Time
+	// Deliveries are the deliveries owed, received and on time: the rows
+	// of the virtual deliveries dataset, and what tells a period of a
+	// dataset incomplete.
+	Deliveries []completeness.Row
 }
 
 // NewCells returns empty cells.
@@ -124,8 +129,9 @@ func needs(cat *catalogue.Catalogue) map[string]*need {
 // Gather asks the warehouse for every aggregate the catalogue needs: one
 // query per dataset and breakdown for counts and sums, one for distinct
 // counts, and one per median and per count of new values.
-func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogue, g *geography.Geography, geoVersion uint64) (*Cells, error) {
+func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogue, g *geography.Geography, geoVersion uint64, deliveries []completeness.Row) (*Cells, error) {
 	cells := NewCells()
+	cells.Deliveries = deliveries
 	type group struct{ dataset, breakdown, kind, field string }
 	queries := map[group]*warehouse.CellQuery{}
 	var order []group
@@ -142,6 +148,12 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		n := nd.numerator
 		d, _ := sources.LookupDataset(n.Dataset)
 		if d.Virtual {
+			cells.addDeliveries(deliveries, k, n, nd.breakdowns)
+			months := map[time.Time]uint64{}
+			for _, r := range deliveries {
+				months[r.Period]++
+			}
+			cells.Months[n.Dataset] = months
 			continue
 		}
 		datasets[n.Dataset] = true

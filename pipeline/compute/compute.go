@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/brusano/bassins/pipeline/catalogue"
+	"github.com/brusano/bassins/pipeline/completeness"
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/warehouse"
 )
@@ -26,6 +27,11 @@ type Options struct {
 	// Catalogue reads the indicator catalogue, at each run: an indicator
 	// an operator adds is computed by the next run.
 	Catalogue func() (*catalogue.Catalogue, error)
+	// Deliveries returns the deliveries owed, received and on time (the
+	// virtual deliveries dataset) as known at now; nil: none.
+	Deliveries func(ctx context.Context, now time.Time) ([]completeness.Row, error)
+	// MinCount is the smallest count published (privacy.min_count).
+	MinCount int
 	// Population is the population rates divide by; default: the
 	// geography's.
 	Population Population
@@ -56,7 +62,13 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("compute: %w", err)
 	}
-	cells, err := Gather(ctx, j.opts.Warehouse, cat, j.opts.Geography, j.opts.GeoVersion)
+	var deliveries []completeness.Row
+	if j.opts.Deliveries != nil {
+		if deliveries, err = j.opts.Deliveries(ctx, now); err != nil {
+			return 0, fmt.Errorf("compute: %w", err)
+		}
+	}
+	cells, err := Gather(ctx, j.opts.Warehouse, cat, j.opts.Geography, j.opts.GeoVersion, deliveries)
 	if err != nil {
 		return 0, fmt.Errorf("compute: %w", err)
 	}
@@ -65,7 +77,13 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (int, error)
 	if pop == nil {
 		pop = GeographyPopulation(j.opts.Geography)
 	}
-	values := Derive(Input{Catalogue: cat, Geography: j.opts.Geography, Population: pop, Now: now}, cells)
+	in := Input{Catalogue: cat, Geography: j.opts.Geography, Population: pop, Now: now}
+	values := Derive(in, cells)
+	minCount := j.opts.MinCount
+	if minCount == 0 {
+		minCount = 5
+	}
+	Suppress(in, cells, values, int64(minCount))
 	derived := time.Now()
 	for i := range values {
 		values[i].RunID = runID

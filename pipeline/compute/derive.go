@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/brusano/bassins/pipeline/catalogue"
+	"github.com/brusano/bassins/pipeline/completeness"
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
 	"github.com/brusano/bassins/pipeline/warehouse"
@@ -85,6 +86,10 @@ func Derive(in Input, cells *Cells) []indicators.Value {
 	for _, ind := range in.Catalogue.Indicators {
 		mk := MeasureKey(ind.Numerator)
 		ds, _ := sources.LookupDataset(ind.Numerator.Dataset)
+		places := geos
+		if ds.Virtual {
+			places = geos[:1] // deliveries have no place: the Region only
+		}
 		for _, ptype := range ind.Periods {
 			for _, p := range periods(cells, ds, ptype) {
 				if ind.Numerator.Aggregate == catalogue.New && !lookbackCovered(cells.Months[ds.Name], p, ind.Numerator.LookbackMonths) {
@@ -105,7 +110,7 @@ func Derive(in Input, cells *Cells) []indicators.Value {
 						cats = categories[catKey{mk, bd}]
 					}
 					for _, cat := range cats {
-						for _, gg := range geos {
+						for _, gg := range places {
 							v, ok := value(in, cells, ind, mk, bd, cat, at, p, gg)
 							if !ok {
 								continue
@@ -271,10 +276,14 @@ func periods(cells *Cells, ds *sources.Dataset, ptype string) []period {
 	return out
 }
 
-// periodIncomplete reports whether a quarter or year has a month without
-// rows of the dataset, or is not over at now.
+// periodIncomplete reports whether a period lacks a delivery owed by a
+// source of the dataset, or, for a quarter or a year, has a month without
+// rows of the dataset or is not over at now.
 func periodIncomplete(cells *Cells, ds *sources.Dataset, p period, now time.Time) bool {
-	if p.ptype == catalogue.Month {
+	if completeness.Incomplete(cells.Deliveries, ds.Name, p.start, p.end()) {
+		return true
+	}
+	if p.ptype == catalogue.Month || ds.Virtual {
 		return false
 	}
 	if !now.IsZero() && now.Before(p.end()) {
