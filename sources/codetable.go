@@ -67,7 +67,7 @@ type codeTableEntry struct {
 func readCodeTable(path string, f Field) ([]codeTableEntry, []string) {
 	file, err := os.Open(path)
 	if err != nil {
-		return nil, []string{fmt.Sprintf("cannot read the code table: %v", errors.Unwrap(err))}
+		return nil, []string{fmt.Sprintf("%s: cannot read the code table: %v", path, errors.Unwrap(err))}
 	}
 	defer file.Close()
 	r := csv.NewReader(file)
