@@ -155,7 +155,7 @@ func (d *Dataset) located() bool {
 	return ok
 }
 
-// Describe documents a dataset's fields, for `bassins check --datasets` and
+// Describe documents a dataset's fields and their codes, for `bassins datasets` and
 // the README.
 func (d *Dataset) Describe() string {
 	var b strings.Builder
