@@ -159,11 +159,16 @@ func expectations(t *testing.T, inbox string, month time.Time) expected {
 	if err != nil {
 		t.Fatal(err)
 	}
+	postcodeCol := -1
 	for i, line := range strings.Split(strings.TrimSpace(string(tdi)), "\n") {
 		if i == 0 {
+			postcodeCol = slices.Index(strings.Split(line, ";"), "code_postal")
+			if postcodeCol < 0 {
+				t.Fatalf("no column code_postal in the TDI header %q", line)
+			}
 			continue
 		}
-		postcode := strings.Split(line, ";")[5]
+		postcode := strings.Split(line, ";")[postcodeCol]
 		e.demands["region"]++
 		e.demands[bassinOfPostcode[postcode]]++
 	}

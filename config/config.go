@@ -521,12 +521,18 @@ func (c *Config) validate() []Problem {
 	}
 
 	seenSources := map[string]bool{}
-	for i, s := range c.Sources {
+	for i := range c.Sources {
+		s := &c.Sources[i]
 		at := fmt.Sprintf("sources[%d]", i)
 		if seenSources[s.Name] {
 			add(at+".name", "source %q is declared twice", s.Name)
 		}
 		seenSources[s.Name] = true
+		// Code tables are read first, so that Validate checks their codes
+		// with the rest of the map.
+		for _, p := range s.LoadCodeTables() {
+			add(at+"."+p.Path, "%s", p.Message)
+		}
 		for _, p := range s.Validate() {
 			add(at+"."+p.Path, "%s", p.Message)
 		}

@@ -70,6 +70,8 @@ func TestBadFixtures(t *testing.T) {
 		{"cluster-managed.bad.yaml", 2, `clickhouse.cluster: "bassins-cluster" is not a valid cluster name`},
 		{"cluster-managed.bad.yaml", 2, "clickhouse.cluster: a cluster needs the address of one of its servers"},
 		{"password-in-data-dir.bad.yaml", 3, "clickhouse.password_file: var/ch/password is inside data_dir var/ch"},
+		{"code-table.bad.yaml", 12, `sources[0].fields.living_where.map_file: testdata/codes/sciensano-living-where.bad.csv line 3: "squat" is not a code of field living_where`},
+		{"code-table.bad.yaml", 13, `sources[0].fields.primary_drug.map: "6" is mapped to "cocaine", not a code of field primary_drug`},
 		{"bad-service.bad.yaml", 2, "service.shutdown_grace: must not be negative, not -5s"},
 		{"bad-service.bad.yaml", 3, "service.lease_check: must be more than 0"},
 		{"bad-service.bad.yaml", 5, "jobs[0].retries: must be between 0 and 20, not 50"},
@@ -158,6 +160,28 @@ func TestExpectedDeliveries(t *testing.T) {
 	for _, s := range def.Sources {
 		if s.DueDay != 0 {
 			t.Errorf("the default configuration declares the deprecated due_day on source %s", s.Name)
+		}
+	}
+}
+
+// A code table file becomes the field's map when the configuration loads.
+func TestCodeTableFileIsReadIntoTheMap(t *testing.T) {
+	cfg, err := LoadFile(filepath.Join("testdata", "code-table.good.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Written by hand from testdata/codes/sciensano-primary-drug.csv.
+	want := map[string]string{"1": "heroin", "6": "cocaine_powder", "7": "crack", "21": "other_hypnotics", "30": "alcohol",
+		"99": "unknown"}
+	for _, field := range []string{"primary_drug", "secondary_drugs"} {
+		got := cfg.Sources[0].Fields[field].Map
+		if len(got) != len(want) {
+			t.Errorf("%s: map %v, want %v", field, got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: code %s maps to %q, want %q", field, k, got[k], v)
+			}
 		}
 	}
 }

@@ -41,6 +41,25 @@ type Field struct {
 	Type     FieldType
 	Required bool
 	Doc      string
+	// Codes, for a text or list field, are the only values stored: a value
+	// outside them (after the source's map) is quarantined, compared without
+	// case and stored as the code is written here. When the codes hold
+	// Unknown, an empty cell is stored as Unknown, so that counts by code add
+	// up to the rows.
+	Codes []string
+}
+
+// Unknown is the code of a coded field whose value is not known.
+const Unknown = "unknown"
+
+// Code returns the code of the field that text is, compared without case.
+func (f *Field) Code(text string) (string, bool) {
+	for _, c := range f.Codes {
+		if strings.EqualFold(c, text) {
+			return c, true
+		}
+	}
+	return "", false
 }
 
 // Dataset is a canonical dataset: what its rows mean and which table holds
@@ -113,8 +132,8 @@ func Register(d *Dataset) {
 		panic("sources: dataset " + d.Name + ": a virtual dataset, and only one, has no table")
 	}
 	if _, ok := d.Field(RecordIDField); !ok && !d.Virtual {
-		d.Fields = append(d.Fields, Field{RecordIDField, RecordID, false,
-			"the record's id in the delivery: within a source, one id counts once, the latest delivery winning"})
+		d.Fields = append(d.Fields, Field{Name: RecordIDField, Type: RecordID,
+			Doc: "the record's id in the delivery: within a source, one id counts once, the latest delivery winning"})
 	}
 	datasets[d.Name] = d
 }
@@ -163,7 +182,7 @@ func (d *Dataset) located() bool {
 	return ok
 }
 
-// Describe documents a dataset's fields, for `bassins check --datasets` and
+// Describe documents a dataset's fields and their codes, for `bassins datasets` and
 // the README.
 func (d *Dataset) Describe() string {
 	var b strings.Builder
@@ -178,6 +197,9 @@ func (d *Dataset) Describe() string {
 			req = ", required"
 		}
 		fmt.Fprintf(&b, "  %-22s %s%s: %s\n", f.Name, f.Type, req, f.Doc)
+		if len(f.Codes) > 0 {
+			fmt.Fprintf(&b, "  %-22s codes: %s\n", "", strings.Join(f.Codes, ", "))
+		}
 	}
 	if d.Measures {
 		b.WriteString("  (measures)             each listed measure column becomes a row (measure, value)\n")
@@ -189,70 +211,79 @@ func init() {
 	Register(&Dataset{Name: "contacts", Table: "contacts", DateField: "contact_date",
 		Doc: "mobile outreach teams' contacts, one row per contact",
 		Fields: []Field{
-			{"contact_date", Date, true, "day of the contact"},
-			{"contact_time", Clock, false, "time of the contact, HH:MM"},
-			{"team", String, true, "team that made the contact"},
-			{"place_type", String, false, "street, shelter, hotel, home…"},
-			{"postcode", Postcode, true, "postcode of the place, or a marker (no fixed address, unknown): Region level only"},
-			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
-			{"person_key", Person, true, "identifier of the person, pseudonymised at ingest"},
-			{"poles", List, false, "poles involved: medical, psychological, social, harm_reduction"},
-			{"referral", Bool, false, "whether the person was referred"},
-			{"referral_destination", String, false, "where the person was referred"},
-			{"syringes", Int, false, "syringes handed out"},
-			{"kits", Int, false, "kits handed out"},
-			{"naloxone", Int, false, "naloxone doses handed out"},
+			{Name: "contact_date", Type: Date, Required: true, Doc: "day of the contact"},
+			{Name: "contact_time", Type: Clock, Required: false, Doc: "time of the contact, HH:MM"},
+			{Name: "team", Type: String, Required: true, Doc: "team that made the contact"},
+			{Name: "place_type", Type: String, Required: false, Doc: "street, shelter, hotel, home…"},
+			{Name: "postcode", Type: Postcode, Required: true, Doc: "postcode of the place, or a marker (no fixed address, unknown): Region level only"},
+			{Name: "nis", Type: NIS, Required: false, Doc: "commune NIS code; from the postcode when absent"},
+			{Name: "person_key", Type: Person, Required: true, Doc: "identifier of the person, pseudonymised at ingest"},
+			{Name: "poles", Type: List, Required: false, Doc: "poles involved: medical, psychological, social, harm_reduction"},
+			{Name: "referral", Type: Bool, Required: false, Doc: "whether the person was referred"},
+			{Name: "referral_destination", Type: String, Required: false, Doc: "where the person was referred"},
+			{Name: "syringes", Type: Int, Required: false, Doc: "syringes handed out"},
+			{Name: "kits", Type: Int, Required: false, Doc: "kits handed out"},
+			{Name: "naloxone", Type: Int, Required: false, Doc: "naloxone doses handed out"},
 		}})
 	Register(&Dataset{Name: "federation_activity", Table: "federation_activity", DateField: "period", Measures: true,
 		Doc: "federations' periodic activity exports, one row per service, month and measure",
 		Fields: []Field{
-			{"period", Month, true, "month of the activity"},
-			{"federation", String, true, "federation delivering the export"},
-			{"service_id", String, true, "service code"},
-			{"service_name", String, false, "service name"},
-			{"postcode", Postcode, true, "postcode of the service"},
-			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
+			{Name: "period", Type: Month, Required: true, Doc: "month of the activity"},
+			{Name: "federation", Type: String, Required: true, Doc: "federation delivering the export"},
+			{Name: "service_id", Type: String, Required: true, Doc: "service code"},
+			{Name: "service_name", Type: String, Required: false, Doc: "service name"},
+			{Name: "postcode", Type: Postcode, Required: true, Doc: "postcode of the service"},
+			{Name: "nis", Type: NIS, Required: false, Doc: "commune NIS code; from the postcode when absent"},
 		}})
 	Register(&Dataset{Name: "services", Table: "services", DateField: "reference_date", Stock: true,
 		Doc: "the inventory of the care offer (inventaire de l'offre), one row per service and reference date",
 		Fields: []Field{
-			{"service_id", String, true, "service code"},
-			{"name", String, false, "service name"},
-			{"service_type", String, true, "type of service"},
-			{"federation", String, false, "federation the service belongs to"},
-			{"address", String, false, "street address"},
-			{"postcode", Postcode, true, "postcode of the service"},
-			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
-			{"reference_date", Date, true, "date the inventory describes"},
+			{Name: "service_id", Type: String, Required: true, Doc: "service code"},
+			{Name: "name", Type: String, Required: false, Doc: "service name"},
+			{Name: "service_type", Type: String, Required: true, Doc: "type of service"},
+			{Name: "federation", Type: String, Required: false, Doc: "federation the service belongs to"},
+			{Name: "address", Type: String, Required: false, Doc: "street address"},
+			{Name: "postcode", Type: Postcode, Required: true, Doc: "postcode of the service"},
+			{Name: "nis", Type: NIS, Required: false, Doc: "commune NIS code; from the postcode when absent"},
+			{Name: "reference_date", Type: Date, Required: true, Doc: "date the inventory describes"},
 		}})
 	Register(&Dataset{Name: "treatment_demands", Table: "treatment_demands", DateField: "demand_date",
-		Doc: "treatment demands (TDI protocol 3.0), one row per person entering treatment",
+		Doc: "treatment demands (TDI protocol 3.0), one row per person entering treatment; an empty coded cell is stored as unknown",
 		Fields: []Field{
-			{"demand_date", Date, true, "date of the treatment demand"},
-			{"centre_type", String, false, "outpatient, inpatient, prison, gp, low_threshold, other"},
-			{"previously_treated", String, false, "yes, no, unknown"},
-			{"sex", String, false, "M, F, unknown"},
-			{"age", Age, false, "age in years; empty when unknown"},
-			{"postcode", Postcode, false, "postcode of residence; empty or a marker (no fixed address, unknown): Region level only"},
-			{"nis", NIS, false, "commune NIS code; from the postcode when absent"},
-			{"referral_source", String, false, "source of referral"},
-			{"primary_drug", String, false, "primary drug (TDI 3.0 categories)"},
-			{"route", String, false, "route of administration"},
-			{"frequency", String, false, "frequency of use in the last 30 days"},
-			{"age_first_use", Age, false, "age at first use; empty when unknown"},
-			{"injecting", String, false, "never, last_30_days, last_12_months, over_12_months, unknown"},
-			{"opioid_substitution", String, false, "never, ever, current, unknown"},
-			{"person_key", Person, true, "identifier of the person, pseudonymised at ingest"},
+			{Name: "demand_date", Type: Date, Required: true, Doc: "date of the treatment demand"},
+			{Name: "treatment_start", Type: Date, Doc: "date treatment started; stored as 1970-01-01 (sources.NoDay) when not known"},
+			{Name: "centre_type", Type: String, Doc: "type of treatment centre", Codes: TDICentreTypes},
+			{Name: "previously_treated", Type: String, Doc: "ever treated for drug use before", Codes: TDIPreviouslyTreated},
+			{Name: "sex", Type: String, Doc: "sex", Codes: []string{"M", "F", Unknown}},
+			{Name: "age", Type: Age, Doc: "age in years; empty when unknown"},
+			{Name: "postcode", Type: Postcode, Doc: "postcode of residence; empty or a marker (no fixed address, unknown): Region level only"},
+			{Name: "nis", Type: NIS, Doc: "commune NIS code; from the postcode when absent"},
+			{Name: "referral_source", Type: String, Doc: "source of referral", Codes: TDIReferralSources},
+			{Name: "living_with", Type: String, Doc: "with whom the person lives", Codes: TDILivingWith},
+			{Name: "living_with_children", Type: String, Doc: "lives with children (own or a partner's)", Codes: TDIYesNo},
+			{Name: "living_where", Type: String, Doc: "where the person lives: stable or unstable accommodation, an institution (prison, clinic)", Codes: TDILivingWhere},
+			{Name: "nationality", Type: String, Doc: "nationality", Codes: TDINationalities},
+			{Name: "labour_status", Type: String, Doc: "labour status", Codes: TDILabourStatus},
+			{Name: "education", Type: String, Doc: "highest level of education completed", Codes: TDIEducation},
+			{Name: "primary_drug", Type: String, Doc: "primary drug (TDI 3.0 categories; pregabalin is other_hypnotics)", Codes: TDIDrugs},
+			{Name: "secondary_drugs", Type: List, Doc: "secondary drugs, codes of primary_drug", Codes: TDIDrugs},
+			{Name: "route", Type: String, Doc: "usual route of administration of the primary drug", Codes: TDIRoutes},
+			{Name: "frequency", Type: String, Doc: "frequency of use of the primary drug in the last 30 days", Codes: TDIFrequencies},
+			{Name: "age_first_use", Type: Age, Doc: "age at first use of the primary drug; empty when unknown"},
+			{Name: "age_first_injection", Type: Age, Doc: "age at first injection of any drug; empty when unknown or never injected"},
+			{Name: "injecting", Type: String, Doc: "injecting of any drug, last time", Codes: TDIInjecting},
+			{Name: "opioid_substitution", Type: String, Doc: "opioid substitution treatment", Codes: TDISubstitution},
+			{Name: "person_key", Type: Person, Required: true, Doc: "identifier of the person, pseudonymised at ingest"},
 		}})
 	Register(&Dataset{Name: Deliveries, DateField: "period", Virtual: true,
 		Doc: "the deliveries each source owes (its expected key): one row per source and period from its first, " +
 			"whether it was owed (its due date has passed), received and received on time",
 		Fields: []Field{
-			{"period", Month, false, "first month of the period owed (a month, quarter or year)"},
-			{"source", String, false, "source owing the delivery"},
-			{"dataset", String, false, "dataset the source feeds"},
-			{"expected", Int, false, "1 when the delivery is owed: its due date has passed, or it was received"},
-			{"received", Int, false, "1 when rows of the period arrived"},
-			{"on_time", Int, false, "1 when they arrived by the end of the due day, in the configured time zone"},
+			{Name: "period", Type: Month, Doc: "first month of the period owed (a month, quarter or year)"},
+			{Name: "source", Type: String, Doc: "source owing the delivery"},
+			{Name: "dataset", Type: String, Doc: "dataset the source feeds"},
+			{Name: "expected", Type: Int, Doc: "1 when the delivery is owed: its due date has passed, or it was received"},
+			{Name: "received", Type: Int, Doc: "1 when rows of the period arrived"},
+			{Name: "on_time", Type: Int, Doc: "1 when they arrived by the end of the due day, in the configured time zone"},
 		}})
 }

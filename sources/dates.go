@@ -13,6 +13,10 @@ import (
 // they are exact for years -999999 to 999999.
 type Day int32
 
+// NoDay is the day stored for an optional date left empty: 1970-01-01, what
+// a ClickHouse Date column holds by default.
+const NoDay Day = 0
+
 // DayOf returns the day of a date. Like time.Date, it normalises values out
 // of their usual range: month 13 is January of the next year, day 0 the last
 // day of the previous month.

@@ -268,6 +268,10 @@ type step struct {
 	blockCol int   // index of its block column
 	codes    codeTable
 	accepted [][]byte
+	// fieldCodes are the dataset field's codes (Field.Codes), and unknown
+	// its Unknown code when it has one: what an empty cell stores.
+	fieldCodes [][]byte
+	unknown    []byte
 }
 
 // lastDate is the last text of a date field read well, and its day.
@@ -337,6 +341,9 @@ func newPlan(s *Spec, d *Dataset, env Env) (*plan, error) {
 	for i, f := range d.Fields {
 		idx := -1
 		m, mapped := s.Fields[f.Name]
+		if m.MapFile != "" && len(m.Map) == 0 {
+			return nil, fmt.Errorf("sources: %s: field %s: the code table %s is not loaded (Spec.LoadCodeTables)", s.Name, f.Name, m.MapFile)
+		}
 		if mapped {
 			idx = len(p.columns)
 			p.columns = append(p.columns, m.Column)
@@ -358,6 +365,12 @@ func newPlan(s *Spec, d *Dataset, env Env) (*plan, error) {
 		}
 		for _, v := range m.Values {
 			st.accepted = append(st.accepted, []byte(v))
+		}
+		for _, c := range f.Codes {
+			st.fieldCodes = append(st.fieldCodes, []byte(c))
+			if c == Unknown {
+				st.unknown = st.fieldCodes[len(st.fieldCodes)-1]
+			}
 		}
 		p.steps = append(p.steps, st)
 		switch {
@@ -643,7 +656,7 @@ func (p *plan) convert(i int, st *step, c *Cell, col *column) bool {
 	if c.IsList && k != typeList {
 		return p.fail(i, ProblemList, "", text)
 	}
-	if codes := &st.codes; codes.hasMappings && len(text) > 0 {
+	if codes := &st.codes; codes.hasMappings && len(text) > 0 && k != typeList { // list items are mapped one by one
 		mapped, ok := codes.lookup(text)
 		switch {
 		case ok:
@@ -663,13 +676,26 @@ func (p *plan) convert(i int, st *step, c *Cell, col *column) bool {
 		if accepted := st.accepted; len(accepted) > 0 && !empty && !containsFold(accepted, text) {
 			return p.fail(i, ProblemValue, strings.Join(p.mapping[i].Values, ", "), text)
 		}
+		if len(st.fieldCodes) > 0 {
+			if empty {
+				text = st.unknown
+			} else if code := foldedCode(st.fieldCodes, text); code != nil {
+				text = code
+			} else {
+				return p.fail(i, ProblemValue, strings.Join(p.dataset.Fields[i].Codes, ", "), text)
+			}
+		}
 		if i == p.referralFrom {
 			p.referred = len(text) > 0
 		}
 		col.appendText(text)
 	case typeDate, typeMonth:
-		if empty {
+		if empty && (st.required || i == p.date) {
 			return p.fail(i, ProblemRequired, "", text)
+		}
+		if empty {
+			col.days = append(col.days, NoDay)
+			break
 		}
 		// Rows in date order repeat their date: the last one read well is
 		// remembered.
@@ -749,6 +775,9 @@ func (p *plan) convert(i int, st *step, c *Cell, col *column) bool {
 		}
 		col.u8 = append(col.u8, uint8(n))
 	case typeList:
+		if st.codes.hasMappings || len(st.fieldCodes) > 0 {
+			return p.convertCodedList(i, st, c, col)
+		}
 		switch {
 		case c.IsList:
 			for _, it := range c.List {
@@ -798,6 +827,74 @@ func (p *plan) convert(i int, st *step, c *Cell, col *column) bool {
 		return p.fail(i, ProblemSyntax, "field type "+string(p.dataset.Fields[i].Type)+" has no reader", text)
 	}
 	return true
+}
+
+// convertCodedList reads a list field whose items are mapped or coded:
+// each item, trimmed, goes through the map, then must be one of the
+// field's codes; empty items are dropped. A bad item refuses the whole
+// list, appending nothing.
+func (p *plan) convertCodedList(i int, st *step, c *Cell, col *column) bool {
+	ends, data := len(col.ends), len(col.data)
+	item := func(text []byte) bool {
+		text = bytes.TrimSpace(text)
+		if len(text) == 0 {
+			return true
+		}
+		if codes := &st.codes; codes.hasMappings {
+			mapped, ok := codes.lookup(text)
+			if !ok {
+				mapped, ok = codes.orElse, codes.hasDefault
+			}
+			if !ok {
+				return p.fail(i, ProblemUnmapped, "", text)
+			}
+			text = mapped
+		}
+		if len(st.fieldCodes) > 0 {
+			code := foldedCode(st.fieldCodes, text)
+			if code == nil {
+				return p.fail(i, ProblemValue, strings.Join(p.dataset.Fields[i].Codes, ", "), text)
+			}
+			text = code
+		}
+		col.appendText(text)
+		return true
+	}
+	ok := true
+	if c.IsList {
+		for _, it := range c.List {
+			if ok = item([]byte(it)); !ok {
+				break
+			}
+		}
+	} else {
+		rest := c.Bytes
+		for ok && len(rest) > 0 {
+			j := bytes.Index(rest, p.listSep)
+			if j < 0 {
+				ok = item(rest)
+				break
+			}
+			ok = item(rest[:j])
+			rest = rest[j+len(p.listSep):]
+		}
+	}
+	if !ok {
+		col.ends, col.data = col.ends[:ends], col.data[:data]
+		return false
+	}
+	col.rowEnds = append(col.rowEnds, uint32(len(col.ends)))
+	return true
+}
+
+// foldedCode returns the code text is, compared without case, or nil.
+func foldedCode(codes [][]byte, text []byte) []byte {
+	for _, c := range codes {
+		if bytes.EqualFold(c, text) {
+			return c
+		}
+	}
+	return nil
 }
 
 // isRegionOnly reports whether a postcode is one of the source's region-only

@@ -109,9 +109,16 @@ type Mapping struct {
 	Column string `yaml:"column"`
 	// Map translates delivered values (compared without case and
 	// surrounding spaces) into canonical ones; an unmapped value is
-	// quarantined unless Default is set.
-	Map     map[string]string `yaml:"map"`
-	Default *string           `yaml:"default"`
+	// quarantined unless Default is set. The items of a list field are
+	// mapped one by one.
+	Map map[string]string `yaml:"map"`
+	// MapFile is a code table read into Map when the configuration loads
+	// (Spec.LoadCodeTables): a CSV file separated by ';' with the header
+	// code;tdi_code, one delivered code and its canonical code a line. A
+	// relative path is relative to the folder the program runs in, as the
+	// configuration's other paths.
+	MapFile string  `yaml:"map_file"`
+	Default *string `yaml:"default"`
 	// Min and Max tighten the accepted range of a number; Values lists the
 	// accepted values of a text (after Map).
 	Min    *float64 `yaml:"min"`
@@ -131,7 +138,8 @@ func Columns(columns map[string]string) map[string]Mapping {
 	return out
 }
 
-var mappingKeys = map[string]bool{"column": true, "map": true, "default": true, "min": true, "max": true, "values": true}
+var mappingKeys = map[string]bool{"column": true, "map": true, "map_file": true, "default": true, "min": true, "max": true,
+	"values": true}
 
 // UnmarshalYAML reads a column name or a mapping, refusing unknown keys.
 func (m *Mapping) UnmarshalYAML(n *yaml.Node) error {
@@ -140,11 +148,11 @@ func (m *Mapping) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("line %d: a field is a column name or a mapping (column, map, default, min, max, values)", n.Line)
+		return fmt.Errorf("line %d: a field is a column name or a mapping (column, map, map_file, default, min, max, values)", n.Line)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i]; !mappingKeys[k.Value] {
-			return fmt.Errorf("line %d: field key %q is unknown (column, map, default, min, max, values)", k.Line, k.Value)
+			return fmt.Errorf("line %d: field key %q is unknown (column, map, map_file, default, min, max, values)", k.Line, k.Value)
 		}
 	}
 	type plain Mapping
@@ -296,11 +304,30 @@ func (s *Spec) Validate() []Problem {
 		if len(m.Values) > 0 && f.Type != String {
 			add("fields."+name, "values apply to text fields; %s is a %s", name, f.Type)
 		}
-		if m.Default != nil && len(m.Map) == 0 {
+		if m.Default != nil && len(m.Map) == 0 && m.MapFile == "" {
 			add("fields."+name, "default applies to values left unmapped: give a map")
 		}
-		if (len(m.Map) > 0) && (f.Type == Person || f.Type == RecordID || f.Type == List) {
+		if (len(m.Map) > 0 || m.MapFile != "") && (f.Type == Person || f.Type == RecordID) {
 			add("fields."+name, "a %s field cannot be mapped", f.Type)
+		}
+		if len(f.Codes) > 0 {
+			for _, k := range sortedKeys(m.Map) {
+				if _, ok := f.Code(m.Map[k]); !ok {
+					add("fields."+name+".map", "%q is mapped to %q, not a code of field %s (codes: %s)", k, m.Map[k], name,
+						strings.Join(f.Codes, ", "))
+				}
+			}
+			if m.Default != nil {
+				if _, ok := f.Code(*m.Default); !ok {
+					add("fields."+name+".default", "%q is not a code of field %s (codes: %s)", *m.Default, name,
+						strings.Join(f.Codes, ", "))
+				}
+			}
+			for _, v := range m.Values {
+				if _, ok := f.Code(v); !ok {
+					add("fields."+name+".values", "%q is not a code of field %s (codes: %s)", v, name, strings.Join(f.Codes, ", "))
+				}
+			}
 		}
 	}
 	for _, name := range sortedKeys(s.Constants) {

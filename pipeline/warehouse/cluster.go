@@ -49,15 +49,17 @@ var shardingKeys = map[string]string{
 	"federation_activity": "cityHash64(load_id)",
 	"services":            "cityHash64(load_id)",
 	"treatment_demands":   "cityHash64(load_id)",
-	"job_runs":            "cityHash64(run_id)",
-	"job_run_records":     "cityHash64(run_id)",
-	"indicator_values":    "cityHash64(run_id)",
-	"indicator_cells":     "cityHash64(run_id)",
-	"indicator_runs":      "cityHash64(run_id)",
-	"geo_versions":        "cityHash64(version)",
-	"geo_bassins":         "cityHash64(version)",
-	"geo_communes":        "cityHash64(version)",
-	"geo_areas":           "cityHash64(version)",
+	// The copy migration 0004 makes, which 0006 drops.
+	"treatment_demands_tdi3": "cityHash64(load_id)",
+	"job_runs":               "cityHash64(run_id)",
+	"job_run_records":        "cityHash64(run_id)",
+	"indicator_values":       "cityHash64(run_id)",
+	"indicator_cells":        "cityHash64(run_id)",
+	"indicator_runs":         "cityHash64(run_id)",
+	"geo_versions":           "cityHash64(version)",
+	"geo_bassins":            "cityHash64(version)",
+	"geo_communes":           "cityHash64(version)",
+	"geo_areas":              "cityHash64(version)",
 }
 
 // openCluster finds the nodes of the cluster opts names, as the server boot

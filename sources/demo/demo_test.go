@@ -381,19 +381,31 @@ func TestTreatmentDemands(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, files := write(t, Options{Until: until, Scale: 0.3, Months: 12})
+	// The codes of the TDI protocol the register must use, written by hand
+	// (sources' dataset must accept them: see the cli end-to-end test).
+	drugs := []string{"heroin", "methadone", "buprenorphine", "fentanyl", "other_opioids", "cocaine_powder", "crack",
+		"other_cocaine", "amphetamines", "methamphetamine", "mdma", "cathinones", "other_stimulants", "barbiturates",
+		"benzodiazepines", "ghb", "other_hypnotics", "lsd", "ketamine", "other_hallucinogens", "volatile_inhalants",
+		"cannabis", "synthetic_cannabinoids", "alcohol", "other", "unknown"}
 	allowed := map[int][]string{
-		1:  {"outpatient", "inpatient", "prison", "gp", "low_threshold", "other"},
-		2:  {"yes", "no", "unknown"},
-		3:  {"M", "F", "unknown"},
-		6:  {"court_police", "gp", "other_drug_centre", "other_health", "education", "self_family_friends", "other", "unknown"},
-		8:  {"inject", "smoke", "eat_drink", "sniff", "other", "unknown"},
-		9:  {"daily", "4_6_week", "2_3_week", "weekly_or_less", "not_used", "unknown"},
-		11: {"never", "last_30_days", "last_12_months", "over_12_months", "unknown"},
-		12: {"never", "ever", "current", "unknown"},
+		tdiCentre:       {"outpatient", "inpatient", "prison", "gp", "low_threshold", "other"},
+		tdiTreated:      {"never", "previously", "unknown"},
+		tdiSex:          {"M", "F", "unknown"},
+		tdiReferral:     {"self", "family_friends", "other_drug_centre", "gp", "hospital", "other_health", "social_services", "education", "court_police", "other", "unknown"},
+		tdiLivingWith:   {"alone", "parents", "partner", "partner_children", "alone_children", "friends_others", "other", "unknown"},
+		tdiChildren:     {"yes", "no", "unknown"},
+		tdiLivingWhere:  {"stable", "unstable", "institution", "unknown"},
+		tdiNationality:  {"belgian", "other_eu", "non_eu", "unknown"},
+		tdiLabour:       {"employed", "student", "unemployed", "inactive", "other", "unknown"},
+		tdiEducation:    {"none", "primary", "lower_secondary", "upper_secondary", "higher", "unknown"},
+		tdiPrimary:      drugs,
+		tdiRoute:        {"inject", "smoke", "eat_drink", "sniff", "other", "unknown"},
+		tdiFrequency:    {"daily", "4_6_days", "2_3_days", "weekly_or_less", "not_used", "unknown"},
+		tdiInjecting:    {"never", "last_30_days", "last_12_months", "over_12_months", "unknown"},
+		tdiSubstitution: {"never", "ever", "current", "unknown"},
 	}
-	for _, p := range products {
-		allowed[7] = append(allowed[7], p.code)
-	}
+	counts := map[int]map[string]int{tdiPrimary: {}, tdiLivingWhere: {}, tdiNationality: {}}
+	rows := 0
 	id := regexp.MustCompile(`^TDI-\d{7}$`)
 	for name, content := range files {
 		if !strings.HasPrefix(name, "tdi/") {
@@ -420,15 +432,59 @@ func TestTreatmentDemands(t *testing.T) {
 					t.Errorf("%s:%d: %s %q", name, i+2, tdiHeader[col], rec[col])
 				}
 			}
-			if age, err := strconv.Atoi(rec[4]); rec[4] != "" && (err != nil || age < 15 || age > 75) {
-				t.Errorf("%s:%d: age %q", name, i+2, rec[4])
+			age, err := strconv.Atoi(rec[tdiAge])
+			if rec[tdiAge] != "" && (err != nil || age < 15 || age > 75) {
+				t.Errorf("%s:%d: age %q", name, i+2, rec[tdiAge])
 			}
-			if _, err := strconv.Atoi(rec[10]); rec[10] != "" && err != nil {
-				t.Errorf("%s:%d: age at first use %q", name, i+2, rec[10])
+			if _, err := strconv.Atoi(rec[tdiFirstUse]); rec[tdiFirstUse] != "" && err != nil {
+				t.Errorf("%s:%d: age at first use %q", name, i+2, rec[tdiFirstUse])
 			}
-			if _, ok := g.Postcodes[rec[5]]; !ok || !id.MatchString(rec[13]) {
-				t.Errorf("%s:%d: postcode %q, person %q", name, i+2, rec[5], rec[13])
+			if inj, err := strconv.Atoi(rec[tdiFirstInjection]); rec[tdiFirstInjection] != "" &&
+				(err != nil || rec[tdiInjecting] == "never" || rec[tdiAge] != "" && inj > age) {
+				t.Errorf("%s:%d: age at first injection %q, injecting %q, age %q", name, i+2, rec[tdiFirstInjection],
+					rec[tdiInjecting], rec[tdiAge])
 			}
+			if rec[tdiStart] != "" {
+				start, err := time.Parse("02/01/2006", rec[tdiStart])
+				demand, _ := time.Parse("02/01/2006", rec[tdiDate])
+				if err != nil || start.Before(demand) || start.Month() != demand.Month() {
+					t.Errorf("%s:%d: treatment start %q for a demand on %q", name, i+2, rec[tdiStart], rec[tdiDate])
+				}
+			}
+			if rec[tdiSecondary] != "" {
+				for _, d := range strings.Split(rec[tdiSecondary], "|") {
+					if !slices.Contains(drugs, d) || d == rec[tdiPrimary] {
+						t.Errorf("%s:%d: secondary drug %q with primary %q", name, i+2, d, rec[tdiPrimary])
+					}
+				}
+			}
+			if (rec[tdiLivingWith] == "partner_children" || rec[tdiLivingWith] == "alone_children") && rec[tdiChildren] != "yes" {
+				t.Errorf("%s:%d: living with %q and children %q", name, i+2, rec[tdiLivingWith], rec[tdiChildren])
+			}
+			if _, ok := g.Postcodes[rec[tdiPostcode]]; !ok || !id.MatchString(rec[tdiPersonID]) {
+				t.Errorf("%s:%d: postcode %q, person %q", name, i+2, rec[tdiPostcode], rec[tdiPersonID])
+			}
+			for col, byCode := range counts {
+				byCode[rec[col]]++
+			}
+			rows++
+		}
+	}
+	// The Brussels mix: alcohol and cocaine powder lead, crack is notable,
+	// some pregabalin (other hypnotics); one demand in six or so from
+	// unstable housing; a mix of nationalities.
+	share := func(col int, code string) float64 { return float64(counts[col][code]) / float64(rows) }
+	for _, c := range []struct {
+		col      int
+		code     string
+		low, top float64
+	}{
+		{tdiPrimary, "alcohol", 0.22, 0.40}, {tdiPrimary, "cocaine_powder", 0.10, 0.25}, {tdiPrimary, "crack", 0.04, 0.15},
+		{tdiPrimary, "heroin", 0.06, 0.20}, {tdiPrimary, "cannabis", 0.10, 0.25}, {tdiPrimary, "other_hypnotics", 0.003, 0.03},
+		{tdiLivingWhere, "unstable", 0.12, 0.22}, {tdiNationality, "belgian", 0.5, 0.75}, {tdiNationality, "non_eu", 0.1, 0.3},
+	} {
+		if got := share(c.col, c.code); got < c.low || got > c.top {
+			t.Errorf("%s %s: share %.3f of %d demands, want %.3f to %.3f", tdiHeader[c.col], c.code, got, rows, c.low, c.top)
 		}
 	}
 }

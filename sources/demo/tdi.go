@@ -8,15 +8,44 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // demandsPerMonth is the number of treatment demands a month at scale 1.
 const demandsPerMonth = 120.0
 
-var tdiHeader = []string{"date_demande", "type_centre", "deja_traite", "sexe", "age", "code_postal",
-	"source_orientation", "produit_principal", "voie", "frequence", "age_premiere_consommation",
-	"injection", "tso", "id_personne"}
+var tdiHeader = []string{"date_demande", "date_debut_traitement", "type_centre", "deja_traite", "sexe", "age",
+	"code_postal", "source_orientation", "vit_avec", "vit_avec_enfants", "logement", "nationalite", "statut_emploi",
+	"niveau_etudes", "produit_principal", "produits_secondaires", "voie", "frequence", "age_premiere_consommation",
+	"age_premiere_injection", "injection", "tso", "id_personne"}
+
+// Columns of tdiHeader the generator and its tests refer to.
+const (
+	tdiDate = iota
+	tdiStart
+	tdiCentre
+	tdiTreated
+	tdiSex
+	tdiAge
+	tdiPostcode
+	tdiReferral
+	tdiLivingWith
+	tdiChildren
+	tdiLivingWhere
+	tdiNationality
+	tdiLabour
+	tdiEducation
+	tdiPrimary
+	tdiSecondary
+	tdiRoute
+	tdiFrequency
+	tdiFirstUse
+	tdiFirstInjection
+	tdiInjecting
+	tdiSubstitution
+	tdiPersonID
+)
 
 // product is a primary drug with what goes with it in a demand.
 type product struct {
@@ -38,12 +67,14 @@ var (
 )
 
 // products is the Brussels mix of primary drugs in treatment demands: alcohol
-// (covered by the Belgian register), cocaine and crack, cannabis and heroin
-// lead, with crack growing.
+// (covered by the Belgian register), cocaine powder and crack, cannabis and
+// heroin lead, with crack growing; pregabalin, growing too, is counted as
+// other hypnotics and sedatives.
 var products = []product{
 	{"alcohol", 30, 0, routesOral, 45, 11, 17, false, false, true},
-	{"cocaine", 16, 0.03, []option{{"sniff", 68}, {"smoke", 18}, {"inject", 8}, {"other", 1}, {"unknown", 5}}, 35, 9, 21, false, true, false},
+	{"cocaine_powder", 16, 0.03, []option{{"sniff", 68}, {"smoke", 18}, {"inject", 8}, {"other", 1}, {"unknown", 5}}, 35, 9, 21, false, true, false},
 	{"crack", 8, 0.12, []option{{"smoke", 93}, {"inject", 4}, {"unknown", 3}}, 38, 9, 25, false, true, true},
+	{"other_cocaine", 0.3, 0, []option{{"sniff", 50}, {"smoke", 30}, {"inject", 10}, {"unknown", 10}}, 36, 9, 22, false, true, false},
 	{"cannabis", 18, -0.02, routesSmoke, 26, 8, 15, false, false, true},
 	{"heroin", 13, -0.03, []option{{"smoke", 55}, {"inject", 30}, {"sniff", 10}, {"unknown", 5}}, 42, 8, 21, true, false, true},
 	{"methadone", 2, 0, []option{{"eat_drink", 82}, {"inject", 12}, {"sniff", 2}, {"unknown", 4}}, 44, 8, 26, true, false, true},
@@ -53,13 +84,16 @@ var products = []product{
 	{"amphetamines", 1.5, 0, []option{{"sniff", 50}, {"eat_drink", 30}, {"inject", 10}, {"smoke", 5}, {"unknown", 5}}, 31, 8, 19, false, true, false},
 	{"methamphetamine", 0.5, 0.05, []option{{"smoke", 50}, {"inject", 30}, {"sniff", 15}, {"unknown", 5}}, 35, 8, 25, false, true, false},
 	{"mdma", 0.5, 0, routesOral, 24, 5, 18, false, true, false},
+	{"other_stimulants", 0.2, 0, []option{{"eat_drink", 50}, {"sniff", 35}, {"unknown", 15}}, 30, 8, 20, false, true, false},
 	{"cathinones", 0.5, 0.05, []option{{"sniff", 50}, {"inject", 35}, {"eat_drink", 10}, {"unknown", 5}}, 35, 8, 27, false, true, false},
 	{"benzodiazepines", 2.5, 0, routesOral, 40, 12, 24, false, false, true},
 	{"ghb", 0.7, 0.03, routesOral, 28, 6, 21, false, false, false},
+	{"other_hypnotics", 1.2, 0.1, routesOral, 27, 7, 19, false, false, true}, // pregabalin mostly
 	{"barbiturates", 0.05, 0, routesOral, 45, 12, 25, false, false, true},
 	{"lsd", 0.1, 0, routesOral, 24, 5, 17, false, false, false},
 	{"ketamine", 0.7, 0.08, routesSniff, 25, 5, 19, false, false, false},
-	{"inhalants", 0.1, 0, []option{{"smoke", 85}, {"other", 10}, {"unknown", 5}}, 22, 6, 14, false, false, false},
+	{"other_hallucinogens", 0.1, 0, routesOral, 25, 6, 18, false, false, false},
+	{"volatile_inhalants", 0.1, 0, []option{{"smoke", 85}, {"other", 10}, {"unknown", 5}}, 22, 6, 14, false, false, false},
 	{"synthetic_cannabinoids", 0.2, 0, routesSmoke, 24, 6, 17, false, false, true},
 	{"other", 1, 0, []option{{"eat_drink", 40}, {"smoke", 20}, {"sniff", 15}, {"other", 15}, {"unknown", 10}}, 33, 10, 20, false, false, false},
 	{"unknown", 1, 0, []option{{"unknown", 100}}, 36, 11, 20, false, false, false},
@@ -68,11 +102,26 @@ var products = []product{
 // Categorical items whose mix does not depend on the product.
 var (
 	centreTypes = []option{{"outpatient", 60}, {"inpatient", 12}, {"prison", 10}, {"gp", 3}, {"low_threshold", 12}, {"other", 3}}
-	treated     = []option{{"yes", 55}, {"no", 38}, {"unknown", 7}}
-	referrals   = []option{{"self_family_friends", 42}, {"court_police", 12}, {"other_drug_centre", 13},
-		{"other_health", 15}, {"gp", 8}, {"education", 1}, {"other", 5}, {"unknown", 4}}
-	frequencyHabitual   = []option{{"daily", 58}, {"4_6_week", 12}, {"2_3_week", 9}, {"weekly_or_less", 5}, {"not_used", 12}, {"unknown", 4}}
-	frequencyOccasional = []option{{"daily", 24}, {"4_6_week", 15}, {"2_3_week", 25}, {"weekly_or_less", 22}, {"not_used", 10}, {"unknown", 4}}
+	treated     = []option{{"previously", 55}, {"never", 38}, {"unknown", 7}}
+	referrals   = []option{{"self", 31}, {"family_friends", 10}, {"court_police", 11}, {"other_drug_centre", 12},
+		{"hospital", 9}, {"other_health", 6}, {"social_services", 6}, {"gp", 8}, {"education", 1}, {"other", 3}, {"unknown", 3}}
+	livingWith = []option{{"alone", 42}, {"parents", 16}, {"partner", 12}, {"partner_children", 8}, {"alone_children", 5},
+		{"friends_others", 9}, {"other", 3}, {"unknown", 5}}
+	// Children of others (a partner's, relatives') for some who live
+	// neither with a partner and children nor alone with children.
+	childrenOther = []option{{"no", 88}, {"yes", 4}, {"unknown", 8}}
+	// About one in six lives in unstable accommodation (street, squat,
+	// shelter, hotel); prison entrants live in an institution.
+	livingWhere   = []option{{"stable", 71}, {"unstable", 18}, {"institution", 7}, {"unknown", 4}}
+	nationalities = []option{{"belgian", 62}, {"other_eu", 15}, {"non_eu", 19}, {"unknown", 4}}
+	labourStatus  = []option{{"employed", 24}, {"student", 6}, {"unemployed", 42}, {"inactive", 18}, {"other", 5}, {"unknown", 5}}
+	educations    = []option{{"none", 4}, {"primary", 14}, {"lower_secondary", 26}, {"upper_secondary", 32}, {"higher", 15},
+		{"unknown", 9}}
+	// secondaryDrugs is the mix of drugs used besides the primary one.
+	secondaryDrugs = []option{{"alcohol", 30}, {"cannabis", 30}, {"cocaine_powder", 20}, {"crack", 6}, {"benzodiazepines", 8},
+		{"heroin", 5}, {"other_hypnotics", 3}, {"mdma", 3}, {"amphetamines", 3}}
+	frequencyHabitual   = []option{{"daily", 58}, {"4_6_days", 12}, {"2_3_days", 9}, {"weekly_or_less", 5}, {"not_used", 12}, {"unknown", 4}}
+	frequencyOccasional = []option{{"daily", 24}, {"4_6_days", 15}, {"2_3_days", 25}, {"weekly_or_less", 22}, {"not_used", 10}, {"unknown", 4}}
 	injectionCurrent    = []option{{"last_30_days", 76}, {"last_12_months", 14}, {"over_12_months", 3}, {"unknown", 7}}
 	injectionAtRisk     = []option{{"never", 62}, {"over_12_months", 18}, {"last_12_months", 6}, {"last_30_days", 4}, {"unknown", 10}}
 	injectionOther      = []option{{"never", 88}, {"over_12_months", 3}, {"unknown", 9}}
@@ -82,14 +131,18 @@ var (
 
 // tdiPerson is a person entering treatment; a few come back in a later month.
 type tdiPerson struct {
-	id        string
-	sex       string
-	born      float64 // year, fractional
-	product   int
-	postcode  string
-	firstUse  int // -1 unknown
-	ageKnown  bool
-	lastMonth int
+	id       string
+	sex      string
+	born     float64 // year, fractional
+	product  int
+	postcode string
+	firstUse int // -1 unknown
+	// firstInjection is the age at first injection: -1 unknown or never,
+	// -2 not drawn yet.
+	firstInjection         int
+	ageKnown               bool
+	nationality, education string
+	lastMonth              int
 }
 
 // treatmentDemands generates the monthly TDI registers.
@@ -112,6 +165,13 @@ type treatmentDemands struct {
 	tsoOther   choice
 	sex        choice
 	routes     []choice
+	livingWith choice
+	children   choice
+	where      choice
+	nationals  choice
+	labour     choice
+	education  choice
+	secondary  choice
 }
 
 func newTreatmentDemands(seed int64, g *geo, scale float64, months []time.Time) *treatmentDemands {
@@ -121,8 +181,11 @@ func newTreatmentDemands(seed int64, g *geo, scale float64, months []time.Time) 
 		freqHabit: newChoice(frequencyHabitual), freqOcc: newChoice(frequencyOccasional),
 		injCurrent: newChoice(injectionCurrent), injRisk: newChoice(injectionAtRisk), injOther: newChoice(injectionOther),
 		tsoOpioid: newChoice(substitutionOpioid), tsoOther: newChoice(substitutionOther),
-		sex:    newChoice([]option{{"M", 79}, {"F", 20}, {"unknown", 1}}),
-		nextID: registerOffset(seed)}
+		sex:        newChoice([]option{{"M", 79}, {"F", 20}, {"unknown", 1}}),
+		livingWith: newChoice(livingWith), children: newChoice(childrenOther), where: newChoice(livingWhere),
+		nationals: newChoice(nationalities), labour: newChoice(labourStatus), education: newChoice(educations),
+		secondary: newChoice(secondaryDrugs),
+		nextID:    registerOffset(seed)}
 	for _, p := range products {
 		t.routes = append(t.routes, newChoice(p.routes))
 	}
@@ -215,6 +278,7 @@ func (t *treatmentDemands) demand(r *rand.Rand, mi int, date time.Time, productW
 		t.persons = append(t.persons, tdiPerson{
 			id: fmt.Sprintf("TDI-%07d", t.nextID), sex: sex, born: year - age - r.Float64(),
 			product: pi, postcode: t.postcodes.pick(r), firstUse: firstUse, ageKnown: r.Float64() >= 0.03,
+			firstInjection: -2, nationality: t.nationals.pick(r), education: t.education.pick(r),
 		})
 		p = &t.persons[len(t.persons)-1]
 	}
@@ -228,7 +292,38 @@ func (t *treatmentDemands) demand(r *rand.Rand, mi int, date time.Time, productW
 	}
 	already := t.treated.pick(r)
 	if returning {
-		already = "yes"
+		already = "previously"
+	}
+	start := ""
+	if r.Float64() < 0.75 { // most start within days; for the others it is not known yet
+		d := date.AddDate(0, 0, r.IntN(15))
+		if d.Month() != date.Month() {
+			d = time.Date(date.Year(), date.Month()+1, 0, 0, 0, 0, 0, date.Location()) // the month's last day
+		}
+		start = d.Format("02/01/2006")
+	}
+	with := t.livingWith.pick(r)
+	children := t.children.pick(r)
+	switch with {
+	case "partner_children", "alone_children":
+		children = "yes"
+	case "unknown":
+		children = "unknown"
+	}
+	where := t.where.pick(r)
+	if centre == "prison" && r.Float64() < 0.7 {
+		where = "institution"
+	}
+	labour := t.labour.pick(r)
+	if year-p.born < 23 && labour == "unemployed" && r.Float64() < 0.4 {
+		labour = "student"
+	}
+	var secondary []string
+	for n := cumulativePick(r, []float64{45, 80, 100}); len(secondary) < n; {
+		d := t.secondary.pick(r)
+		if d != prod.code && !slices.Contains(secondary, d) {
+			secondary = append(secondary, d)
+		}
 	}
 	age := ""
 	if p.ageKnown {
@@ -255,6 +350,18 @@ func (t *treatmentDemands) demand(r *rand.Rand, mi int, date time.Time, productW
 	default:
 		injection = t.injOther.pick(r)
 	}
+	firstInjection := ""
+	if injection != "never" && injection != "unknown" {
+		if p.firstInjection == -2 {
+			p.firstInjection = -1
+			if p.firstUse >= 0 && p.ageKnown && r.Float64() >= 0.1 {
+				p.firstInjection = min(int(year-p.born), p.firstUse+r.IntN(6))
+			}
+		}
+		if p.firstInjection >= 0 {
+			firstInjection = strconv.Itoa(p.firstInjection)
+		}
+	}
 	substitution := t.tsoOther.pick(r)
 	if prod.opioid {
 		substitution = t.tsoOpioid.pick(r)
@@ -263,6 +370,12 @@ func (t *treatmentDemands) demand(r *rand.Rand, mi int, date time.Time, productW
 	if r.Float64() < 0.1 { // moved since the last demand, or a new address
 		postcode = t.postcodes.pick(r)
 	}
-	return []string{date.Format("02/01/2006"), centre, already, p.sex, age, postcode, referral,
-		prod.code, route, frequency, firstUse, injection, substitution, p.id}
+	row := make([]string, len(tdiHeader))
+	row[tdiDate], row[tdiStart], row[tdiCentre], row[tdiTreated] = date.Format("02/01/2006"), start, centre, already
+	row[tdiSex], row[tdiAge], row[tdiPostcode], row[tdiReferral] = p.sex, age, postcode, referral
+	row[tdiLivingWith], row[tdiChildren], row[tdiLivingWhere], row[tdiNationality] = with, children, where, p.nationality
+	row[tdiLabour], row[tdiEducation], row[tdiPrimary], row[tdiSecondary] = labour, p.education, prod.code, strings.Join(secondary, "|")
+	row[tdiRoute], row[tdiFrequency], row[tdiFirstUse], row[tdiFirstInjection] = route, frequency, firstUse, firstInjection
+	row[tdiInjecting], row[tdiSubstitution], row[tdiPersonID] = injection, substitution, p.id
+	return row
 }
