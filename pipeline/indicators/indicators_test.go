@@ -201,4 +201,3 @@ func TestChange(t *testing.T) {
 		})
 	}
 }
-
