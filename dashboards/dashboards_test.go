@@ -92,8 +92,8 @@ func TestBassinShowsValueAndChange(t *testing.T) {
 				t.Fatalf("fixture out of date: locale gives %q, test expects %q", got, tt.value)
 			}
 			page := text(renderPage(t, func(b *bytes.Buffer) error { return RenderBassin(b, snap, "nord", tt.lang, brussels()) }))
-			contacts, _ := indicators.Lookup("contacts")
-			row := rowOf(t, page, contacts.Name(tt.lang))
+			contacts, _ := snap.Lookup("contacts")
+			row := rowOf(t, page, contacts.Name.Text(tt.lang))
 			for _, want := range []string{">" + tt.value, ">" + locale.New(tt.lang, nil).Int(int64(nordContactsPrev)) + "<", ">" + tt.change + "<"} {
 				if !strings.Contains(row, want) {
 					t.Errorf("row %q lacks %q", row, want)
@@ -183,8 +183,8 @@ func TestSuppressedValuesNeverShown(t *testing.T) {
 				t.Errorf("a table cell shows the suppressed count: %q", m)
 			}
 			readable := text(page)
-			naloxone, _ := indicators.Lookup("naloxone")
-			if row := rowOf(t, readable, naloxone.Name(lang)); !strings.Contains(row, ">< 5") {
+			naloxone, _ := snap.Lookup("naloxone")
+			if row := rowOf(t, readable, naloxone.Name.Text(lang)); !strings.Contains(row, ">< 5") {
 				t.Errorf("naloxone row %q does not show \"< 5\"", row)
 			}
 			if row := rowOf(t, readable, geo.Name(geography.LevelCommune, suppressedCommune, lang)); !strings.Contains(row, ">< 5<") {
@@ -232,7 +232,7 @@ var anyAddress = regexp.MustCompile(`(?i)https?://`)
 
 func TestPagesHaveNoExternalAddress(t *testing.T) {
 	snap := testSnapshot(t)
-	empty := indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil)
+	empty := indicators.NewSnapshot("", time.Time{}, snap.Geography, nil, 5, nil)
 	pages := map[string]func(*bytes.Buffer) error{
 		"overview":    func(b *bytes.Buffer) error { return RenderOverview(b, snap, "fr", brussels()) },
 		"overview nl": func(b *bytes.Buffer) error { return RenderOverview(b, snap, "nl", brussels()) },
@@ -329,7 +329,7 @@ func TestActivity(t *testing.T) {
 
 func TestEmptySnapshot(t *testing.T) {
 	geo := testGeography(t)
-	empty := indicators.NewSnapshot("", time.Time{}, geo, 5, nil)
+	empty := indicators.NewSnapshot("", time.Time{}, geo, nil, 5, nil)
 	tests := []struct {
 		name   string
 		render func(*bytes.Buffer) error
@@ -355,7 +355,7 @@ func TestEmptySnapshot(t *testing.T) {
 
 func TestUnknownBassin(t *testing.T) {
 	snap := testSnapshot(t)
-	for _, s := range []*indicators.Snapshot{snap, indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil)} {
+	for _, s := range []*indicators.Snapshot{snap, indicators.NewSnapshot("", time.Time{}, snap.Geography, nil, 5, nil)} {
 		var buf bytes.Buffer
 		err := RenderBassin(&buf, s, "inconnu", "fr", brussels())
 		if !errors.Is(err, ErrNotFound) {
@@ -375,7 +375,7 @@ func TestServeHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	unavailable := unavailableStore(t)
-	empty := testStore(t, indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil), nil, nil)
+	empty := testStore(t, indicators.NewSnapshot("", time.Time{}, snap.Geography, nil, 5, nil), nil, nil)
 	tests := []struct {
 		method, path string
 		store        Store

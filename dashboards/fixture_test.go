@@ -3,10 +3,12 @@ package dashboards
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
 	"github.com/brusano/bassins/pipeline/warehouse"
@@ -36,10 +38,28 @@ const (
 	suppressedCommune = "21010" // Jette, in bassin Nord
 )
 
-// testSnapshot builds the fixture snapshot.
+// fixtureNumerators names, for each indicator with a denominator shown
+// monthly, the count of the fixture that is its numerator.
+var fixtureNumerators = map[string]string{
+	"contacts_per_10k":    "contacts",
+	"services_per_10k":    "services",
+	"referral_share":      "referrals",
+	"contacts_per_person": "contacts",
+}
+
+// fixturePopulationDate is the reference date of the rates' populations.
+var fixturePopulationDate = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// testSnapshot builds the fixture snapshot: a value for every indicator of
+// the default catalogue that has a monthly total, and for two federations
+// of each measure kept apart by federation.
 func testSnapshot(t *testing.T) *indicators.Snapshot {
 	t.Helper()
 	geo := testGeography(t)
+	cat, err := catalogue.Load(catalogue.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
 	type place struct{ level, code string }
 	places := []place{{geography.LevelRegion, geography.RegionCode}}
 	for _, b := range geo.Bassins {
@@ -52,39 +72,65 @@ func testSnapshot(t *testing.T) *indicators.Snapshot {
 	for pi, pl := range places {
 		pop, estimated := geo.Population(pl.level, pl.code)
 		for mi, m := 0, firstMonth; !m.After(lastMonth); mi, m = mi+1, m.AddDate(0, 1, 0) {
+			value := func(d catalogue.Indicator, n float64) indicators.Value {
+				return indicators.Value{Indicator: d.ID, PeriodType: catalogue.Month, Level: pl.level, Code: pl.code, Period: m,
+					Value: n, Numerator: n, RunID: "run-test", Estimated: estimated}
+			}
 			counts := map[string]float64{}
-			for di, d := range indicators.Catalogue {
-				if d.Kind != indicators.Count {
+			for di, d := range cat.Indicators {
+				if d.Kind() != catalogue.KindCount || !slices.Contains(d.Periods, catalogue.Month) {
 					continue
 				}
 				n := float64(100 + 10*pi + 2*mi + di)
 				switch {
-				case pl.level == geography.LevelBassin && pl.code == "nord" && d.Code == "contacts" && m.Equal(lastMonth):
+				case pl.level == geography.LevelBassin && pl.code == "nord" && d.ID == "contacts" && m.Equal(lastMonth):
 					n = nordContactsLast
-				case pl.level == geography.LevelBassin && pl.code == "nord" && d.Code == "contacts" && m.Equal(lastMonth.AddDate(0, -1, 0)):
+				case pl.level == geography.LevelBassin && pl.code == "nord" && d.ID == "contacts" && m.Equal(lastMonth.AddDate(0, -1, 0)):
 					n = nordContactsPrev
-				case pl.level == geography.LevelBassin && pl.code == "nord" && d.Code == "naloxone" && m.Equal(lastMonth):
+				case pl.level == geography.LevelBassin && pl.code == "nord" && d.ID == "naloxone" && m.Equal(lastMonth):
 					n = suppressedCount
-				case pl.level == geography.LevelBassin && pl.code == "nord" && d.Code == "treatment_demands" && mi == suppressedTDIMonth:
+				case pl.level == geography.LevelBassin && pl.code == "nord" && d.ID == "treatment_demands" && mi == suppressedTDIMonth:
 					n = suppressedCount
-				case pl.level == geography.LevelCommune && pl.code == suppressedCommune && d.Code == "contacts" && m.Equal(lastMonth):
+				case pl.level == geography.LevelCommune && pl.code == suppressedCommune && d.ID == "contacts" && m.Equal(lastMonth):
 					n = suppressedCount
 				}
-				counts[d.Code] = n
-				values = append(values, indicators.Value{Indicator: d.Code, Level: pl.level, Code: pl.code, Period: m,
-					Value: n, Numerator: n, RunID: "run-test", Estimated: estimated})
-			}
-			for _, d := range indicators.Catalogue {
-				if d.Kind != indicators.Rate || pop == 0 {
+				if !d.HasTotal() {
+					// Two federations, each its own value; no total.
+					for fi, fed := range []string{"fedito", "fedbru"} {
+						v := value(d, n+float64(fi))
+						v.Breakdown, v.Category = d.Breakdowns[0], fed
+						values = append(values, v)
+					}
 					continue
 				}
-				n := counts[d.Numerator]
-				values = append(values, indicators.Value{Indicator: d.Code, Level: pl.level, Code: pl.code, Period: m,
-					Value: n / float64(pop) * d.Per, Numerator: n, Denominator: float64(pop), RunID: "run-test", Estimated: estimated})
+				counts[d.ID] = n
+				values = append(values, value(d, n))
+			}
+			for _, d := range cat.Indicators {
+				if d.Denominator == nil || !d.HasTotal() || !slices.Contains(d.Periods, catalogue.Month) {
+					continue
+				}
+				num, ok := fixtureNumerators[d.ID]
+				if !ok {
+					t.Fatalf("fixture: no numerator for %s: add it to fixtureNumerators", d.ID)
+				}
+				v := value(d, 0)
+				v.Numerator = counts[num]
+				switch d.Kind() {
+				case catalogue.KindRate:
+					if pop == 0 {
+						continue
+					}
+					v.Denominator, v.PopulationDate = float64(pop), fixturePopulationDate
+				default:
+					v.Denominator = counts[d.Denominator.Indicator]
+				}
+				v.Value = v.Numerator / v.Denominator * d.Factor
+				values = append(values, v)
 			}
 		}
 	}
-	return indicators.NewSnapshot("run-test", computedAt, geo, 5, values)
+	return indicators.NewSnapshot("run-test", computedAt, geo, cat, 5, values)
 }
 
 // testGeography loads the embedded reference geography.
@@ -122,7 +168,7 @@ func testStore(t *testing.T, snap *indicators.Snapshot, runs []warehouse.JobRun,
 			t.Fatal(err)
 		}
 	}
-	return warehouse.NewReader(wh, snap.Geography, snap.MinCount)
+	return warehouse.NewReader(wh, snap.Geography, snap.MinCount, nil)
 }
 
 // unavailableStore is a reader whose server connection is closed: every read
@@ -131,7 +177,7 @@ func unavailableStore(t *testing.T) Store {
 	t.Helper()
 	wh, _ := warehousetest.Open(t)
 	wh.Close()
-	return warehouse.NewReader(wh, testGeography(t), 5)
+	return warehouse.NewReader(wh, testGeography(t), 5, nil)
 }
 
 func testRuns() []warehouse.JobRun {

@@ -88,7 +88,7 @@ func TestStoreDown(t *testing.T) {
 		steps []step
 	}{
 		{"computed", snap, full},
-		{"nothing computed", indicators.NewSnapshot("", time.Time{}, snap.Geography, 5, nil), empty},
+		{"nothing computed", indicators.NewSnapshot("", time.Time{}, snap.Geography, nil, 5, nil), empty},
 	}
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
@@ -173,7 +173,7 @@ func TestRenderFailure(t *testing.T) {
 	if err := wh.SaveIndicatorValues(t.Context(), snap.RunID, snap.ComputedAt, 1, snap.Values); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Location: brussels(), Store: warehouse.NewReader(wh, nil, 5)})
+	srv, err := New(Options{Location: brussels(), Store: warehouse.NewReader(wh, nil, 5, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

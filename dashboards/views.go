@@ -2,13 +2,14 @@ package dashboards
 
 import (
 	"fmt"
-	"github.com/brusano/bassins/pipeline/catalogue"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
 	"github.com/brusano/bassins/pipeline/locale"
@@ -239,7 +240,21 @@ func areaName(geo *geography.Geography, a geography.Area, lang string) string {
 type indicatorRow struct {
 	Name, Unit                string
 	Current, Previous, Change string
-	Estimated                 bool
+	YearBefore, Region        string
+	// Interval is the 95 % interval of a rate or a share, empty otherwise;
+	// Differs marks an interval that excludes the Region's value.
+	Interval   string
+	Differs    bool
+	Estimated  bool
+	Incomplete bool
+	// Population gives the reference date of a rate's population.
+	Population string
+}
+
+// themeRows is a theme of the bassin's indicator table.
+type themeRows struct {
+	Name string
+	Rows []indicatorRow
 }
 
 // communeRow is one line of a bassin's commune breakdown.
@@ -256,7 +271,10 @@ type communeRow struct {
 type bassinBody struct {
 	Name             string
 	Month, PrevMonth string
-	Indicators       []indicatorRow
+	YearBeforeMonth  string
+	Themes           []themeRows
+	// Outdated warns that rates rest on an old population.
+	Outdated         string
 	Trends           []chartView
 	CommuneHead      []string
 	Communes         []communeRow
@@ -296,25 +314,25 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 	p.Download = downloadPath + "?bassin=" + code
 	last := snap.LastPeriod()
 	prev := last.AddDate(0, -1, 0)
-	body := bassinBody{Name: name, Month: locale.New(lang, nil).Month(last), PrevMonth: locale.New(lang, nil).Month(prev)}
-
-	for _, d := range snap.MonthlyIndicators() {
-		row := indicatorRow{Name: d.Name.Text(lang), Unit: d.Unit.Text(lang), Current: locale.NoValue, Previous: locale.NoValue}
-		cur, okCur := snap.Get(d.ID, geography.LevelBassin, code, last)
-		before, okPrev := snap.Get(d.ID, geography.LevelBassin, code, prev)
-		if okCur {
-			row.Current = snap.Display(cur, lang)
-			row.Estimated = cur.Estimated
-		}
-		if okPrev {
-			row.Previous = snap.Display(before, lang)
-		}
-		if okCur {
-			if pct, ok := snap.Change(cur, before); ok {
-				row.Change = locale.New(lang, nil).Change(pct)
+	lc := locale.New(lang, nil)
+	body := bassinBody{Name: name, Month: lc.Month(last), PrevMonth: lc.Month(prev), YearBeforeMonth: lc.Month(last.AddDate(-1, 0, 0))}
+	var oldest time.Time // the oldest outdated population of a rate shown
+	for _, group := range snap.MonthlyTable(last) {
+		th := themeRows{Name: group.Theme.Name.Text(lang)}
+		for _, line := range group.Lines {
+			row := bassinRow(snap, line, code, last, lc)
+			th.Rows = append(th.Rows, row.indicatorRow)
+			if row.outdated && (oldest.IsZero() || row.population.Before(oldest)) {
+				oldest = row.population
 			}
 		}
-		body.Indicators = append(body.Indicators, row)
+		body.Themes = append(body.Themes, th)
+	}
+	if !oldest.IsZero() {
+		body.Outdated = fmt.Sprintf(pick(lang,
+			"Attention\u00a0: pour %s, des taux reposent sur une population au %s, plus de deux ans avant ce mois\u00a0; la population a pu changer depuis.",
+			"Opgelet: voor %s steunen cijfers op de bevolking op %s, meer dan twee jaar vóór die maand; de bevolking kan sindsdien veranderd zijn."),
+			body.Month, lc.Date(oldest))
 	}
 
 	body.Trends = []chartView{
@@ -383,11 +401,62 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 	if n, ok := splitNote(geo, code, lang); ok {
 		body.Notes = append(body.Notes, n)
 	}
-	for _, r := range body.Indicators {
-		p.Estimated = p.Estimated || r.Estimated
+	for _, th := range body.Themes {
+		for _, r := range th.Rows {
+			p.Estimated = p.Estimated || r.Estimated
+		}
 	}
 	p.Body = body
 	return ps.execute(w, "bassin", p)
+}
+
+// shownRow is a row of the indicator table with what the page says about
+// its population.
+type shownRow struct {
+	indicatorRow
+	population time.Time
+	outdated   bool
+}
+
+// bassinRow fills one row of a bassin's indicator table: the value, the
+// previous month, the change, the month a year before, the Region and, for
+// rates and shares, the 95 % interval.
+func bassinRow(snap *indicators.Snapshot, line indicators.Line, code string, month time.Time, lc locale.Locale) shownRow {
+	d := line.Indicator
+	lang := lc.Lang()
+	row := shownRow{indicatorRow: indicatorRow{Name: d.Name.Text(lang), Unit: d.Unit.Text(lang), Current: locale.NoValue,
+		Previous: locale.NoValue, YearBefore: locale.NoValue, Region: locale.NoValue}}
+	if line.Category != "" {
+		row.Name += " — " + line.Category
+	}
+	cur, ok := snap.Cell(line.Key(geography.LevelBassin, code, month))
+	if !ok {
+		return row
+	}
+	row.Current = snap.Display(cur, lang)
+	row.Estimated, row.Incomplete = cur.Estimated, cur.Incomplete
+	c := snap.Compare(cur)
+	if c.Previous != nil {
+		row.Previous = snap.Display(*c.Previous, lang)
+		if pct, ok := snap.Change(cur, *c.Previous); ok {
+			row.Change = lc.Change(pct)
+		}
+	}
+	if c.YearBefore != nil {
+		row.YearBefore = snap.Display(*c.YearBefore, lang)
+	}
+	if c.Region != nil {
+		row.Region = snap.Display(*c.Region, lang)
+	}
+	if !math.IsNaN(c.CILow) {
+		row.Interval = lc.Interval(c.CILow, c.CIHigh, d.Decimals)
+		row.Differs = c.DiffersFromRegion
+	}
+	if d.Kind() == catalogue.KindRate && !cur.PopulationDate.IsZero() {
+		row.Population = lc.PopulationOf(cur.PopulationDate)
+		row.population, row.outdated = cur.PopulationDate, indicators.PopulationOutdated(cur)
+	}
+	return row
 }
 
 // populationDates returns the reference date of a bassin's population, or the

@@ -2,14 +2,15 @@ package reports
 
 import (
 	"fmt"
-	"github.com/brusano/bassins/pipeline/catalogue"
 	"html/template"
+	"math"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
 	"github.com/brusano/bassins/pipeline/locale"
@@ -31,7 +32,11 @@ type monthlyData struct {
 	SummaryIntro   string
 	Columns        []column
 	Populations    []string
-	Rows           []row
+	Themes         []themeRows
+	// ColSpan is the number of columns of the summary table.
+	ColSpan int
+	// Outdated warns that rates rest on an old population; empty when not.
+	Outdated string
 
 	Charts []figure
 
@@ -40,6 +45,7 @@ type monthlyData struct {
 	Unassigned     string
 	Suppression    string
 	Change         string
+	Comparisons    string
 
 	Definitions []definition
 }
@@ -51,9 +57,18 @@ type column struct {
 	Estimated   bool
 }
 
-// row is one indicator of the summary table.
+// themeRows is a theme of the summary table with its rows.
+type themeRows struct {
+	Name string
+	Rows []row
+}
+
+// row is one indicator of the summary table (one category, for the
+// measures kept apart by federation).
 type row struct {
 	Name, Unit string
+	// Population gives the reference date(s) of a rate's population.
+	Population string
 	Cells      []cell
 }
 
@@ -64,6 +79,11 @@ type cell struct {
 	Indicator, Geography string
 	Display              string
 	Change               string
+	// YearBefore is the value a year before, worded; Interval the 95 %
+	// interval of a rate or share, worded; Differs marks an interval of a
+	// bassin that excludes the Region's value.
+	YearBefore, Interval string
+	Differs, Incomplete  bool
 	Suppressed, Missing  bool
 }
 
@@ -141,14 +161,46 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 		d.Unassigned = fmt.Sprintf(msg.Unassigned, lc.List(names), lc.Int(int64(pop)))
 	}
 
-	for _, def := range snap.MonthlyIndicators() {
-		r := row{Name: def.Name.Text(lang), Unit: def.Unit.Text(lang)}
-		for _, c := range d.Columns {
-			r.Cells = append(r.Cells, summaryCell(snap, def.ID, c, period, lc))
+	var oldest time.Time // the oldest outdated population of a rate shown
+	defined := map[string]bool{}
+	for _, group := range snap.MonthlyTable(period) {
+		th := themeRows{Name: group.Theme.Name.Text(lang)}
+		for _, line := range group.Lines {
+			def := line.Indicator
+			r := row{Name: def.Name.Text(lang), Unit: def.Unit.Text(lang)}
+			if line.Category != "" {
+				r.Name += " — " + line.Category
+			}
+			var dates []string
+			for _, c := range d.Columns {
+				cl, v, ok := summaryCell(snap, line, c, period, lc)
+				r.Cells = append(r.Cells, cl)
+				if !ok || def.Kind() != catalogue.KindRate || v.PopulationDate.IsZero() {
+					continue
+				}
+				if date := lc.Date(v.PopulationDate); !slices.Contains(dates, date) {
+					dates = append(dates, date)
+				}
+				if indicators.PopulationOutdated(v) && (oldest.IsZero() || v.PopulationDate.Before(oldest)) {
+					oldest = v.PopulationDate
+				}
+			}
+			if len(dates) > 0 {
+				r.Population = fmt.Sprintf(msg.PopulationOf, lc.List(dates))
+			}
+			th.Rows = append(th.Rows, r)
+			if !defined[def.ID] {
+				defined[def.ID] = true
+				d.Definitions = append(d.Definitions, defineIndicator(def, lc, msg))
+			}
 		}
-		d.Rows = append(d.Rows, r)
-		d.Definitions = append(d.Definitions, defineIndicator(def, lc, msg))
+		d.Themes = append(d.Themes, th)
 	}
+	if !oldest.IsZero() {
+		d.Outdated = fmt.Sprintf(msg.Outdated, month, lc.Date(oldest))
+	}
+	d.Comparisons = msg.Comparisons
+	d.ColSpan = len(d.Columns) + 1
 
 	charts, err := w.charts(snap, period, lc, msg)
 	if err != nil {
@@ -158,21 +210,35 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 	return d, nil
 }
 
-func summaryCell(snap *indicators.Snapshot, indicator string, c column, period time.Time, lc locale.Locale) cell {
-	out := cell{Indicator: indicator, Geography: c.Code}
-	v, ok := snap.Get(indicator, c.Level, c.Code, period)
+// summaryCell returns one cell of the summary table, and the value it
+// shows when there is one.
+func summaryCell(snap *indicators.Snapshot, line indicators.Line, c column, period time.Time, lc locale.Locale) (cell, indicators.Value, bool) {
+	out := cell{Indicator: line.Indicator.ID, Geography: c.Code}
+	v, ok := snap.Cell(line.Key(c.Level, c.Code, period))
 	if !ok {
 		out.Display, out.Missing = locale.NoValue, true
-		return out
+		return out, v, false
 	}
-	out.Display = snap.Display(v, lc.Lang())
-	out.Suppressed = snap.Suppressed(v)
-	if prev, ok := snap.Get(indicator, c.Level, c.Code, period.AddDate(0, -1, 0)); ok {
-		if pct, ok := snap.Change(v, prev); ok {
+	lang := lc.Lang()
+	out.Display = snap.Display(v, lang)
+	out.Incomplete = v.Incomplete
+	if out.Suppressed = snap.Suppressed(v); out.Suppressed {
+		return out, v, true // a withheld cell shows its mark only
+	}
+	cmp := snap.Compare(v)
+	if cmp.Previous != nil {
+		if pct, ok := snap.Change(v, *cmp.Previous); ok {
 			out.Change = lc.Change(pct)
 		}
 	}
-	return out
+	if cmp.YearBefore != nil {
+		out.YearBefore = snap.Display(*cmp.YearBefore, lang)
+	}
+	if !math.IsNaN(cmp.CILow) {
+		out.Interval = lc.Interval(cmp.CILow, cmp.CIHigh, line.Indicator.Decimals)
+		out.Differs = cmp.DiffersFromRegion
+	}
+	return out, v, true
 }
 
 // estimationNote says why the figures of a column rest on estimates, or

@@ -40,23 +40,23 @@ func testSnapshot(t *testing.T) *indicators.Snapshot {
 	g := loadGeography(t)
 	first := reportMonth.AddDate(0, -25, 0)
 	var values []indicators.Value
+	// The rates of the default catalogue and the counts that are their
+	// numerators, written by hand.
+	rates := map[string]string{"contacts": "contacts_per_10k", "services": "services_per_10k"}
+	popDate := time.Date(2023, time.January, 1, 0, 0, 0, 0, time.UTC)
 	add := func(code, level, geo string, m time.Time, count float64) {
-		def, ok := indicators.Lookup(code)
-		if !ok {
-			t.Fatalf("unknown indicator %s", code)
+		v := indicators.Value{Indicator: code, PeriodType: "month", Level: level, Code: geo, Period: m,
+			Value: count, Numerator: count, RunID: "run-test"}
+		if code == "federation_consultations" {
+			// Kept apart by federation: one federation's measure.
+			v.Breakdown, v.Category = "federation", "fedito"
 		}
-		values = append(values, indicators.Value{Indicator: code, Level: level, Code: geo, Period: m,
-			Value: count, Numerator: count, RunID: "run-test"})
-		if def.Kind == indicators.Count {
-			for _, rate := range indicators.Catalogue {
-				if rate.Numerator != code {
-					continue
-				}
-				pop, est := g.Population(level, geo)
-				values = append(values, indicators.Value{Indicator: rate.Code, Level: level, Code: geo, Period: m,
-					Value: count / float64(pop) * rate.Per, Numerator: count, Denominator: float64(pop),
-					RunID: "run-test", Estimated: est})
-			}
+		values = append(values, v)
+		if rate, ok := rates[code]; ok {
+			pop, est := g.Population(level, geo)
+			values = append(values, indicators.Value{Indicator: rate, PeriodType: "month", Level: level, Code: geo, Period: m,
+				Value: count / float64(pop) * 10000, Numerator: count, Denominator: float64(pop),
+				RunID: "run-test", Estimated: est, PopulationDate: popDate})
 		}
 	}
 	for k := range 26 {
@@ -81,27 +81,26 @@ func testSnapshot(t *testing.T) *indicators.Snapshot {
 			case b.Code == "nord-est" && m.Equal(time.Date(2023, time.July, 1, 0, 0, 0, 0, time.UTC)):
 				counts["contacts"] = 2
 			}
-			for _, def := range indicators.Catalogue {
-				c, ok := counts[def.Code]
-				if !ok {
-					continue
-				}
-				totals[def.Code] += c
-				if def.Code == "federation_consultations" && b.Code == "centre-ouest" && m.Equal(reportMonth) {
+			for _, code := range fixtureIndicators {
+				c := counts[code]
+				totals[code] += c
+				if code == "federation_consultations" && b.Code == "centre-ouest" && m.Equal(reportMonth) {
 					continue // missing: the federation's export did not arrive
 				}
-				add(def.Code, geography.LevelBassin, b.Code, m, c)
+				add(code, geography.LevelBassin, b.Code, m, c)
 			}
 		}
-		for _, def := range indicators.Catalogue {
-			if c, ok := totals[def.Code]; ok {
-				// The unassigned area counts in the region only.
-				add(def.Code, geography.LevelRegion, geography.RegionCode, m, c+25)
-			}
+		for _, code := range fixtureIndicators {
+			// The unassigned area counts in the region only.
+			add(code, geography.LevelRegion, geography.RegionCode, m, totals[code]+25)
 		}
 	}
-	return indicators.NewSnapshot("run-2024-04-02-0600", time.Date(2024, time.April, 2, 4, 0, 0, 0, time.UTC), g, 5, values)
+	return indicators.NewSnapshot("run-2024-04-02-0600", time.Date(2024, time.April, 2, 4, 0, 0, 0, time.UTC), g, nil, 5, values)
 }
+
+// fixtureIndicators are the counts of the fixture.
+var fixtureIndicators = []string{"contacts", "persons", "new_persons", "syringes", "naloxone", "referrals",
+	"treatment_demands", "services", "federation_consultations"}
 
 // loadGeography loads the embedded default geography.
 func loadGeography(t *testing.T) *geography.Geography {
@@ -153,7 +152,9 @@ func summaryCells(t *testing.T, doc string) map[string]string {
 		value, _, _ := strings.Cut(m[3], `<span class="change">`)
 		cells[m[1]+"/"+m[2]] = html.UnescapeString(value)
 	}
-	if want := len(indicators.Catalogue) * 6; len(cells) != want {
+	// 18 indicators of the default catalogue have a monthly total; the
+	// fixture adds one federation's consultations.
+	if want := (18 + 1) * 6; len(cells) != want {
 		t.Fatalf("summary table has %d cells, want %d", len(cells), want)
 	}
 	return cells
@@ -236,6 +237,71 @@ func TestRender(t *testing.T) {
 	}
 }
 
+// TestRenderComparisons checks the year before, the interval, the marker,
+// the incomplete mark and the warning on an old population.
+func TestRenderComparisons(t *testing.T) {
+	snap := testSnapshot(t)
+	values := append([]indicators.Value(nil), snap.Values...)
+	for i, v := range values {
+		if v.Indicator == "contacts" && v.Code == "sud" && v.Period.Equal(reportMonth) {
+			values[i].Incomplete = true
+		}
+		if v.Indicator == "services_per_10k" && v.Code == "nord" && v.Period.Equal(reportMonth) {
+			values[i].PopulationDate = time.Date(2021, time.January, 1, 0, 0, 0, 0, time.UTC)
+		}
+	}
+	old := indicators.NewSnapshot(snap.RunID, snap.ComputedAt, snap.Geography, nil, 5, values)
+	w := newTestWriter(t, t.TempDir())
+	tests := []struct {
+		lang, yearBefore, interval, incomplete, warning, popDates string
+	}{
+		// Sud's contacts a year before: 900 + 120×2 + 13×13.
+		{"fr", "un an avant : 1\u202f309", "IC 95\u202f% : ", "incomplet",
+			"Attention : pour mars 2024, des taux reposent sur une population au 1er janvier 2021, plus de deux ans avant ce mois",
+			"population au 1er janvier 2021 et 1er janvier 2023"},
+		{"nl", "een jaar eerder: 1.309", "BI 95%: ", "onvolledig",
+			"Opgelet: voor maart 2024 steunen cijfers op de bevolking op 1 januari 2021, meer dan twee jaar vóór die maand",
+			"bevolking op 1 januari 2021 en 1 januari 2023"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang, func(t *testing.T) {
+			cellOf := func(doc, key string) string {
+				for _, m := range cellPattern.FindAllStringSubmatch(doc, -1) {
+					if m[1]+"/"+m[2] == key {
+						return html.UnescapeString(m[3])
+					}
+				}
+				t.Fatalf("no cell %s", key)
+				return ""
+			}
+			doc := html.UnescapeString(render(t, w, snap, tt.lang))
+			if c := cellOf(doc, "contacts/sud"); !strings.Contains(c, tt.yearBefore) || strings.Contains(c, tt.interval) {
+				t.Errorf("contacts of Sud %q: want %q and no interval", c, tt.yearBefore)
+			}
+			// About 1 500 contacts for 313 203 inhabitants against about 0,8
+			// per 10 000 for the whole Region with fewer contacts each.
+			if c := cellOf(doc, "contacts_per_10k/sud"); !strings.Contains(c, tt.interval) || !strings.Contains(c, "◆") {
+				t.Errorf("rate of Sud %q: want an interval and the marker", c)
+			}
+			if c := cellOf(doc, "contacts_per_10k/04000"); strings.Contains(c, tt.interval+"") && strings.Contains(c, "◆") {
+				t.Errorf("the Region %q is not marked against itself", c)
+			}
+			if strings.Contains(doc, tt.warning) || strings.Contains(doc, tt.incomplete+"<") {
+				t.Error("a warning or an incomplete mark without cause")
+			}
+			doc = html.UnescapeString(render(t, w, old, tt.lang))
+			if c := cellOf(doc, "contacts/sud"); !strings.Contains(c, tt.incomplete) {
+				t.Errorf("contacts of Sud %q lack %q", c, tt.incomplete)
+			}
+			for _, want := range []string{tt.warning, tt.popDates} {
+				if !strings.Contains(doc, want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
 var imagePattern = regexp.MustCompile(`<img src="data:image/png;base64,([^"]+)" alt="([^"]*)"`)
 
 func TestRenderNotes(t *testing.T) {
@@ -253,8 +319,12 @@ func TestRenderNotes(t *testing.T) {
 			"Centre-Ouest&nbsp;*",
 			"Sud-Est</th>",
 			"les nombres inférieurs à 5 ne sont pas publiés",
-			"Nombre d&#39;orientations au cours du mois.",
-			"Contacts des équipes mobiles ÷ population × 10\u202f000.",
+			"Contacts au cours desquels la personne a été orientée vers un autre service, par destination.",
+			"Travail de rue / équipes mobiles</th>",
+			"Activité des fédérations</th>",
+			"Consultations déclarées par fédération — fedito",
+			"population au 1er janvier 2023",
+			"◆ : l&#39;intervalle de confiance à 95\u202f% de la valeur du bassin exclut la valeur de la Région",
 			"Contacts des équipes mobiles, par mois et par bassin, d&#39;avril 2022 à mars 2024",
 			"Calcul run-2024-04-02-0600, effectué le 2 avril 2024 à 06:00",
 			"situation au 1er janvier 2020",
@@ -265,8 +335,11 @@ func TestRenderNotes(t *testing.T) {
 			"Zuid: standaardverdeling en geschatte bevolking voor Brussel 1050.",
 			"(Brussel 1040; 10.000 inwoners)",
 			"aantallen kleiner dan 5 niet gepubliceerd",
-			"Aantal doorverwijzingen in de loop van de maand.",
-			"Contacten van mobiele teams ÷ bevolking × 10.000.",
+			"Contacten waarbij de persoon naar een andere dienst werd doorverwezen, per bestemming.",
+			"Outreach / mobiele teams</th>",
+			"Activiteit van de federaties</th>",
+			"bevolking op 1 januari 2023",
+			"◆: het 95%-betrouwbaarheidsinterval van de waarde van de zorgzone sluit de waarde van het Gewest uit",
 			"van april 2022 tot maart 2024",
 			"uitgevoerd op 2 april 2024 om 06:00",
 		}},
@@ -295,7 +368,7 @@ func TestRenderNoData(t *testing.T) {
 	}{
 		{"month after the snapshot", snap, time.Date(2024, time.April, 1, 0, 0, 0, 0, time.UTC)},
 		{"month before the snapshot", snap, time.Date(2020, time.January, 1, 0, 0, 0, 0, time.UTC)},
-		{"empty snapshot", indicators.NewSnapshot("run-empty", time.Now(), snap.Geography, 5, nil), reportMonth},
+		{"empty snapshot", indicators.NewSnapshot("run-empty", time.Now(), snap.Geography, nil, 5, nil), reportMonth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

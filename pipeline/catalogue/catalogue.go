@@ -4,6 +4,10 @@
 // mistake is reported with its file and line, not when the figures are
 // computed.
 //
+// A file may declare, under themes, the themes indicators are grouped by:
+// each an id and a name {fr, nl}, in the order pages and reports show them.
+// An indicator's theme must be declared in one of the catalogue's files.
+//
 // An entry says what an indicator counts and how it is read:
 //
 //   - id: referrals
@@ -183,10 +187,32 @@ func (d Denominator) Ages() (lo, hi int, all bool) {
 	return lo, hi, false
 }
 
-// Catalogue is every indicator, in the order of their files.
+// Theme groups indicators on pages and in reports.
+type Theme struct {
+	ID   string `yaml:"id"`
+	Name Text   `yaml:"name"`
+
+	// File and Line say where the theme is declared.
+	File string `yaml:"-"`
+	Line int    `yaml:"-"`
+}
+
+// Catalogue is every indicator, in the order of their files, and the
+// themes, in the order they are shown.
 type Catalogue struct {
+	Themes     []Theme
 	Indicators []Indicator
 	byID       map[string]int
+}
+
+// Theme returns the theme with this id.
+func (c *Catalogue) Theme(id string) (Theme, bool) {
+	for _, th := range c.Themes {
+		if th.ID == id {
+			return th, true
+		}
+	}
+	return Theme{}, false
 }
 
 // Lookup returns the indicator with this id.
@@ -268,6 +294,7 @@ func ReadFiles(paths ...string) ([]File, error) {
 
 // document is the shape of a catalogue file.
 type document struct {
+	Themes     []Theme     `yaml:"themes"`
 	Indicators []Indicator `yaml:"indicators"`
 }
 
@@ -288,6 +315,14 @@ func Load(files ...File) (*Catalogue, error) {
 		var root yaml.Node
 		if err := yaml.Unmarshal(f.Data, &root); err == nil {
 			placeLines(&root, doc.Indicators)
+			placeThemeLines(&root, doc.Themes)
+		}
+		for _, th := range doc.Themes {
+			th.File = f.Name
+			ps = append(ps, checkTheme(th, c)...)
+			if _, dup := c.Theme(th.ID); !dup {
+				c.Themes = append(c.Themes, th)
+			}
 		}
 		for _, ind := range doc.Indicators {
 			ind.File = f.Name
@@ -347,6 +382,41 @@ func placeLines(root *yaml.Node, inds []Indicator) {
 			ind.Denominator.line = den.Line
 		}
 	}
+}
+
+// placeThemeLines sets the lines of the themes.
+func placeThemeLines(root *yaml.Node, themes []Theme) {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	items := value(n, "themes")
+	if items == nil || items.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, item := range items.Content {
+		if i < len(themes) {
+			themes[i].Line = item.Line
+		}
+	}
+}
+
+// checkTheme returns the problems of a theme declared after those of c.
+func checkTheme(th Theme, c *Catalogue) []Problem {
+	var ps []Problem
+	add := func(format string, args ...any) {
+		ps = append(ps, Problem{File: th.File, Line: th.Line, Message: "theme " + th.ID + ": " + fmt.Sprintf(format, args...)})
+	}
+	if !idPattern.MatchString(th.ID) {
+		add("%q is not a valid id (lower-case letters, digits and _)", th.ID)
+	}
+	if strings.TrimSpace(th.Name.FR) == "" || strings.TrimSpace(th.Name.NL) == "" {
+		add("name needs a French (fr) and a Dutch (nl) text")
+	}
+	if first, dup := c.Theme(th.ID); dup {
+		add("declared twice (first at %s:%d)", first.File, first.Line)
+	}
+	return ps
 }
 
 // value returns the value of a key of a mapping node; nil when absent.
@@ -417,6 +487,8 @@ func check(ind Indicator, c *Catalogue) []Problem {
 	}
 	if ind.Theme == "" {
 		add(0, "a theme is required")
+	} else if _, ok := c.Theme(ind.Theme); !ok {
+		add(0, "theme %q is not declared (add it to the file's themes)", ind.Theme)
 	}
 	for what, t := range map[string]Text{"name": ind.Name, "definition": ind.Definition, "unit": ind.Unit} {
 		if strings.TrimSpace(t.FR) == "" || strings.TrimSpace(t.NL) == "" {

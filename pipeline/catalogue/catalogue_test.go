@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -23,10 +24,25 @@ func TestAGoodCatalogueLoads(t *testing.T) {
 		share.File != "testdata/good.yaml" || share.Line != 18 || share.Numerator.Filters[0].Value != "1" {
 		t.Errorf("referral_share read as %+v", share)
 	}
+	var themes []string
+	for _, th := range c.Themes {
+		themes = append(themes, th.ID+"="+th.Name.FR+"/"+th.Name.NL)
+	}
+	if want := []string{"outreach=Travail de rue/Outreach", "treatment=Traitement/Behandeling", "federations=Fédérations/Federaties"}; !slices.Equal(themes, want) {
+		t.Errorf("themes %v, want %v in the order of the file", themes, want)
+	}
+	if th, ok := c.Theme("treatment"); !ok || th.Line != 62 || th.File != "testdata/good.yaml" {
+		t.Errorf("theme treatment read as %+v, %v; want it at testdata/good.yaml:62", th, ok)
+	}
+	if _, ok := c.Theme("offer"); ok {
+		t.Error("theme offer is not declared in good.yaml")
+	}
 }
 
 // entry is a valid indicator whose lines the cases below change.
-const entry = `indicators:
+const entry = `themes:
+  - {id: outreach, name: {fr: Travail de rue, nl: Outreach}}
+indicators:
   - id: contacts
     theme: outreach
     name: {fr: Contacts, nl: Contacten}
@@ -45,22 +61,27 @@ func TestCatalogueErrors(t *testing.T) {
 		line int
 		want string
 	}{
-		{"unknown key", strings.Replace(entry, "    theme:", "    colour: red\n    theme:", 1), 3, "field colour is unknown in"},
-		{"unknown dataset", strings.Replace(entry, "dataset: contacts", "dataset: contact", 1), 8, `unknown dataset "contact"`},
-		{"unknown field", strings.Replace(entry, "aggregate: count", "aggregate: distinct\n      field: person", 1), 8, `dataset contacts has no field "person"`},
-		{"sum of a text", strings.Replace(entry, "aggregate: count", "aggregate: sum\n      field: team", 1), 8, "sum needs a number field; team is string"},
-		{"filter on a missing field", strings.Replace(entry, "aggregate: count", "aggregate: count\n      filters:\n        - {field: drug, op: \"=\", value: x}", 1), 11, `filter on "drug": dataset contacts has no such field`},
-		{"unknown operator", strings.Replace(entry, "aggregate: count", "aggregate: count\n      filters:\n        - {field: team, op: like, value: x}", 1), 11, `unknown filter operator "like"`},
-		{"unknown aggregate", strings.Replace(entry, "aggregate: count", "aggregate: mean", 1), 8, `unknown aggregate "mean"`},
-		{"no Dutch name", strings.Replace(entry, "name: {fr: Contacts, nl: Contacten}", "name: {fr: Contacts}", 1), 2, "name needs a French (fr) and a Dutch (nl) text"},
-		{"bad period", strings.Replace(entry, "periods: [month]", "periods: [week]", 1), 2, `unknown period type "week"`},
-		{"bad breakdown", strings.Replace(entry, "periods: [month]", "periods: [month]\n    breakdowns: [drug]", 1), 2, `breakdown by "drug": dataset contacts has no such field`},
-		{"bad factor", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {population: all}\n    factor: 500", 1), 2, "factor must be 1, 100, 1000 or 10000, not 500"},
-		{"bad population", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {population: adults}\n    factor: 100", 1), 11, `population "adults": all, or an age group such as 15-64`},
-		{"unknown denominator", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {indicator: persons}\n    factor: 100", 1), 11, `denominator: unknown indicator "persons"`},
-		{"bad plan action", strings.Replace(entry, "periods: [month]", "periods: [month]\n    plan_actions: [\"3\"]", 1), 2, `plan action "3" is not a number such as 3.14`},
-		{"declared twice", entry + strings.TrimPrefix(entry, "indicators:\n"), 11, "declared twice (first at cat.yaml:2)"},
-		{"a cycle", `indicators:
+		{"unknown key", strings.Replace(entry, "    theme:", "    colour: red\n    theme:", 1), 5, "field colour is unknown in"},
+		{"unknown dataset", strings.Replace(entry, "dataset: contacts", "dataset: contact", 1), 10, `unknown dataset "contact"`},
+		{"unknown field", strings.Replace(entry, "aggregate: count", "aggregate: distinct\n      field: person", 1), 10, `dataset contacts has no field "person"`},
+		{"sum of a text", strings.Replace(entry, "aggregate: count", "aggregate: sum\n      field: team", 1), 10, "sum needs a number field; team is string"},
+		{"filter on a missing field", strings.Replace(entry, "aggregate: count", "aggregate: count\n      filters:\n        - {field: drug, op: \"=\", value: x}", 1), 13, `filter on "drug": dataset contacts has no such field`},
+		{"unknown operator", strings.Replace(entry, "aggregate: count", "aggregate: count\n      filters:\n        - {field: team, op: like, value: x}", 1), 13, `unknown filter operator "like"`},
+		{"unknown aggregate", strings.Replace(entry, "aggregate: count", "aggregate: mean", 1), 10, `unknown aggregate "mean"`},
+		{"no Dutch name", strings.Replace(entry, "name: {fr: Contacts, nl: Contacten}", "name: {fr: Contacts}", 1), 4, "name needs a French (fr) and a Dutch (nl) text"},
+		{"bad period", strings.Replace(entry, "periods: [month]", "periods: [week]", 1), 4, `unknown period type "week"`},
+		{"bad breakdown", strings.Replace(entry, "periods: [month]", "periods: [month]\n    breakdowns: [drug]", 1), 4, `breakdown by "drug": dataset contacts has no such field`},
+		{"bad factor", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {population: all}\n    factor: 500", 1), 4, "factor must be 1, 100, 1000 or 10000, not 500"},
+		{"bad population", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {population: adults}\n    factor: 100", 1), 13, `population "adults": all, or an age group such as 15-64`},
+		{"unknown denominator", strings.Replace(entry, "periods: [month]", "periods: [month]\n    denominator: {indicator: persons}\n    factor: 100", 1), 13, `denominator: unknown indicator "persons"`},
+		{"bad plan action", strings.Replace(entry, "periods: [month]", "periods: [month]\n    plan_actions: [\"3\"]", 1), 4, `plan action "3" is not a number such as 3.14`},
+		{"declared twice", entry + entry[strings.Index(entry, "  - id:"):], 13, "declared twice (first at cat.yaml:4)"},
+		{"undeclared theme", strings.Replace(entry, "    theme: outreach", "    theme: street", 1), 4, `theme "street" is not declared`},
+		{"theme declared twice", strings.Replace(entry, "indicators:", "  - {id: outreach, name: {fr: Rue, nl: Straat}}\nindicators:", 1), 3, "theme outreach: declared twice (first at cat.yaml:2)"},
+		{"theme without Dutch", strings.Replace(entry, "nl: Outreach}", "nl: \"\"}", 1), 2, "theme outreach: name needs a French (fr) and a Dutch (nl) text"},
+		{"bad theme id", strings.Replace(entry, "id: outreach,", "id: Outreach,", 1), 2, `theme Outreach: "Outreach" is not a valid id`},
+		{"a cycle", `themes: [{id: t, name: {fr: t, nl: t}}]
+indicators:
   - id: a
     theme: t
     name: {fr: a, nl: a}
@@ -79,7 +100,7 @@ func TestCatalogueErrors(t *testing.T) {
     denominator: {indicator: a}
     factor: 100
     periods: [month]
-`, 2, "its denominators form a cycle back to a"},
+`, 3, "its denominators form a cycle back to a"},
 		{"syntax", "indicators:\n  - id: x\n\ttheme: y\n", 2, "found a tab character that violates indentation"},
 		{"median of a text", strings.Replace(entry, "aggregate: count", "aggregate: median\n      field: team", 1), 8, "median needs a number field; team is string"},
 		{"median with a denominator", strings.Replace(entry, "aggregate: count", "aggregate: median\n      field: syringes", 1) +

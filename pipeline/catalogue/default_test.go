@@ -17,6 +17,16 @@ func TestTheDefaultCatalogueLoads(t *testing.T) {
 	for _, ind := range c.Indicators {
 		themes[ind.Theme]++
 	}
+	var order []string
+	for _, th := range c.Themes {
+		order = append(order, th.ID)
+		if th.Name.FR == "" || th.Name.NL == "" {
+			t.Errorf("theme %s needs a French and a Dutch name", th.ID)
+		}
+	}
+	if want := []string{"outreach", "treatment", "offer", "federations", "completeness"}; !slices.Equal(order, want) {
+		t.Errorf("themes %v, want %v", order, want)
+	}
 	for _, th := range []string{"outreach", "treatment", "offer", "federations", "completeness"} {
 		if themes[th] == 0 {
 			t.Errorf("no indicator of theme %s", th)

@@ -58,6 +58,9 @@ type Snapshot struct {
 
 	index  map[key]int
 	hidden map[key]bool // withheld by complementary suppression
+	// numeratorCount names, for an indicator with a denominator, the
+	// count with the same numerator.
+	numeratorCount map[string]string
 }
 
 // Key locates a value.
@@ -89,6 +92,7 @@ func NewSnapshot(runID string, computedAt time.Time, g *geography.Geography, cat
 	for i, v := range values {
 		s.index[v.Key()] = i
 	}
+	s.numeratorCount = numeratorCounts(cat)
 	s.hidden = s.complement()
 	return s
 }

@@ -12,22 +12,18 @@ import (
 
 func month(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
 
-// TestRateNames checks the names of the rates written through package
-// locale: the figure 10 000 with a narrow no-break space in French.
-func TestRateNames(t *testing.T) {
-	d, ok := indicators.Lookup("contacts_per_10k")
-	if !ok {
-		t.Fatal("contacts_per_10k not in the catalogue")
+const monthly = "month"
+
+// TestLookup checks names come from the snapshot's catalogue, and that an
+// indicator the catalogue no longer has is named by its id.
+func TestLookup(t *testing.T) {
+	s := indicators.NewSnapshot("run-1", time.Time{}, nil, nil, 5, nil)
+	d, ok := s.Lookup("contacts_per_10k")
+	if !ok || d.Name.Text("nl") != "Activiteitsdichtheid: contacten per 10.000 inwoners" || d.Unit.Text("fr") != "pour 10 000 hab." || d.Decimals != 1 {
+		t.Errorf("contacts_per_10k read as %+v, %v", d, ok)
 	}
-	for _, tt := range []struct{ got, want string }{
-		{d.Name("fr"), "Contacts pour 10\u202f000 habitants"},
-		{d.Name("nl"), "Contacten per 10.000 inwoners"},
-		{d.Unit("fr"), "pour 10\u202f000 hab."},
-		{d.Unit("nl"), "per 10.000 inw."},
-	} {
-		if tt.got != tt.want {
-			t.Errorf("got %q, want %q", tt.got, tt.want)
-		}
+	if d, ok := s.Lookup("treatment_demands_per_10k"); ok || d.Name.Text("fr") != "treatment_demands_per_10k" {
+		t.Errorf("a removed indicator: %+v, %v; want its id as name and false", d, ok)
 	}
 }
 
@@ -35,13 +31,18 @@ func TestRateNames(t *testing.T) {
 // February) and a region value in April.
 func snapshot() *indicators.Snapshot {
 	values := []indicators.Value{
-		{Indicator: "contacts", Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.March), Value: 120, Numerator: 120},
-		{Indicator: "contacts", Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.January), Value: 100, Numerator: 100},
-		{Indicator: "contacts", Level: geography.LevelRegion, Code: geography.RegionCode, Period: month(2024, time.April), Value: 900, Numerator: 900},
-		{Indicator: "contacts_per_10k", Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.March),
+		{Indicator: "contacts", PeriodType: monthly, Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.March), Value: 120, Numerator: 120},
+		{Indicator: "contacts", PeriodType: monthly, Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.January), Value: 100, Numerator: 100},
+		{Indicator: "contacts", PeriodType: monthly, Level: geography.LevelRegion, Code: geography.RegionCode, Period: month(2024, time.April), Value: 900, Numerator: 900},
+		{Indicator: "contacts_per_10k", PeriodType: monthly, Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.March),
 			Value: 5.84, Numerator: 120, Denominator: 205423},
+		// The first quarter and a category of March share keys with the
+		// monthly totals but for their period type or breakdown.
+		{Indicator: "contacts", PeriodType: "quarter", Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.January), Value: 330, Numerator: 330},
+		{Indicator: "contacts", PeriodType: monthly, Level: geography.LevelBassin, Code: "nord", Period: month(2024, time.March),
+			Breakdown: "place_type", Category: "street", Value: 80, Numerator: 80},
 	}
-	return indicators.NewSnapshot("run-1", time.Date(2024, 5, 2, 6, 0, 0, 0, time.UTC), nil, 5, values)
+	return indicators.NewSnapshot("run-1", time.Date(2024, 5, 2, 6, 0, 0, 0, time.UTC), nil, nil, 5, values)
 }
 
 func TestSnapshotGet(t *testing.T) {
@@ -72,6 +73,27 @@ func TestSnapshotGet(t *testing.T) {
 	}
 }
 
+func TestSnapshotCell(t *testing.T) {
+	s := snapshot()
+	tests := []struct {
+		key  indicators.Key
+		want float64
+		ok   bool
+	}{
+		{indicators.Key{Indicator: "contacts", PeriodType: "quarter", Period: month(2024, 1), Level: geography.LevelBassin, Code: "nord"}, 330, true},
+		{indicators.Key{Indicator: "contacts", PeriodType: monthly, Period: month(2024, 1), Level: geography.LevelBassin, Code: "nord"}, 100, true},
+		{indicators.Key{Indicator: "contacts", PeriodType: monthly, Period: month(2024, 3), Level: geography.LevelBassin, Code: "nord",
+			Breakdown: "place_type", Category: "street"}, 80, true},
+		{indicators.Key{Indicator: "contacts", PeriodType: "year", Period: month(2024, 1), Level: geography.LevelBassin, Code: "nord"}, 0, false},
+	}
+	for _, tt := range tests {
+		v, ok := s.Cell(tt.key)
+		if ok != tt.ok || v.Value != tt.want {
+			t.Errorf("Cell(%+v) = %v, %v; want %v, %v", tt.key, v.Value, ok, tt.want, tt.ok)
+		}
+	}
+}
+
 func TestSnapshotSeriesAndPeriods(t *testing.T) {
 	s := snapshot()
 	months, values, ok := s.Series("contacts", geography.LevelBassin, "nord", month(2023, time.December), month(2024, time.April))
@@ -93,17 +115,17 @@ func TestSnapshotSeriesAndPeriods(t *testing.T) {
 		t.Errorf("LastPeriod() = %v, want 2024-04", got)
 	}
 	// Computed during April, the month shown is March: April is not over.
-	during := indicators.NewSnapshot("run-1", time.Date(2024, 4, 20, 6, 0, 0, 0, time.UTC), nil, 5, s.Values)
+	during := indicators.NewSnapshot("run-1", time.Date(2024, 4, 20, 6, 0, 0, 0, time.UTC), nil, nil, 5, s.Values)
 	if got := during.LastPeriod(); !got.Equal(month(2024, time.March)) {
 		t.Errorf("computed in April: LastPeriod() = %v, want 2024-03", got)
 	}
 	// A month in the future (a date mistyped as 2031) is never shown.
-	future := append(slices.Clone(s.Values), indicators.Value{Indicator: "contacts", Level: geography.LevelRegion,
+	future := append(slices.Clone(s.Values), indicators.Value{Indicator: "contacts", PeriodType: monthly, Level: geography.LevelRegion,
 		Code: geography.RegionCode, Period: month(2031, time.March), Value: 7})
-	if got := indicators.NewSnapshot("run-2", time.Date(2024, 5, 2, 6, 0, 0, 0, time.UTC), nil, 5, future).LastPeriod(); !got.Equal(month(2024, time.April)) {
+	if got := indicators.NewSnapshot("run-2", time.Date(2024, 5, 2, 6, 0, 0, 0, time.UTC), nil, nil, 5, future).LastPeriod(); !got.Equal(month(2024, time.April)) {
 		t.Errorf("with a value in 2031: LastPeriod() = %v, want 2024-04", got)
 	}
-	empty := indicators.NewSnapshot("run-0", time.Time{}, nil, 5, nil)
+	empty := indicators.NewSnapshot("run-0", time.Time{}, nil, nil, 5, nil)
 	if !empty.LastPeriod().IsZero() || len(empty.Periods()) != 0 {
 		t.Errorf("an empty snapshot must have no periods")
 	}
@@ -113,7 +135,7 @@ func TestSnapshotSeriesAndPeriods(t *testing.T) {
 }
 
 func TestSuppressedAndDisplay(t *testing.T) {
-	s := indicators.NewSnapshot("run-1", time.Time{}, nil, 5, nil)
+	s := indicators.NewSnapshot("run-1", time.Time{}, nil, nil, 5, nil)
 	tests := []struct {
 		name       string
 		v          indicators.Value
@@ -145,13 +167,13 @@ func TestSuppressedAndDisplay(t *testing.T) {
 			}
 		})
 	}
-	if other := indicators.NewSnapshot("run-2", time.Time{}, nil, 10, nil); other.Display(indicators.Value{Indicator: "contacts", Value: 7, Numerator: 7}, "fr") != "< 10" {
+	if other := indicators.NewSnapshot("run-2", time.Time{}, nil, nil, 10, nil); other.Display(indicators.Value{Indicator: "contacts", Value: 7, Numerator: 7}, "fr") != "< 10" {
 		t.Errorf("with MinCount 10, 7 must show as < 10")
 	}
 }
 
 func TestChange(t *testing.T) {
-	s := indicators.NewSnapshot("run-1", time.Time{}, nil, 5, nil)
+	s := indicators.NewSnapshot("run-1", time.Time{}, nil, nil, 5, nil)
 	count := func(n float64) indicators.Value {
 		return indicators.Value{Indicator: "contacts", Value: n, Numerator: n}
 	}
@@ -177,48 +199,5 @@ func TestChange(t *testing.T) {
 				t.Errorf("Change(%v, %v) = %v, %v; want %v, %v", tt.cur.Value, tt.prev.Value, p, ok, tt.percent, tt.ok)
 			}
 		})
-	}
-}
-
-func TestCatalogue(t *testing.T) {
-	seen := map[string]bool{}
-	for _, d := range indicators.Catalogue {
-		if seen[d.Code] {
-			t.Errorf("indicator %s listed twice", d.Code)
-		}
-		seen[d.Code] = true
-		if d.NameFR == "" || d.NameNL == "" || d.UnitFR == "" || d.UnitNL == "" || d.Source == "" {
-			t.Errorf("%s: names, units and source are required in both languages", d.Code)
-		}
-		if d.Name("nl") != d.NameNL || d.Name("fr") != d.NameFR || d.Unit("nl") != d.UnitNL || d.Unit("fr") != d.UnitFR {
-			t.Errorf("%s: Name/Unit do not pick the language", d.Code)
-		}
-		switch d.Kind {
-		case indicators.Count:
-			if d.Numerator != "" || d.Per != 0 {
-				t.Errorf("count %s must have no numerator nor Per", d.Code)
-			}
-		case indicators.Rate:
-			num, ok := indicators.Lookup(d.Numerator)
-			if !ok || num.Kind != indicators.Count {
-				t.Errorf("rate %s names numerator %q, which is not a count of the catalogue", d.Code, d.Numerator)
-			}
-			if ok && num.Source != d.Source {
-				t.Errorf("rate %s reads %s but its numerator %s reads %s", d.Code, d.Source, num.Code, num.Source)
-			}
-			if d.Per != 10000 {
-				t.Errorf("rate %s per %v, want per 10,000 inhabitants", d.Code, d.Per)
-			}
-		default:
-			t.Errorf("%s: unknown kind %q", d.Code, d.Kind)
-		}
-	}
-	if _, ok := indicators.Lookup("no_such_indicator"); ok {
-		t.Errorf("Lookup of an unknown code must fail")
-	}
-	for _, code := range []string{"contacts", "contacts_per_10k", "services", "services_per_10k", "treatment_demands_per_10k"} {
-		if !seen[code] {
-			t.Errorf("catalogue lacks %s", code)
-		}
 	}
 }

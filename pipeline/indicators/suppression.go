@@ -1,9 +1,11 @@
 package indicators
 
 import (
+	"slices"
 	"sort"
 	"time"
 
+	"github.com/brusano/bassins/pipeline/catalogue"
 	"github.com/brusano/bassins/pipeline/geography"
 )
 
@@ -16,7 +18,9 @@ import (
 //     the communes of a bassin made of whole communes and that bassin), a
 //     lone withheld value gets company: the smallest other value of the group
 //     is withheld too ("n.p."), until no group has exactly one;
-//   - a rate is withheld whenever its numerator count is.
+//   - a rate, share or ratio is withheld whenever the count of the catalogue
+//     with the same numerator is withheld at the same place: with the
+//     denominator known, it would give that count back.
 
 type cell struct {
 	level, code string
@@ -68,10 +72,10 @@ func (s *Snapshot) complement() map[key]bool {
 		indicator string
 		period    time.Time
 	}
-	slices := map[slice]bool{}
+	parts := map[slice]bool{}
 	for _, v := range s.Values {
 		if d, ok := s.Lookup(v.Indicator); ok && d.Additive() && v.PeriodType == "month" && v.Breakdown == "" {
-			slices[slice{v.Indicator, v.Period}] = true
+			parts[slice{v.Indicator, v.Period}] = true
 		}
 	}
 	groups := partitions(s.Geography, s.Values)
@@ -79,7 +83,7 @@ func (s *Snapshot) complement() map[key]bool {
 	// the region-wide group as well, so fewer values are lost.
 	sort.SliceStable(groups, func(i, j int) bool { return len(groups[i]) < len(groups[j]) })
 	hidden := map[key]bool{}
-	for sl := range slices {
+	for sl := range parts {
 		for changed := true; changed; {
 			changed = false
 			for _, group := range groups {
@@ -120,5 +124,49 @@ func (s *Snapshot) primary(v Value) bool {
 
 // withheld reports whether a value is withheld by complementary suppression.
 func (s *Snapshot) withheld(v Value) bool {
-	return s.hidden[v.Key()]
+	if s.hidden[v.Key()] {
+		return true
+	}
+	if count, ok := s.numeratorCount[v.Indicator]; ok {
+		k := v.Key()
+		k.Indicator = count
+		return s.hidden[k]
+	}
+	return false
+}
+
+// numeratorCounts maps every indicator with a denominator to the additive
+// indicator that counts the same numerator, where there is one.
+func numeratorCounts(cat *catalogue.Catalogue) map[string]string {
+	out := map[string]string{}
+	if cat == nil {
+		return out
+	}
+	for _, ind := range cat.Indicators {
+		if ind.Denominator == nil {
+			continue
+		}
+		for _, count := range cat.Indicators {
+			if count.Additive() && sameNumerator(ind.Numerator, count.Numerator) {
+				out[ind.ID] = count.ID
+				break
+			}
+		}
+	}
+	return out
+}
+
+// sameNumerator reports whether two numerators count the same rows.
+func sameNumerator(a, b catalogue.Numerator) bool {
+	if a.Dataset != b.Dataset || a.Aggregate != b.Aggregate || a.Field != b.Field ||
+		a.LookbackMonths != b.LookbackMonths || len(a.Filters) != len(b.Filters) {
+		return false
+	}
+	for i, f := range a.Filters {
+		g := b.Filters[i]
+		if f.Field != g.Field || f.Op != g.Op || f.Value != g.Value || !slices.Equal(f.In, g.In) {
+			return false
+		}
+	}
+	return true
 }

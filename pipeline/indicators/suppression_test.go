@@ -13,10 +13,10 @@ func TestComplementarySuppression(t *testing.T) {
 	march := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	april := march.AddDate(0, 1, 0)
 	count := func(indicator, level, code string, period time.Time, n float64) indicators.Value {
-		return indicators.Value{Indicator: indicator, Level: level, Code: code, Period: period, Value: n, Numerator: n}
+		return indicators.Value{Indicator: indicator, PeriodType: "month", Level: level, Code: code, Period: period, Value: n, Numerator: n}
 	}
 	rate := func(level, code string, period time.Time, n, pop float64) indicators.Value {
-		return indicators.Value{Indicator: "contacts_per_10k", Level: level, Code: code, Period: period,
+		return indicators.Value{Indicator: "contacts_per_10k", PeriodType: "month", Level: level, Code: code, Period: period,
 			Value: n / pop * 10000, Numerator: n, Denominator: pop}
 	}
 	values := []indicators.Value{
@@ -38,7 +38,7 @@ func TestComplementarySuppression(t *testing.T) {
 		count("persons", "bassin", "nord", april, 0),
 		count("persons", "bassin", "sud", april, 12),
 	}
-	snap := indicators.NewSnapshot("run", march, nil, 5, values)
+	snap := indicators.NewSnapshot("run", march, nil, nil, 5, values)
 	tests := []struct {
 		indicator, code string
 		period          time.Time
@@ -83,7 +83,7 @@ func TestComplementarySuppressionWithinABassin(t *testing.T) {
 	}
 	may := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
 	v := func(level, code string, n float64) indicators.Value {
-		return indicators.Value{Indicator: "contacts", Level: level, Code: code, Period: may, Value: n, Numerator: n}
+		return indicators.Value{Indicator: "contacts", PeriodType: "month", Level: level, Code: code, Period: may, Value: n, Numerator: n}
 	}
 	values := []indicators.Value{
 		// Nord-Est is Schaerbeek + Evere + Saint-Josse, whole communes: with
@@ -98,7 +98,7 @@ func TestComplementarySuppressionWithinABassin(t *testing.T) {
 		// its communes form no exact sum and need no protection of their own.
 		v("bassin", "sud", 50),
 	}
-	snap := indicators.NewSnapshot("run", may, g, 5, values)
+	snap := indicators.NewSnapshot("run", may, g, nil, 5, values)
 	want := map[string]string{"21015": "40", "21006": "< 5", "21014": "n.p.", "21001": "90", "21016": "8"}
 	for nis, display := range want {
 		got, _ := snap.Get("contacts", "commune", nis, may)
@@ -110,21 +110,43 @@ func TestComplementarySuppressionWithinABassin(t *testing.T) {
 
 func TestExportLeavesWithheldValuesEmpty(t *testing.T) {
 	march := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	snap := indicators.NewSnapshot("run", march, nil, 5, []indicators.Value{
-		{Indicator: "contacts", Level: "bassin", Code: "nord", Period: march, Value: 3, Numerator: 3},
-		{Indicator: "contacts", Level: "bassin", Code: "sud", Period: march, Value: 7, Numerator: 7},
-		{Indicator: "contacts", Level: "bassin", Code: "sud-est", Period: march, Value: 70, Numerator: 70},
+	jan2024 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	snap := indicators.NewSnapshot("run", march, nil, nil, 5, []indicators.Value{
+		{Indicator: "contacts", PeriodType: "month", Level: "bassin", Code: "nord", Period: march, Value: 3, Numerator: 3},
+		{Indicator: "contacts", PeriodType: "month", Level: "bassin", Code: "sud", Period: march, Value: 7, Numerator: 7},
+		{Indicator: "contacts", PeriodType: "month", Level: "bassin", Code: "sud-est", Period: march, Value: 70, Numerator: 70,
+			Incomplete: true},
+		{Indicator: "contacts", PeriodType: "month", Level: "bassin", Code: "sud-est", Period: march.AddDate(0, -1, 0), Value: 50, Numerator: 50},
+		// Sud's rate is withheld with Sud's count: with the population
+		// known, it would give the count back.
+		{Indicator: "contacts_per_10k", PeriodType: "month", Level: "bassin", Code: "sud", Period: march,
+			Value: 7.0 / 313203 * 10000, Numerator: 7, Denominator: 313203, PopulationDate: jan2024},
+		{Indicator: "contacts_per_10k", PeriodType: "month", Level: "bassin", Code: "sud-est", Period: march,
+			Value: 70.0 / 182708 * 10000, Numerator: 70, Denominator: 182708, PopulationDate: jan2024},
 	})
 	var out strings.Builder
-	if err := indicators.WriteCSV(&out, snap.Export(false, nil)); err != nil {
+	if err := indicators.WriteCSV(&out, snap.Export(false, func(v indicators.Value) bool { return v.Indicator == "contacts" })); err != nil {
 		t.Fatal(err)
 	}
-	want := "indicator,level,code,name_fr,name_nl,period,value,numerator,denominator,estimated,suppressed,run_id\n" +
-		"contacts,bassin,nord,nord,nord,2025-03,,,0,false,true,\n" +
-		"contacts,bassin,sud,sud,sud,2025-03,,,0,false,true,\n" +
-		"contacts,bassin,sud-est,sud-est,sud-est,2025-03,70,70,0,false,false,\n"
+	want := "indicator,level,code,breakdown,category,period_type,period,value,numerator,denominator,ci_low,ci_high," +
+		"previous,year_before,region_value,differs_from_region,estimated,incomplete,suppressed,population_date\n" +
+		"contacts,bassin,nord,,,month,2025-03,,,,,,,,,false,false,false,true,\n" +
+		"contacts,bassin,sud,,,month,2025-03,,,,,,,,,false,false,false,true,\n" +
+		"contacts,bassin,sud-est,,,month,2025-03,70,70,,,,50,,,false,false,true,false,\n" +
+		"contacts,bassin,sud-est,,,month,2025-02,50,50,,,,,,,false,false,false,false,\n"
 	if out.String() != want {
 		t.Errorf("export:\n%s\nwant:\n%s", out.String(), want)
+	}
+	rates := snap.Export(false, func(v indicators.Value) bool { return v.Indicator == "contacts_per_10k" })
+	if len(rates) != 2 {
+		t.Fatalf("%d rates exported, want 2", len(rates))
+	}
+	if sud := rates[0]; !sud.Suppressed || sud.Value != nil || sud.CILow != nil || sud.PopulationDate != "2024-01-01" {
+		t.Errorf("Sud's rate exported as %+v, want it withheld with its population date", sud)
+	}
+	if se := rates[1]; se.Suppressed || se.Value == nil || se.CILow == nil || !(*se.CILow < *se.Value && *se.Value < *se.CIHigh) ||
+		*se.Denominator != 182708 || se.PopulationDate != "2024-01-01" {
+		t.Errorf("Sud-Est's rate exported as %+v, want its value inside its interval", se)
 	}
 	internal := snap.Export(true, func(v indicators.Value) bool { return v.Code == "nord" })
 	if len(internal) != 1 || internal[0].Value == nil || *internal[0].Value != 3 {

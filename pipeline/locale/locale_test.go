@@ -181,6 +181,10 @@ func TestWords(t *testing.T) {
 		{fr.List([]string{"a", "b", "c"}), "a, b et c"}, {nl.List([]string{"a", "b"}), "a en b"},
 		{fr.Of("orientations"), "d'orientations"}, {fr.Of("contacts"), "de contacts"}, {nl.Of("contacten"), "contacten"},
 		{fr.Withheld(), "n.p."}, {nl.Withheld(), "n.g."},
+		{fr.Interval(5.26, 1234.5, 1), "5,3 – 1\u202f234,5"}, {nl.Interval(0.04, 12, 1), "0,0 – 12,0"},
+		{fr.Incomplete(), "incomplet"}, {nl.Incomplete(), "onvolledig"},
+		{fr.PopulationOf(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), "population au 1er janvier 2024"},
+		{nl.PopulationOf(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), "bevolking op 1 januari 2024"},
 		{fr.Tag(), "fr-BE"}, {nl.Tag(), "nl-BE"},
 		{locale.Normalize(" NL "), "nl"}, {locale.Normalize("de"), "fr"}, {locale.Normalize(""), "fr"},
 	}

@@ -88,3 +88,18 @@ func of(word string) string {
 	}
 	return "de " + word
 }
+
+// Interval writes a confidence interval with decimals: "5,2 – 6,4".
+func (l Locale) Interval(lo, hi float64, decimals int) string {
+	return l.Number(lo, decimals) + " – " + l.Number(hi, decimals)
+}
+
+// Incomplete marks a value whose period lacks deliveries or is not over:
+// "incomplet" / "onvolledig".
+func (l Locale) Incomplete() string { return l.Pick("incomplet", "onvolledig") }
+
+// PopulationOf gives the reference date of a rate's population:
+// "population au 1er janvier 2024" / "bevolking op 1 januari 2024".
+func (l Locale) PopulationOf(d time.Time) string {
+	return l.Pick("population au ", "bevolking op ") + l.Date(d)
+}
