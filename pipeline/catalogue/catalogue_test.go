@@ -102,13 +102,13 @@ indicators:
     periods: [month]
 `, 3, "its denominators form a cycle back to a"},
 		{"syntax", "indicators:\n  - id: x\n\ttheme: y\n", 2, "found a tab character that violates indentation"},
-		{"median of a text", strings.Replace(entry, "aggregate: count", "aggregate: median\n      field: team", 1), 8, "median needs a number field; team is string"},
+		{"median of a text", strings.Replace(entry, "aggregate: count", "aggregate: median\n      field: team", 1), 10, "median needs a number field; team is string"},
 		{"median with a denominator", strings.Replace(entry, "aggregate: count", "aggregate: median\n      field: syringes", 1) +
-			"    denominator: {population: all}\n    factor: 100\n", 12, "a median takes no denominator"},
-		{"new without a look-back", strings.Replace(entry, "aggregate: count", "aggregate: new\n      field: person_key", 1), 8, "new needs lookback_months, 1 to 60"},
-		{"look-back of a count", strings.Replace(entry, "aggregate: count", "aggregate: count\n      lookback_months: 12", 1), 8, "lookback_months only goes with aggregate new"},
-		{"no total without breakdown", strings.Replace(entry, "periods: [month]", "periods: [month]\n    total: false", 1), 2, "total: false needs a breakdown"},
-		{"breakdown by a number", strings.Replace(entry, "periods: [month]", "periods: [month]\n    breakdowns: [syringes]", 1), 2, `breakdown by "syringes": a breakdown needs a text, list or yes/no field; syringes is integer`},
+			"    denominator: {population: all}\n    factor: 100\n", 14, "a median takes no denominator"},
+		{"new without a look-back", strings.Replace(entry, "aggregate: count", "aggregate: new\n      field: person_key", 1), 10, "new needs lookback_months, 1 to 60"},
+		{"look-back of a count", strings.Replace(entry, "aggregate: count", "aggregate: count\n      lookback_months: 12", 1), 10, "lookback_months only goes with aggregate new"},
+		{"no total without breakdown", strings.Replace(entry, "periods: [month]", "periods: [month]\n    total: false", 1), 4, "total: false needs a breakdown"},
+		{"breakdown by a number", strings.Replace(entry, "periods: [month]", "periods: [month]\n    breakdowns: [syringes]", 1), 4, `breakdown by "syringes": a breakdown needs a text, list or yes/no field; syringes is integer`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,7 +19,8 @@ const monthly = "month"
 func TestLookup(t *testing.T) {
 	s := indicators.NewSnapshot("run-1", time.Time{}, nil, nil, 5, nil)
 	d, ok := s.Lookup("contacts_per_10k")
-	if !ok || d.Name.Text("nl") != "Activiteitsdichtheid: contacten per 10.000 inwoners" || d.Unit.Text("fr") != "pour 10 000 hab." || d.Decimals != 1 {
+	if !ok || d.Name.Text("nl") != "Activiteitsdichtheid: contacten per 10.000 inwoners" || d.Unit.Text("fr") != "pour 10\u202f000 hab." ||
+		d.Name.Text("fr") != "Densité d'activité\u00a0: contacts pour 10\u202f000 habitants" || d.Decimals != 1 {
 		t.Errorf("contacts_per_10k read as %+v, %v", d, ok)
 	}
 	if d, ok := s.Lookup("treatment_demands_per_10k"); ok || d.Name.Text("fr") != "treatment_demands_per_10k" {
