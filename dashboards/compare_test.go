@@ -60,7 +60,7 @@ func TestBassinComparisons(t *testing.T) {
 		themes                                    []string
 		popDate, warning, incomplete, differsNote string
 	}{
-		{"fr", "Densité d'activité : contacts pour 10 000 habitants", "Part des contacts avec orientation", "Contacts des équipes mobiles",
+		{"fr", "Densité d'activité\u00a0: contacts pour 10\u202f000 habitants", "Part des contacts avec orientation", "Contacts des équipes mobiles",
 			"Heures prestées déclarées par fédération — fedito",
 			[]string{"Travail de rue / équipes mobiles", "Demandes de traitement (TDI)", "Offre d'aide et de soins", "Activité des fédérations"},
 			"population au 1er janvier 2024", "pour février 2025, des taux reposent sur une population au 1er janvier 2022, plus de deux ans avant ce mois",

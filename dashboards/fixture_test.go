@@ -45,6 +45,8 @@ var fixtureNumerators = map[string]string{
 	"services_per_10k":    "services",
 	"referral_share":      "referrals",
 	"contacts_per_person": "contacts",
+	"completeness_share":  "deliveries_received",
+	"timeliness_share":    "deliveries_received",
 }
 
 // fixturePopulationDate is the reference date of the rates' populations.

@@ -152,9 +152,9 @@ func summaryCells(t *testing.T, doc string) map[string]string {
 		value, _, _ := strings.Cut(m[3], `<span class="change">`)
 		cells[m[1]+"/"+m[2]] = html.UnescapeString(value)
 	}
-	// 18 indicators of the default catalogue have a monthly total; the
+	// 22 indicators of the default catalogue have a monthly total; the
 	// fixture adds one federation's consultations.
-	if want := (18 + 1) * 6; len(cells) != want {
+	if want := (22 + 1) * 6; len(cells) != want {
 		t.Fatalf("summary table has %d cells, want %d", len(cells), want)
 	}
 	return cells

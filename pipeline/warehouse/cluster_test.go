@@ -74,7 +74,7 @@ func TestEveryNodeOfAClusterHoldsLocalTablesUnderDistributedOnes(t *testing.T) {
 	_, servers := warehousetest.OpenCluster(t)
 	// The tables of the migrations, by hand.
 	tables := []string{"contacts", "excluded_rows", "federation_activity", "geo_areas", "geo_bassins", "geo_communes",
-		"geo_versions", "indicator_runs", "indicator_values", "job_run_records", "job_runs", "load_masks", "loads",
+		"geo_versions", "indicator_cells", "indicator_runs", "indicator_values", "job_run_records", "job_runs", "load_masks", "loads",
 		"quarantine", "schema_migrations", "services", "treatment_demands"}
 	for i, srv := range servers {
 		conn := nodeConn(t, srv)
@@ -142,7 +142,8 @@ func runPipeline(t *testing.T, wh *warehouse.Warehouse, inbox string, now time.T
 	if res.Loaded == 0 {
 		t.Fatalf("nothing loaded: %+v", res)
 	}
-	if _, err := compute.New(compute.Options{Warehouse: wh, Geography: g, GeoVersion: version}).Run(ctx, now, "compute-1"); err != nil {
+	if _, err := compute.New(compute.Options{Warehouse: wh, Geography: g, GeoVersion: version, Catalogue: cfg.Catalogue,
+		MinCount: cfg.Privacy.MinCount}).Run(ctx, now, "compute-1"); err != nil {
 		t.Fatal(err)
 	}
 	var out pipelineOutcome
