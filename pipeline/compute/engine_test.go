@@ -93,23 +93,44 @@ type cellKey struct {
 // computeFixture ingests the fixture with the default configuration's
 // sources and computes the default catalogue as of now.
 func computeFixture(t *testing.T, now time.Time, extra ...string) map[cellKey]indicators.Value {
+	return computeFiles(t, now, geography.Files{}, fixtureFiles, 6, extra...)
+}
+
+// fixtureFiles are the deliveries of the fixture above.
+var fixtureFiles = []struct {
+	name, body string
+	latin1     bool
+}{
+	{"mobile-teams/combo-2024-01.jsonl", combo2024, false},
+	{"mobile-teams/combo-2025-q1.jsonl", combo2025, false},
+	{"federations/fedito/2025-01.csv", fedito, true},
+	{"federations/lbsm/2025-01.csv", lbsm, true},
+	{"offre/inventaire-2024-12.csv", inventory2024, true},
+	{"offre/inventaire-2025-02.csv", inventory2025, true},
+}
+
+// computeFiles ingests files with the default configuration's sources and
+// the given geography, and computes the default catalogue as of now.
+func computeFiles(t *testing.T, now time.Time, geoFiles geography.Files, files []struct {
+	name, body string
+	latin1     bool
+}, loaded int, extra ...string) map[cellKey]indicators.Value {
 	t.Helper()
 	ctx := t.Context()
 	inbox := t.TempDir()
-	writeFile(t, inbox, "mobile-teams/combo-2024-01.jsonl", combo2024, false)
-	writeFile(t, inbox, "mobile-teams/combo-2025-q1.jsonl", combo2025, false)
-	writeFile(t, inbox, "federations/fedito/2025-01.csv", fedito, true)
-	writeFile(t, inbox, "federations/lbsm/2025-01.csv", lbsm, true)
-	writeFile(t, inbox, "offre/inventaire-2024-12.csv", inventory2024, true)
-	writeFile(t, inbox, "offre/inventaire-2025-02.csv", inventory2025, true)
-
+	for _, f := range files {
+		writeFile(t, inbox, f.name, f.body, f.latin1)
+	}
 	wh, _ := warehousetest.Open(t)
 	cfg, err := config.Parse("bassins.yaml", config.Default)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Indicators.Files = extra
-	g := loadGeography(t)
+	g, err := geography.Load(geoFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, err := privacy.New([]byte("engine-test-secret-0123456"))
 	if err != nil {
 		t.Fatal(err)
@@ -123,8 +144,8 @@ func computeFixture(t *testing.T, now time.Time, extra ...string) map[cellKey]in
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Loaded != 6 {
-		t.Fatalf("%d files loaded, want 6: %+v", res.Loaded, res)
+	if res.Loaded != loaded {
+		t.Fatalf("%d files loaded, want %d: %+v", res.Loaded, loaded, res)
 	}
 	job := compute.New(compute.Options{Warehouse: wh, Geography: g, GeoVersion: version, Catalogue: cfg.Catalogue})
 	if _, err := job.Run(ctx, now, "compute-1"); err != nil {
