@@ -31,17 +31,19 @@ type measureUse struct {
 
 // Suppress decides which values must not be published, and marks them:
 //
-//   - a count or a whole-number sum of 1 to threshold-1 is hidden, and more
+//   - a count or a sum of 1 to threshold-1 is hidden, and more
 //     cells are hidden until none of them can be derived exactly from the
 //     published cells through the relations a reader can form: the Region
 //     and the bassins, the Region and the communes, a bassin and its whole
 //     communes (the remainder being its part of Bruxelles-Ville), the parts
 //     of Bruxelles-Ville, the categories of a breakdown and their total, the
 //     months of a quarter and the quarters of a year (package suppression);
-//   - a distinct count, a median's number of rows and a sum of decimals have
-//     no exact relations: only their own small values are hidden;
+//   - a distinct count and a median's number of rows have no exact
+//     relations: only their own small values are hidden;
 //   - a rate, share or ratio is hidden with its numerator or its
-//     denominator indicator.
+//     denominator indicator;
+//   - the deliveries the product counts (completeness) are never hidden:
+//     no person is behind them.
 func Suppress(in Input, cells *Cells, values []indicators.Value, threshold int64) {
 	uses := measureUses(in.Catalogue)
 	hidden := map[Cell]bool{}
@@ -71,6 +73,9 @@ func Suppress(in Input, cells *Cells, values []indicators.Value, threshold int64
 		mk := MeasureKey(ind.Numerator)
 		ptype, period := v.PeriodType, v.Period
 		ds, _ := sources.LookupDataset(ind.Numerator.Dataset)
+		if ds.Virtual {
+			continue // deliveries counted by the product: no person behind them
+		}
 		if ds.Stock {
 			ref, found := stateAt(cells.Dates[ds.Name], (periodOf{v.PeriodType, v.Period}).end())
 			if !found {
@@ -107,11 +112,9 @@ func measureUses(cat *catalogue.Catalogue) map[string]*measureUse {
 		u := uses[mk]
 		if u == nil {
 			ds, _ := sources.LookupDataset(n.Dataset)
-			additive := n.Aggregate == catalogue.Count && !ds.Stock
-			if n.Aggregate == catalogue.Sum {
-				f, ok := ds.Field(n.Field)
-				additive = ok && f.Type == sources.Int && !ds.Stock
-			}
+			// A sum of decimals is rounded: the relations then hold
+			// within rounding, and only guide which cells to hide.
+			additive := (n.Aggregate == catalogue.Count || n.Aggregate == catalogue.Sum) && !ds.Stock && !ds.Virtual
 			u = &measureUse{numerator: n, additive: additive, ptypes: map[string]bool{}, breakdowns: map[string]bool{}}
 			uses[mk] = u
 		}

@@ -1,6 +1,7 @@
 package indicators
 
 import (
+	"github.com/brusano/bassins/sources"
 	"slices"
 	"sort"
 	"time"
@@ -119,6 +120,11 @@ func (s *Snapshot) complement() map[key]bool {
 }
 
 func (s *Snapshot) primary(v Value) bool {
+	if d, ok := s.Lookup(v.Indicator); ok {
+		if ds, found := sources.LookupDataset(d.Numerator.Dataset); found && ds.Virtual {
+			return false // deliveries counted by the product: no person behind them
+		}
+	}
 	return v.Numerator > 0 && v.Numerator < float64(s.MinCount)
 }
 
