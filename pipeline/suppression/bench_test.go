@@ -10,7 +10,7 @@ import (
 // quarters, the year) = 13,260 cells, with about 3 % of them small.
 func BenchmarkSolveProductSize(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	tb := newTable(25, 12, fewSmall(rng, 25))
+	tb := newTable(25, 12, fewSmall(rng, 12))
 	small, hidden := 0, 0
 	for _, c := range tb.p.Cells {
 		if Sensitive(c.Value, 5) {

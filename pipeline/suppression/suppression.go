@@ -134,7 +134,7 @@ func Solve(p Problem, threshold int64) []bool {
 				continue
 			}
 			// A cell sharing a relation with a complement added in this
-			// round, or with the cells around the one it protects, may be
+			// round, or with the cell that complement protects, may be
 			// protected by it: look again in the next round rather than
 			// hide a second cell for it now.
 			if e.touches(i, touched) {
