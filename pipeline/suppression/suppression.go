@@ -35,6 +35,11 @@
 //     they appear in) do not add up, so they have no relations: for them a
 //     Problem has no relations and only primary suppression applies.
 //
+// Cost: in a table published along three dimensions that all add up
+// (geography x category x period), an isolated small cell stays underivable
+// only inside a 2x2x2 block of hidden cells, so it takes at least seven
+// companions; Solve's greedy choice is not minimal.
+//
 // The values are expected to satisfy the relations exactly (see
 // Problem.Validate); which cells are derivable depends only on which are
 // hidden, the values only decide which cells are sensitive and which
