@@ -25,6 +25,9 @@ func newRow(terms []term) row {
 	slices.SortFunc(terms, func(a, b term) int { return int(a.col) - int(b.col) })
 	var r row
 	for _, t := range terms {
+		if t.coef == 0 {
+			continue
+		}
 		if k := len(r.cols); k > 0 && r.cols[k-1] == t.col {
 			r.vals[k-1] += t.coef
 			if r.vals[k-1] == 0 {
@@ -150,9 +153,12 @@ func (s *scratch) eliminate(x, p *row, a, b int64, xi int32, colRows [][]int32) 
 			j++
 		}
 	}
-	var g int64
-	for _, v := range s.vals {
-		g = gcd(g, v)
+	var g int64 = 1
+	if len(s.vals) > 0 {
+		g = 0
+		for _, v := range s.vals {
+			g = gcd(g, v)
+		}
 	}
 	for k := range s.vals {
 		s.vals[k] /= g

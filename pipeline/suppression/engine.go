@@ -22,7 +22,7 @@ type engine struct {
 	seenRel  []uint32
 	seenCell []uint32
 	epoch    uint32
-	near     []int32 // the relations of rings 0 and 1 of the last complement search
+	near     []int32 // the relations of ring 0 of the last complement search
 }
 
 func newEngine(p Problem) *engine {
@@ -284,7 +284,7 @@ func (e *engine) complement(i int, hidden, fixed []bool) (int, bool) {
 	}
 	e.seenCell[i] = e.epoch
 	visit([]int32{int32(i)}, 0, true)
-	visit(leaks, 1, true)
+	visit(leaks, 1, false)
 	for best.cell < 0 && len(next) > 0 {
 		frontier := next
 		next = nil

@@ -194,3 +194,13 @@ func smallCounts(rng *rand.Rand) func() int64 {
 		return rng.Int64N(7)
 	}
 }
+
+// fewSmall draws counts of 5 to 80, and one in share a count of 0 to 6.
+func fewSmall(rng *rand.Rand, share int) func() int64 {
+	return func() int64 {
+		if rng.IntN(share) == 0 {
+			return rng.Int64N(7)
+		}
+		return 5 + rng.Int64N(76)
+	}
+}

@@ -35,6 +35,11 @@
 //     they appear in) do not add up, so they have no relations: for them a
 //     Problem has no relations and only primary suppression applies.
 //
+// Cost: in a table published along three dimensions that all add up
+// (geography x category x period), an isolated small cell stays underivable
+// only inside a 2x2x2 block of hidden cells, so it takes at least seven
+// companions; Solve's greedy choice is not minimal.
+//
 // The values are expected to satisfy the relations exactly (see
 // Problem.Validate); which cells are derivable depends only on which are
 // hidden, the values only decide which cells are sensitive and which
@@ -134,7 +139,7 @@ func Solve(p Problem, threshold int64) []bool {
 				continue
 			}
 			// A cell sharing a relation with a complement added in this
-			// round, or with the cells around the one it protects, may be
+			// round, or with the cell that complement protects, may be
 			// protected by it: look again in the next round rather than
 			// hide a second cell for it now.
 			if e.touches(i, touched) {

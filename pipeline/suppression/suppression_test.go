@@ -154,7 +154,7 @@ func TestSolve(t *testing.T) {
 			want:      []int{4},
 		},
 		{
-			name: "no relations (distinct counts): primary suppression only",
+			name:      "no relations (distinct counts): primary suppression only",
 			p:         Problem{Cells: pub(12, 1, 4, 5, 0)},
 			threshold: 5,
 			want:      []int{1, 2},
