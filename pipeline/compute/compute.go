@@ -79,12 +79,13 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (int, error)
 	}
 	in := Input{Catalogue: cat, Geography: j.opts.Geography, Population: pop, Now: now}
 	values := Derive(in, cells)
+	derived := time.Now()
 	minCount := j.opts.MinCount
 	if minCount == 0 {
 		minCount = 5
 	}
 	Suppress(in, cells, values, int64(minCount))
-	derived := time.Now()
+	suppressed := time.Now()
 	for i := range values {
 		values[i].RunID = runID
 	}
@@ -93,6 +94,7 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (int, error)
 	}
 	j.log.Info("indicators computed", "run", runID, "indicators", len(cat.Indicators), "values", len(values),
 		"cells", len(cells.Values), "warehouse", gathered.Sub(started).Round(time.Millisecond),
-		"derive", derived.Sub(gathered).Round(time.Millisecond), "store", time.Since(derived).Round(time.Millisecond))
+		"derive", derived.Sub(gathered).Round(time.Millisecond), "suppress", suppressed.Sub(derived).Round(time.Millisecond),
+		"store", time.Since(suppressed).Round(time.Millisecond))
 	return len(values), nil
 }
