@@ -280,7 +280,7 @@ func TestReadinessCountsTheMigrationsAndTheLatestComputation(t *testing.T) {
 	wh, srv := warehousetest.Open(t)
 	ctx := t.Context()
 	all := []string{"0001_init.sql", "0002_rows_by_load.sql", "0003_job_run_records.sql", "0004_tdi3_copy.sql",
-		"0005_tdi3_rebuild.sql", "0006_tdi3_drop_copy.sql"}
+		"0005_tdi3_rebuild.sql", "0006_tdi3_drop_copy.sql", "0007_indicator_cells.sql"}
 	version, err := wh.ServerVersion()
 	if err != nil {
 		t.Fatal(err)
