@@ -39,6 +39,9 @@ type options struct {
 	// catalogueContacts and catalogueDemands are the volumes the
 	// catalogue measure computes from.
 	catalogueContacts, catalogueDemands int
+	// profileQueries computes the catalogue a second time, polling the
+	// server's running statements.
+	profileQueries bool
 }
 
 const (
@@ -154,7 +157,8 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 		writeReport(stdout, r)
 	}
 	if opts.sections["catalogue"] {
-		c, err := measureCatalogue(ctx, srv, client, geo, dir, opts.catalogueContacts, opts.catalogueDemands, progress)
+		c, err := measureCatalogue(ctx, srv, client, geo, dir, opts.catalogueContacts, opts.catalogueDemands,
+			opts.profileQueries, progress)
 		if err != nil {
 			return err
 		}

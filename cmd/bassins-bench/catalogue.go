@@ -53,13 +53,28 @@ type catalogueResult struct {
 	// SaveIndicatorValues (store).
 	total, warehouse, derive, store time.Duration
 	// CPU of this process and of clickhouse-server during the run.
-	cpu, serverCPU       time.Duration
-	cpuKnown, peakKnown  bool
-	peakRSS              int64
-	totalAlloc           uint64
-	profile              []queryProfile
-	profileTotal         time.Duration
-	profileQueries, seen int
+	cpu, serverCPU      time.Duration
+	cpuKnown, peakKnown bool
+	peakRSS             int64
+	totalAlloc          uint64
+	profile             []queryProfile
+	profileTotal        time.Duration
+	seen                int
+	// loadAverage is the machine's before the run, from /proc/loadavg.
+	loadAverage string
+}
+
+// loadAverage returns the machine's load averages over 1, 5 and 15 minutes.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "n/a"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // queryProfile is one statement of the profiled computation.
@@ -74,10 +89,10 @@ type queryProfile struct {
 // measureCatalogue generates 60 months of contacts and treatment demands,
 // with the demo's care-offer inventories and federation activity, loads
 // them with the ingest job on an empty database, then times the compute job
-// over the whole default catalogue. Above the target, it computes again while
+// over the whole default catalogue. With profile, it computes again while
 // polling the server's running statements, to tell which dominate.
 func measureCatalogue(ctx context.Context, srv *managed.Server, client *clickHouseClient, geo *geography.Geography,
-	dir string, contacts, demands int, progress func(string, ...any)) (res catalogueResult, err error) {
+	dir string, contacts, demands int, profile bool, progress func(string, ...any)) (res catalogueResult, err error) {
 	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
 		return res, err
 	}
@@ -143,12 +158,13 @@ func measureCatalogue(ctx context.Context, srv *managed.Server, client *clickHou
 		return res, err
 	}
 
-	progress("catalogue: computing the default catalogue")
+	res.loadAverage = loadAverage()
+	progress("catalogue: computing the default catalogue (load average %s)", res.loadAverage)
 	if err := computeCatalogue(ctx, wh, geo, geoVersion, srv.PID(), &res); err != nil {
 		return res, err
 	}
-	if res.total > catalogueTarget {
-		progress("catalogue: above the target: computing again, polling the running statements every %s", profilePoll)
+	if profile {
+		progress("catalogue: computing again, polling the running statements every %s", profilePoll)
 		if err := profileCatalogue(ctx, wh, geo, geoVersion, &res); err != nil {
 			return res, err
 		}
@@ -466,8 +482,12 @@ func printCatalogue(w io.Writer, r catalogueResult) {
 	}
 	fmt.Fprintf(w, "target: %s s for the whole run: %s it\n", fmt.Sprint(catalogueTarget.Seconds()), verdict)
 	fmt.Fprintln(w, "Gather includes the Go work on each answer's rows (roll-ups to communes, bassins, quarters, years);")
-	fmt.Fprintln(w, "CPU: user + system time during the run, of the server and of this process (which runs the job)")
+	fmt.Fprintln(w, "CPU: user + system time during the run, of the server and of this process (which runs the job);")
+	fmt.Fprintf(w, "load average of the machine before the run: %s (1, 5, 15 min; %d CPUs)\n", r.loadAverage, runtime.NumCPU())
 	if len(r.profile) == 0 {
+		if r.total > catalogueTarget {
+			fmt.Fprintln(w, "--sections catalogue --profile-queries lists the slowest statements")
+		}
 		return
 	}
 	fmt.Fprintf(w, "\nslowest statements of a second, profiled run (%.2f s; %d statements seen running, polled every %s):\n",

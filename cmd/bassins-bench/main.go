@@ -30,8 +30,8 @@
 // with the ingest job, and times the compute job over the whole default
 // catalogue, split as its log line tells: the warehouse's cell queries
 // (Gather), the Go derivation (Derive) and the store (SaveIndicatorValues),
-// next to the 5 s target. Above the target, it computes a second time while
-// polling the server's running statements, and lists the slowest.
+// next to the 5 s target. With --profile-queries, it computes a second time
+// while polling the server's running statements, and lists the slowest.
 //
 // Then it measures freshness: it runs `BIN serve` (bin/bassins, the default
 // configuration, demo data whose last month lacks one team's delivery), drops
@@ -51,6 +51,7 @@
 //
 //	bassins-bench [--rows N[,N…]] [--chunk N] [--dir DIR] [--keep] [--cpuprofile FILE] [--bassins BIN]
 //	              [--sections load,catalogue,freshness] [--catalogue-contacts N] [--catalogue-demands N]
+//	              [--profile-queries]
 //
 // Without --dir the work folder is a new temporary folder, removed at the end
 // unless --keep is given. With several sizes, --cpuprofile writes FILE.N for
@@ -100,6 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.bassins, "bassins", "bin/bassins", "the product binary for the freshness measure (empty: skip it)")
 	sections := fs.String("sections", "load,catalogue,freshness", "the measures to make, separated by commas: load, catalogue, freshness")
 	fs.IntVar(&opts.catalogueContacts, "catalogue-contacts", 10_000_000, "contacts the catalogue measure computes from")
+	fs.BoolVar(&opts.profileQueries, "profile-queries", false, "compute the catalogue a second time, listing its slowest statements")
 	fs.IntVar(&opts.catalogueDemands, "catalogue-demands", 500_000, "treatment demands the catalogue measure computes from")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
