@@ -45,8 +45,11 @@ test-chdb: check-go chromium $(ECHARTS) $(TESTPASS) $(CHDB_BIN)
 	  ./$(TESTPASS) -engine libchdb
 
 # Loads 1,000,000 then 10,000,000 generated contacts with the pipeline and with
-# clickhouse-client, and prints the comparison (README, Benchmark); e.g.
-# make bench ARGS='--rows 200000' for a quick run.
+# clickhouse-client, and prints the comparison; then times the computation of
+# the whole default catalogue over 5 years (10,000,000 contacts, 500,000
+# treatment demands) and the freshness of a delivery (README, Benchmark); e.g.
+# make bench ARGS='--rows 200000' for a quicker run, or
+# make bench ARGS='--sections catalogue --profile-queries' for one part.
 bench: build clickhouse
 	$(GO) build -o bin/bassins-bench ./cmd/bassins-bench
 	./bin/bassins-bench $(ARGS)

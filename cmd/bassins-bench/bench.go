@@ -34,6 +34,14 @@ type options struct {
 	// bassins is the product binary the freshness measure runs; empty
 	// skips that measure.
 	bassins string
+	// sections are the measures to make: load, catalogue, freshness.
+	sections map[string]bool
+	// catalogueContacts and catalogueDemands are the volumes the
+	// catalogue measure computes from.
+	catalogueContacts, catalogueDemands int
+	// profileQueries computes the catalogue a second time, polling the
+	// server's running statements.
+	profileQueries bool
 }
 
 const (
@@ -136,17 +144,27 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 	if err != nil {
 		return err
 	}
-	r := report{chunk: opts.chunk}
-	for _, rows := range opts.rows {
-		m, err := benchSize(ctx, srv, client, geo, spec, dir, rows, opts, progress)
+	if opts.sections["load"] {
+		r := report{chunk: opts.chunk}
+		for _, rows := range opts.rows {
+			m, err := benchSize(ctx, srv, client, geo, spec, dir, rows, opts, progress)
+			if err != nil {
+				return err
+			}
+			r.version = m.version
+			r.sizes = append(r.sizes, m)
+		}
+		writeReport(stdout, r)
+	}
+	if opts.sections["catalogue"] {
+		c, err := measureCatalogue(ctx, srv, client, geo, dir, opts.catalogueContacts, opts.catalogueDemands,
+			opts.profileQueries, progress)
 		if err != nil {
 			return err
 		}
-		r.version = m.version
-		r.sizes = append(r.sizes, m)
+		printCatalogue(stdout, c)
 	}
-	writeReport(stdout, r)
-	if opts.bassins != "" {
+	if opts.sections["freshness"] && opts.bassins != "" {
 		f, err := measureFreshness(ctx, opts.bassins, dir, progress)
 		if err != nil {
 			return err

@@ -181,14 +181,36 @@ func regionContacts(base, period string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("freshness: download: %w", err)
 	}
-	for _, r := range rows[1:] {
-		if len(r) > 6 && r[0] == "contacts" && r[1] == "region" && r[5] == period {
-			var n int
-			if _, err := fmt.Sscan(r[6], &n); err != nil {
-				return 0, fmt.Errorf("freshness: contacts %q: %w", r[6], err)
-			}
-			return n, nil
+	if len(rows) == 0 {
+		return 0, errors.New("freshness: download: no header")
+	}
+	// The columns by name: the region's total of the month.
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	want := map[string]string{"indicator": "contacts", "level": "region", "breakdown": "", "period_type": "month", "period": period}
+	for name := range want {
+		if _, ok := col[name]; !ok {
+			return 0, fmt.Errorf("freshness: download: no column %s", name)
 		}
+	}
+	value, ok := col["value"]
+	if !ok {
+		return 0, errors.New("freshness: download: no column value")
+	}
+rows:
+	for _, r := range rows[1:] {
+		for name, v := range want {
+			if r[col[name]] != v {
+				continue rows
+			}
+		}
+		var n int
+		if _, err := fmt.Sscan(r[value], &n); err != nil {
+			return 0, fmt.Errorf("freshness: contacts %q: %w", r[value], err)
+		}
+		return n, nil
 	}
 	return 0, nil // no value yet for the month
 }

@@ -23,6 +23,16 @@
 //  5. check both tables hold exactly the rows written and the same dates,
 //     sums and postcodes.
 //
+// Then it measures the computation of the indicators: on an empty database,
+// it generates 60 months to December 2025 of contacts (10,000,000 by default,
+// --catalogue-contacts) and treatment demands (500,000, --catalogue-demands),
+// with the demo's care-offer inventories and federation exports, loads them
+// with the ingest job, and times the compute job over the whole default
+// catalogue, split as its log line tells: the warehouse's cell queries
+// (Gather), the Go derivation (Derive) and the store (SaveIndicatorValues),
+// next to the 5 s target. With --profile-queries, it computes a second time
+// while polling the server's running statements, and lists the slowest.
+//
 // Then it measures freshness: it runs `BIN serve` (bin/bassins, the default
 // configuration, demo data whose last month lacks one team's delivery), drops
 // that delivery into the inbox and polls the dashboards' CSV download until the
@@ -40,6 +50,8 @@
 // Usage:
 //
 //	bassins-bench [--rows N[,N…]] [--chunk N] [--dir DIR] [--keep] [--cpuprofile FILE] [--bassins BIN]
+//	              [--sections load,catalogue,freshness] [--catalogue-contacts N] [--catalogue-demands N]
+//	              [--profile-queries]
 //
 // Without --dir the work folder is a new temporary folder, removed at the end
 // unless --keep is given. With several sizes, --cpuprofile writes FILE.N for
@@ -87,6 +99,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&opts.keep, "keep", false, "keep the temporary work folder")
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline load to this file")
 	fs.StringVar(&opts.bassins, "bassins", "bin/bassins", "the product binary for the freshness measure (empty: skip it)")
+	sections := fs.String("sections", "load,catalogue,freshness", "the measures to make, separated by commas: load, catalogue, freshness")
+	fs.IntVar(&opts.catalogueContacts, "catalogue-contacts", 10_000_000, "contacts the catalogue measure computes from")
+	fs.BoolVar(&opts.profileQueries, "profile-queries", false, "compute the catalogue a second time, listing its slowest statements")
+	fs.IntVar(&opts.catalogueDemands, "catalogue-demands", 500_000, "treatment demands the catalogue measure computes from")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -104,6 +120,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		opts.rows = append(opts.rows, n)
+	}
+	opts.sections = map[string]bool{}
+	for _, sec := range strings.Split(*sections, ",") {
+		sec = strings.TrimSpace(sec)
+		if sec != "load" && sec != "catalogue" && sec != "freshness" {
+			fmt.Fprintf(stderr, "bassins-bench: --sections %q: give load, catalogue or freshness, separated by commas\n", *sections)
+			return exitUsage
+		}
+		opts.sections[sec] = true
+	}
+	if opts.catalogueContacts <= 0 || opts.catalogueDemands <= 0 {
+		fmt.Fprintln(stderr, "bassins-bench: --catalogue-contacts and --catalogue-demands must be positive")
+		return exitUsage
 	}
 	if opts.chunk <= 0 {
 		fmt.Fprintln(stderr, "bassins-bench: --chunk must be positive")

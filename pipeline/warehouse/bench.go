@@ -1,5 +1,11 @@
 package warehouse
 
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
 // Statements of the benchmark (cmd/bassins-bench). They run through
 // clickhouse-client beside the pipeline, on the database bassins_bench, and
 // stay here with every other statement.
@@ -26,3 +32,39 @@ const (
 	BenchSummariseReference = `SELECT count(), min(date), max(date), sum(referral), ` +
 		`sum(syringes), sum(kits), sum(naloxone), uniqExact(postcode) FROM bassins_bench.contacts_reference`
 )
+
+// RunningQuery is a statement the server is running, as system.processes
+// shows it.
+type RunningQuery struct {
+	QueryID string
+	// Elapsed is how long it has run so far.
+	Elapsed     time.Duration
+	ReadRows    uint64
+	MemoryBytes int64
+	// Query is the statement's text, bound values included: for the
+	// benchmark's profile, never for a log.
+	Query string
+}
+
+// RunningQueries returns the statements the server is running whose query id
+// starts with prefix (a run's: see WithRun). The benchmark polls it to
+// profile the statements of a computation.
+func (w *Warehouse) RunningQueries(ctx context.Context, prefix string) ([]RunningQuery, error) {
+	rows, err := w.conn.Query(ctx, `SELECT query_id, elapsed, read_rows, memory_usage, query
+		FROM system.processes WHERE position(query_id, ?) = 1`, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: running queries: %w", err)
+	}
+	defer rows.Close()
+	var out []RunningQuery
+	for rows.Next() {
+		var q RunningQuery
+		var elapsed float64
+		if err := rows.Scan(&q.QueryID, &elapsed, &q.ReadRows, &q.MemoryBytes, &q.Query); err != nil {
+			return nil, fmt.Errorf("warehouse: running queries: %w", err)
+		}
+		q.Elapsed = time.Duration(elapsed * float64(time.Second))
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}

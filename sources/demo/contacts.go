@@ -426,8 +426,17 @@ const ContactsCSVHeader = "date;time;team;place_type;postcode;person;poles;refer
 // the persons and one day of contacts are held in memory, so it is fit to
 // make millions of rows for a benchmark. A seed of 0 means 1.
 func WriteContactsCSV(w io.Writer, n int, seed int64, until time.Time) error {
+	return WriteContactsCSVMonths(w, n, 36, seed, until)
+}
+
+// WriteContactsCSVMonths is WriteContactsCSV over monthCount months ending
+// with the month of until.
+func WriteContactsCSVMonths(w io.Writer, n, monthCount int, seed int64, until time.Time) error {
 	if n < 0 {
 		return fmt.Errorf("demo: negative row count %d", n)
+	}
+	if monthCount <= 0 {
+		return fmt.Errorf("demo: month count %d is not positive", monthCount)
 	}
 	if until.IsZero() {
 		return fmt.Errorf("demo: no last month (until)")
@@ -439,11 +448,10 @@ func WriteContactsCSV(w io.Writer, n int, seed int64, until time.Time) error {
 	if err != nil {
 		return err
 	}
-	const monthCount = 36
 	months := coveredMonths(until, monthCount)
 	r := newRand(seed, streamBenchmark)
 	// Persons grow with the volume, up to a pool the 6-digit identifiers hold.
-	personScale := math.Min(100, float64(n)/(contactsPerMonth*monthCount))
+	personScale := math.Min(100, float64(n)/(contactsPerMonth*float64(monthCount)))
 	combo := newFamilyRand(r, comboFamily, g, personScale, monthCount)
 	renfort := newFamilyRand(r, renfortFamily, g, personScale, monthCount)
 

@@ -543,6 +543,98 @@ func TestWriteContactsCSV(t *testing.T) {
 	}
 }
 
+// csvMonths reads a ';'-separated file with a header and counts its rows by
+// the month of the date in column col, parsed with layout.
+func csvMonths(t *testing.T, b []byte, header string, col int, layout string) map[time.Time]int {
+	t.Helper()
+	r := csv.NewReader(bytes.NewReader(b))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(recs[0], ";"); got != header {
+		t.Fatalf("header %q", got)
+	}
+	months := map[time.Time]int{}
+	for i, rec := range recs[1:] {
+		d, err := time.Parse(layout, rec[col])
+		if err != nil {
+			t.Fatalf("line %d: date %q", i+2, rec[col])
+		}
+		months[time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)]++
+	}
+	return months
+}
+
+func TestWriteContactsCSVMonths(t *testing.T) {
+	var a, b bytes.Buffer
+	if err := WriteContactsCSVMonths(&a, 6000, 60, 5, until); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteContactsCSVMonths(&b, 6000, 60, 5, until); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("two runs with the same seed differ")
+	}
+	months := csvMonths(t, a.Bytes(), ContactsCSVHeader, 0, time.DateOnly)
+	// 60 months: January 2021 to December 2025, each with about 100 rows
+	// (winter peak and upward trend: from some 75 to some 130).
+	total := 0
+	for m := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC); !m.After(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)); m = m.AddDate(0, 1, 0) {
+		if months[m] < 70 || months[m] > 135 {
+			t.Errorf("%s: %d rows, want about 100", m.Format("2006-01"), months[m])
+		}
+		total += months[m]
+	}
+	if total != 6000 || len(months) != 60 {
+		t.Errorf("%d rows in %d months, want 6000 in 60", total, len(months))
+	}
+	if err := WriteContactsCSVMonths(io.Discard, 10, 0, 5, until); err == nil {
+		t.Error("no error for 0 months")
+	}
+}
+
+func TestWriteTreatmentDemandsCSV(t *testing.T) {
+	var a, b bytes.Buffer
+	if err := WriteTreatmentDemandsCSV(&a, 3000, 60, 5, until); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTreatmentDemandsCSV(&b, 3000, 60, 5, until); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("two runs with the same seed differ")
+	}
+	months := csvMonths(t, a.Bytes(), strings.Join(tdiHeader, ";"), 0, "02/01/2006")
+	// 60 months of about 50 demands; August, the quietest, about 40.
+	total := 0
+	for m := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC); !m.After(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)); m = m.AddDate(0, 1, 0) {
+		if months[m] < 35 || months[m] > 60 {
+			t.Errorf("%s: %d demands, want about 50", m.Format("2006-01"), months[m])
+		}
+		total += months[m]
+	}
+	if total != 3000 || len(months) != 60 {
+		t.Errorf("%d demands in %d months, want 3000 in 60", total, len(months))
+	}
+	// Some persons come back: fewer distinct persons than demands.
+	r := csv.NewReader(&b)
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	persons := map[string]bool{}
+	for _, rec := range recs[1:] {
+		persons[rec[13]] = true
+	}
+	if len(persons) >= 3000 || len(persons) < 2400 {
+		t.Errorf("%d persons for 3000 demands, want some coming back (about one demand in eight)", len(persons))
+	}
+}
+
 func TestOptionsErrors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -205,41 +205,13 @@ type demand struct {
 // writeMonth returns the body of the register for month mi.
 func (t *treatmentDemands) writeMonth(mi int, m time.Time) fileBody {
 	return func(w io.Writer) (int, error) {
-		r := t.r
-		// Fewer demands in the summer and over the holidays, and a slow rise.
-		season := [12]float64{1.05, 1.05, 1.08, 1.0, 1.0, 1.0, 0.88, 0.78, 1.05, 1.08, 1.06, 0.87}[m.Month()-1]
-		trend := 1 + 0.04*(float64(mi)-float64(len(t.months)-1)/2)/12
-		count := atLeastOne(float64(poisson(r, demandsPerMonth*t.scale*season*trend)))
-		years := float64(m.Year()-2020) + float64(m.Month()-1)/12
-		productWeights := make([]float64, len(products))
-		var sum float64
-		for i, p := range products {
-			sum += p.weight * math.Pow(1+p.trend, years)
-			productWeights[i] = sum
-		}
-		dayWeights := make([]float64, daysIn(m))
-		sum = 0
-		for d := range dayWeights {
-			switch m.AddDate(0, 0, d).Weekday() {
-			case time.Saturday, time.Sunday:
-				sum += 0.08
-			default:
-				sum += 1
-			}
-			dayWeights[d] = sum
-		}
-		demands := make([]demand, 0, count)
-		for range count {
-			date := m.AddDate(0, 0, cumulativePick(r, dayWeights))
-			demands = append(demands, demand{date: date, fields: t.demand(r, mi, date, productWeights)})
-		}
-		slices.SortStableFunc(demands, func(a, b demand) int { return a.date.Compare(b.date) })
-
+		count := atLeastOne(float64(poisson(t.r, demandsPerMonth*t.scale*demandSeason(m, mi, len(t.months)))))
 		cw := csv.NewWriter(w)
 		cw.Comma = ';'
 		if err := cw.Write(tdiHeader); err != nil {
 			return 0, err
 		}
+		demands := t.month(mi, m, count)
 		for _, d := range demands {
 			if err := cw.Write(d.fields); err != nil {
 				return 0, err
@@ -248,6 +220,93 @@ func (t *treatmentDemands) writeMonth(mi int, m time.Time) fileBody {
 		cw.Flush()
 		return len(demands), cw.Error()
 	}
+}
+
+// demandSeason is the expected volume of month mi of n relative to the mean:
+// fewer demands in the summer and over the holidays, and a slow rise.
+func demandSeason(m time.Time, mi, n int) float64 {
+	season := [12]float64{1.05, 1.05, 1.08, 1.0, 1.0, 1.0, 0.88, 0.78, 1.05, 1.08, 1.06, 0.87}[m.Month()-1]
+	trend := 1 + 0.04*(float64(mi)-float64(n-1)/2)/12
+	return season * trend
+}
+
+// month returns count demands of month mi (first day m), in date order.
+func (t *treatmentDemands) month(mi int, m time.Time, count int) []demand {
+	r := t.r
+	years := float64(m.Year()-2020) + float64(m.Month()-1)/12
+	productWeights := make([]float64, len(products))
+	var sum float64
+	for i, p := range products {
+		sum += p.weight * math.Pow(1+p.trend, years)
+		productWeights[i] = sum
+	}
+	dayWeights := make([]float64, daysIn(m))
+	sum = 0
+	for d := range dayWeights {
+		switch m.AddDate(0, 0, d).Weekday() {
+		case time.Saturday, time.Sunday:
+			sum += 0.08
+		default:
+			sum += 1
+		}
+		dayWeights[d] = sum
+	}
+	demands := make([]demand, 0, count)
+	for range count {
+		date := m.AddDate(0, 0, cumulativePick(r, dayWeights))
+		demands = append(demands, demand{date: date, fields: t.demand(r, mi, date, productWeights)})
+	}
+	slices.SortStableFunc(demands, func(a, b demand) int { return a.date.Compare(b.date) })
+	return demands
+}
+
+// WriteTreatmentDemandsCSV writes n treatment demands, header first, as the
+// monthly TDI registers hold them (';'-separated, dates as dd/mm/yyyy), but
+// in one file spread over monthCount months ending with the month of until,
+// in date order: for a benchmark. A seed of 0 means 1.
+func WriteTreatmentDemandsCSV(w io.Writer, n, monthCount int, seed int64, until time.Time) error {
+	if n < 0 {
+		return fmt.Errorf("demo: negative row count %d", n)
+	}
+	if monthCount <= 0 {
+		return fmt.Errorf("demo: month count %d is not positive", monthCount)
+	}
+	if until.IsZero() {
+		return fmt.Errorf("demo: no last month (until)")
+	}
+	if seed == 0 {
+		seed = 1
+	}
+	g, err := loadGeo()
+	if err != nil {
+		return err
+	}
+	months := coveredMonths(until, monthCount)
+	t := newTreatmentDemands(seed, g, float64(n)/(demandsPerMonth*float64(monthCount)), months)
+	weights := make([]float64, monthCount)
+	var total float64
+	for mi, m := range months {
+		weights[mi] = demandSeason(m, mi, monthCount)
+		total += weights[mi]
+	}
+	counts := apportion(n, weights, total)
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	if err := cw.Write(tdiHeader); err != nil {
+		return fmt.Errorf("demo: write demands: %w", err)
+	}
+	for mi, m := range months {
+		for _, d := range t.month(mi, m, counts[mi]) {
+			if err := cw.Write(d.fields); err != nil {
+				return fmt.Errorf("demo: write demands: %w", err)
+			}
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("demo: write demands: %w", err)
+	}
+	return nil
 }
 
 func (t *treatmentDemands) demand(r *rand.Rand, mi int, date time.Time, productWeights []float64) []string {

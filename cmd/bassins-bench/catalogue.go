@@ -1,0 +1,510 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/brusano/bassins/config"
+	"github.com/brusano/bassins/pipeline/catalogue"
+	"github.com/brusano/bassins/pipeline/compute"
+	"github.com/brusano/bassins/pipeline/geography"
+	"github.com/brusano/bassins/pipeline/ingest"
+	"github.com/brusano/bassins/pipeline/privacy"
+	"github.com/brusano/bassins/pipeline/warehouse"
+	"github.com/brusano/bassins/pipeline/warehouse/managed"
+	"github.com/brusano/bassins/sources"
+	"github.com/brusano/bassins/sources/demo"
+)
+
+const (
+	// catalogueTarget is the longest computing the whole default catalogue
+	// may take (issue: 5 years, 10,000,000 contacts, 500,000 demands).
+	catalogueTarget = 5 * time.Second
+	// catalogueMonths of data, ending with until.
+	catalogueMonths = 60
+	// catalogueRun is the run id of the timed computation; profileRun that
+	// of the profiled one.
+	catalogueRun = "bench-catalogue"
+	profileRun   = "bench-profile"
+	// profilePoll is how often the profile reads the running statements.
+	profilePoll = 25 * time.Millisecond
+)
+
+// catalogueResult is what the catalogue measure found.
+type catalogueResult struct {
+	contacts, demands, services, activity uint64
+	loadFiles                             int
+	generate, load                        time.Duration
+	indicators, cells, values             int
+	// From the compute job's log line: Gather (warehouse), Derive (Go) and
+	// SaveIndicatorValues (store).
+	total, warehouse, derive, store time.Duration
+	// CPU of this process and of clickhouse-server during the run.
+	cpu, serverCPU      time.Duration
+	cpuKnown, peakKnown bool
+	peakRSS             int64
+	totalAlloc          uint64
+	profile             []queryProfile
+	profileTotal        time.Duration
+	seen                int
+	// loadAverage is the machine's before the run, from /proc/loadavg.
+	loadAverage string
+}
+
+// loadAverage returns the machine's load averages over 1, 5 and 15 minutes.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "n/a"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// queryProfile is one statement of the profiled computation.
+type queryProfile struct {
+	id          string
+	label       string
+	elapsed     time.Duration // longest elapsed time seen while it ran
+	readRows    uint64
+	memoryBytes int64
+}
+
+// measureCatalogue generates 60 months of contacts and treatment demands,
+// with the demo's care-offer inventories and federation activity, loads
+// them with the ingest job on an empty database, then times the compute job
+// over the whole default catalogue. With profile, it computes again while
+// polling the server's running statements, to tell which dominate.
+func measureCatalogue(ctx context.Context, srv *managed.Server, client *clickHouseClient, geo *geography.Geography,
+	dir string, contacts, demands int, profile bool, progress func(string, ...any)) (res catalogueResult, err error) {
+	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
+		return res, err
+	}
+	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: srv.User(), Password: srv.Password()})
+	if err != nil {
+		return res, err
+	}
+	defer wh.Close()
+	if _, err := wh.Migrate(ctx); err != nil {
+		return res, err
+	}
+	geoVersion, err := wh.SaveGeography(ctx, geo)
+	if err != nil {
+		return res, err
+	}
+
+	inbox := filepath.Join(dir, "catalogue", "inbox")
+	defer os.RemoveAll(filepath.Join(dir, "catalogue"))
+	progress("catalogue: writing %s contacts and %s treatment demands over %d months, care offer and federation activity, to %s",
+		thousands(int64(contacts)), thousands(int64(demands)), catalogueMonths, inbox)
+	start := time.Now()
+	if err := writeCatalogueInbox(ctx, inbox, contacts, demands); err != nil {
+		return res, err
+	}
+	res.generate = time.Since(start)
+
+	specs, err := catalogueSources()
+	if err != nil {
+		return res, err
+	}
+	pseudonymiser, err := privacy.New([]byte(secret))
+	if err != nil {
+		return res, err
+	}
+	if err := waitForMerges(ctx, client); err != nil {
+		return res, err
+	}
+	progress("catalogue: loading them with the ingest job")
+	job := ingest.New(ingest.Options{Warehouse: wh, Sources: specs, Inbox: inbox,
+		StateDir: filepath.Join(dir, "catalogue", "state"), Pseudonymiser: pseudonymiser, Geography: geo})
+	start = time.Now()
+	loaded, err := job.Run(ctx, time.Now(), "bench-load")
+	res.load = time.Since(start)
+	if err != nil {
+		return res, fmt.Errorf("catalogue: ingest: %w", err)
+	}
+	if loaded.Refused > 0 || loaded.Quarantined > 0 {
+		return res, fmt.Errorf("catalogue: ingest refused %d files and set aside %d rows: %s",
+			loaded.Refused, loaded.Quarantined, strings.Join(loaded.Problems, "; "))
+	}
+	res.loadFiles = loaded.Loaded
+	for table, n := range map[string]*uint64{"contacts": &res.contacts, "treatment_demands": &res.demands,
+		"services": &res.services, "federation_activity": &res.activity} {
+		if *n, err = wh.CountRows(ctx, table); err != nil {
+			return res, err
+		}
+	}
+	if res.contacts != uint64(contacts) || res.demands != uint64(demands) {
+		return res, fmt.Errorf("catalogue: the warehouse holds %d contacts and %d demands, want %d and %d",
+			res.contacts, res.demands, contacts, demands)
+	}
+	if err := waitForMerges(ctx, client); err != nil {
+		return res, err
+	}
+
+	res.loadAverage = loadAverage()
+	progress("catalogue: computing the default catalogue (load average %s)", res.loadAverage)
+	if err := computeCatalogue(ctx, wh, geo, geoVersion, srv.PID(), &res); err != nil {
+		return res, err
+	}
+	if profile {
+		progress("catalogue: computing again, polling the running statements every %s", profilePoll)
+		if err := profileCatalogue(ctx, wh, geo, geoVersion, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// writeCatalogueInbox writes the deliveries: the contacts and demands files
+// of the benchmark's own volumes, and the demo's inventories and federation
+// exports (at its scale 1) over the same months.
+func writeCatalogueInbox(ctx context.Context, inbox string, contacts, demands int) error {
+	write := func(rel string, body func(io.Writer) error) error {
+		path := filepath.Join(inbox, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		err = body(w)
+		if err == nil {
+			err = w.Flush()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("catalogue: generate %s: %w", rel, err)
+		}
+		return nil
+	}
+	if err := write("bench/contacts.csv", func(w io.Writer) error {
+		return demo.WriteContactsCSVMonths(w, contacts, catalogueMonths, seed, until)
+	}); err != nil {
+		return err
+	}
+	if err := write("tdi/tdi-bench.csv", func(w io.Writer) error {
+		return demo.WriteTreatmentDemandsCSV(w, demands, catalogueMonths, seed, until)
+	}); err != nil {
+		return err
+	}
+	// The demo writes every kind of delivery: keep the care offer and the
+	// federations' exports, whose volumes do not grow with the teams'.
+	staging := filepath.Join(filepath.Dir(inbox), "demo")
+	defer os.RemoveAll(staging)
+	if _, err := demo.Write(ctx, demo.Options{Dir: staging, Seed: seed, Until: until, Months: catalogueMonths}); err != nil {
+		return err
+	}
+	for _, sub := range []string{"offre", "federations"} {
+		if err := os.Rename(filepath.Join(staging, sub), filepath.Join(inbox, sub)); err != nil {
+			return fmt.Errorf("catalogue: %w", err)
+		}
+	}
+	return nil
+}
+
+// catalogueSources are the sources the deliveries are loaded with: the
+// benchmark's contacts CSV, and the shipped configuration's declarations of
+// the TDI register, the care offer and the federations' exports.
+func catalogueSources() ([]sources.Spec, error) {
+	cfg, err := config.Parse(config.DefaultName, config.Default)
+	if err != nil {
+		return nil, err
+	}
+	specs := []sources.Spec{contactsSpec()}
+	for _, s := range cfg.Sources {
+		switch s.Dataset {
+		case "treatment_demands", "services", "federation_activity":
+			specs = append(specs, s)
+		}
+	}
+	return specs, nil
+}
+
+// computeCatalogue runs the compute job over the default catalogue and reads
+// its timings from its log line.
+func computeCatalogue(ctx context.Context, wh *warehouse.Warehouse, geo *geography.Geography, geoVersion uint64,
+	serverPID int, res *catalogueResult) error {
+	logged := newComputeLog()
+	job := compute.New(compute.Options{Warehouse: wh, Geography: geo, GeoVersion: geoVersion,
+		Catalogue: func() (*catalogue.Catalogue, error) { return catalogue.Load(catalogue.Default()) },
+		Logger:    slog.New(logged)})
+	debug.FreeOSMemory()
+	res.peakKnown = resetPeakRSS() == nil
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	serverBefore, serverErr := processCPU(serverPID)
+	cpuBefore := selfCPU()
+	start := time.Now()
+
+	n, err := job.Run(ctx, time.Now(), catalogueRun)
+
+	res.total = time.Since(start)
+	res.cpu = selfCPU() - cpuBefore
+	serverAfter, serverErr2 := processCPU(serverPID)
+	res.serverCPU, res.cpuKnown = serverAfter-serverBefore, errors.Join(serverErr, serverErr2) == nil
+	runtime.ReadMemStats(&after)
+	res.totalAlloc = after.TotalAlloc - before.TotalAlloc
+	if res.peakKnown {
+		var rssErr error
+		res.peakRSS, rssErr = vmHWM(0)
+		res.peakKnown = rssErr == nil
+	}
+	if err != nil {
+		return fmt.Errorf("catalogue: %w", err)
+	}
+	attrs, ok := logged.find("indicators computed")
+	if !ok {
+		return errors.New(`catalogue: the compute job logged no "indicators computed"`)
+	}
+	res.values = n
+	res.indicators, res.cells = int(attrs["indicators"].Int64()), int(attrs["cells"].Int64())
+	res.warehouse, res.derive, res.store = attrs["warehouse"].Duration(), attrs["derive"].Duration(), attrs["store"].Duration()
+	if res.values == 0 || res.warehouse+res.derive+res.store == 0 {
+		return fmt.Errorf("catalogue: the compute job stored %d values in %s", res.values, res.total)
+	}
+	return nil
+}
+
+// profileCatalogue computes again while a second connection reads the
+// server's running statements of the run, and keeps, for each, the longest
+// elapsed time seen: statements shorter than the poll may be missed, those
+// that matter are not.
+func profileCatalogue(ctx context.Context, wh *warehouse.Warehouse, geo *geography.Geography, geoVersion uint64,
+	res *catalogueResult) error {
+	job := compute.New(compute.Options{Warehouse: wh, Geography: geo, GeoVersion: geoVersion,
+		Catalogue: func() (*catalogue.Catalogue, error) { return catalogue.Load(catalogue.Default()) }})
+	seen := map[string]*queryProfile{}
+	var mu sync.Mutex
+	var pollErr error
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		ticker := time.NewTicker(profilePoll)
+		defer ticker.Stop()
+		for {
+			qs, err := wh.RunningQueries(ctx, profileRun+"-")
+			mu.Lock()
+			if err != nil {
+				pollErr = err
+			}
+			for _, q := range qs {
+				p := seen[q.QueryID]
+				if p == nil {
+					p = &queryProfile{id: q.QueryID, label: describeQuery(q.Query)}
+					seen[q.QueryID] = p
+				}
+				p.elapsed = max(p.elapsed, q.Elapsed)
+				p.readRows = max(p.readRows, q.ReadRows)
+				p.memoryBytes = max(p.memoryBytes, q.MemoryBytes)
+			}
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	start := time.Now()
+	_, err := job.Run(ctx, time.Now(), profileRun)
+	res.profileTotal = time.Since(start)
+	close(stop)
+	<-polled
+	if err != nil {
+		return fmt.Errorf("catalogue: profile: %w", err)
+	}
+	if pollErr != nil {
+		return fmt.Errorf("catalogue: profile: %w", pollErr)
+	}
+	for _, p := range seen {
+		res.profile = append(res.profile, *p)
+	}
+	slices.SortFunc(res.profile, func(a, b queryProfile) int { return int(b.elapsed - a.elapsed) })
+	res.seen = len(seen)
+	return nil
+}
+
+var (
+	queryTable    = regexp.MustCompile(`FROM (contacts|treatment_demands|services|federation_activity) WHERE`)
+	queryCategory = regexp.MustCompile(`(?:arrayJoin\(if\(empty\((\w+)\)|toString\((\w+)\)|(\w+)|'()') AS category`)
+	queryFlags    = regexp.MustCompile(`\) AS c\d+`)
+	// queryOtherTable names the table of another statement.
+	queryOtherTable = regexp.MustCompile(`(?:INSERT INTO|FROM) (?:(\w+)\.)?(\w+)`)
+)
+
+// describeQuery names what a statement of the compute job asks, from its
+// text: the kind of cell query, the table, the breakdown and the number of
+// measures.
+func describeQuery(q string) string {
+	kind := "other"
+	switch {
+	case strings.Contains(q, "groupUniqArray"):
+		kind = "new"
+	case strings.Contains(q, "uniqExactIf"):
+		kind = "distinct"
+	case strings.Contains(q, "assumeNotNull"):
+		kind = "histogram"
+	case strings.Contains(q, "countIf") || strings.Contains(q, "sumIf"):
+		kind = "additive"
+	case strings.Contains(q, "GROUP BY month"):
+		kind = "data months"
+	case strings.HasPrefix(strings.TrimSpace(q), "INSERT"):
+		kind = "insert"
+	}
+	table := "?"
+	if m := queryTable.FindStringSubmatch(q); m != nil {
+		table = m[1]
+	} else if m := queryOtherTable.FindStringSubmatch(q); m != nil {
+		table = m[2]
+	}
+	label := kind + " " + table
+	if m := queryCategory.FindStringSubmatch(q); m != nil {
+		if by := m[1] + m[2] + m[3]; by != "" {
+			label += " by " + by
+		}
+	}
+	switch n := len(queryFlags.FindAllString(q, -1)); n {
+	case 0:
+	case 1:
+		label += ", 1 measure"
+	default:
+		label += fmt.Sprintf(", %d measures", n)
+	}
+	return label
+}
+
+// computeLog is a slog handler that keeps the records' attributes, to read
+// the compute job's timings.
+type computeLog struct {
+	records *logRecords
+	attrs   []slog.Attr
+}
+
+type logRecords struct {
+	mu    sync.Mutex
+	msgs  []string
+	attrs []map[string]slog.Value
+}
+
+func newComputeLog() *computeLog { return &computeLog{records: &logRecords{}} }
+
+func (h *computeLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *computeLog) Handle(_ context.Context, r slog.Record) error {
+	attrs := map[string]slog.Value{}
+	for _, a := range h.attrs {
+		attrs[a.Key] = a.Value.Resolve()
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		attrs[a.Key] = a.Value.Resolve()
+		return true
+	})
+	h.records.mu.Lock()
+	h.records.msgs = append(h.records.msgs, r.Message)
+	h.records.attrs = append(h.records.attrs, attrs)
+	h.records.mu.Unlock()
+	return nil
+}
+
+func (h *computeLog) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &computeLog{records: h.records, attrs: append(slices.Clone(h.attrs), attrs...)}
+}
+
+func (h *computeLog) WithGroup(string) slog.Handler { return h }
+
+// find returns the attributes of the last record of a message.
+func (h *computeLog) find(msg string) (map[string]slog.Value, bool) {
+	h.records.mu.Lock()
+	defer h.records.mu.Unlock()
+	for i := len(h.records.msgs) - 1; i >= 0; i-- {
+		if h.records.msgs[i] == msg {
+			return h.records.attrs[i], true
+		}
+	}
+	return nil, false
+}
+
+// printCatalogue writes the catalogue figures.
+func printCatalogue(w io.Writer, r catalogueResult) {
+	fmt.Fprintf(w, "\ncatalogue: the whole default catalogue (%d indicators) computed over %d months to %s\n",
+		r.indicators, catalogueMonths, until.Format("2006-01"))
+	fmt.Fprintf(w, "           from %s contacts, %s treatment demands, %s services rows, %s federation activity rows\n",
+		thousands(int64(r.contacts)), thousands(int64(r.demands)), thousands(int64(r.services)), thousands(int64(r.activity)))
+	fmt.Fprintf(w, "           (generated in %.1f s, %d files loaded by the ingest job in %.1f s)\n\n",
+		r.generate.Seconds(), r.loadFiles, r.load.Seconds())
+	seconds := func(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+	share := func(d time.Duration) string { return fmt.Sprintf("%.0f %%", 100*d.Seconds()/r.total.Seconds()) }
+	ratio := func(d time.Duration) string { return fmt.Sprintf("%.2fx", d.Seconds()/catalogueTarget.Seconds()) }
+	row := func(cells ...any) {
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("%-44s %10s %7s %9s", cells...), " "))
+	}
+	row("", "time", "share", "/ target")
+	row("compute run, wall time", seconds(r.total), "", ratio(r.total))
+	row("  warehouse cell queries (Gather)", seconds(r.warehouse), share(r.warehouse), "")
+	row("  Go derivation (Derive)", seconds(r.derive), share(r.derive), "")
+	row("  store (SaveIndicatorValues)", seconds(r.store), share(r.store), "")
+	if r.cpuKnown {
+		row("CPU, clickhouse-server", seconds(r.serverCPU), "", "")
+		row("CPU, bassins-bench (Go)", seconds(r.cpu), "", "")
+	}
+	row("peak RSS, bassins-bench", orNA(r.peakKnown, mebibytes(r.peakRSS)), "", "")
+	row("Go allocations", mebibytes(int64(r.totalAlloc)), "", "")
+	fmt.Fprintf(w, "%-44s %10s\n", "cells gathered", thousands(int64(r.cells)))
+	fmt.Fprintf(w, "%-44s %10s\n", "values stored", thousands(int64(r.values)))
+	verdict := "within"
+	if r.total > catalogueTarget {
+		verdict = "ABOVE"
+	}
+	fmt.Fprintf(w, "target: %s s for the whole run: %s it\n", fmt.Sprint(catalogueTarget.Seconds()), verdict)
+	fmt.Fprintln(w, "Gather includes the Go work on each answer's rows (roll-ups to communes, bassins, quarters, years);")
+	fmt.Fprintln(w, "CPU: user + system time during the run, of the server and of this process (which runs the job);")
+	fmt.Fprintf(w, "load average of the machine before the run: %s (1, 5, 15 min; %d CPUs)\n", r.loadAverage, runtime.NumCPU())
+	if len(r.profile) == 0 {
+		if r.total > catalogueTarget {
+			fmt.Fprintln(w, "--sections catalogue --profile-queries lists the slowest statements")
+		}
+		return
+	}
+	fmt.Fprintf(w, "\nslowest statements of a second, profiled run (%.2f s; %d statements seen running, polled every %s):\n",
+		r.profileTotal.Seconds(), r.seen, profilePoll)
+	const prow = "%-64s %9s %7s %14s %10s\n"
+	fmt.Fprintf(w, prow, "", "elapsed", "share", "rows read", "memory")
+	var sum time.Duration
+	for _, p := range r.profile {
+		sum += p.elapsed
+	}
+	pshare := func(d time.Duration) string { return fmt.Sprintf("%.0f %%", 100*d.Seconds()/r.profileTotal.Seconds()) }
+	for i, p := range r.profile {
+		if i == 15 {
+			break
+		}
+		fmt.Fprintf(w, prow, p.label, seconds(p.elapsed), pshare(p.elapsed), thousands(int64(p.readRows)), mebibytes(p.memoryBytes))
+	}
+	fmt.Fprintf(w, prow, "every statement seen", seconds(sum), pshare(sum), "", "")
+	fmt.Fprintln(w, "elapsed: the longest seen in system.processes; share: of the profiled run's wall time")
+}
