@@ -51,7 +51,8 @@ type catalogueResult struct {
 	indicators, cells, values             int
 	// From the compute job's log line: Gather (warehouse), Derive (Go) and
 	// SaveIndicatorValues (store).
-	total, warehouse, derive, store time.Duration
+	total, warehouse, derive, suppress, store time.Duration
+	slowest                                   string
 	// CPU of this process and of clickhouse-server during the run.
 	cpu, serverCPU      time.Duration
 	cpuKnown, peakKnown bool
@@ -280,6 +281,7 @@ func computeCatalogue(ctx context.Context, wh *warehouse.Warehouse, geo *geograp
 	res.values = n
 	res.indicators, res.cells = int(attrs["indicators"].Int64()), int(attrs["cells"].Int64())
 	res.warehouse, res.derive, res.store = attrs["warehouse"].Duration(), attrs["derive"].Duration(), attrs["store"].Duration()
+	res.suppress, res.slowest = attrs["suppress"].Duration(), attrs["slowest"].String()
 	if res.values == 0 || res.warehouse+res.derive+res.store == 0 {
 		return fmt.Errorf("catalogue: the compute job stored %d values in %s", res.values, res.total)
 	}
@@ -467,6 +469,7 @@ func printCatalogue(w io.Writer, r catalogueResult) {
 	row("compute run, wall time", seconds(r.total), "", ratio(r.total))
 	row("  warehouse cell queries (Gather)", seconds(r.warehouse), share(r.warehouse), "")
 	row("  Go derivation (Derive)", seconds(r.derive), share(r.derive), "")
+	row("  suppression (Suppress, Go)", seconds(r.suppress), share(r.suppress), "")
 	row("  store (SaveIndicatorValues)", seconds(r.store), share(r.store), "")
 	if r.cpuKnown {
 		row("CPU, clickhouse-server", seconds(r.serverCPU), "", "")
@@ -481,6 +484,9 @@ func printCatalogue(w io.Writer, r catalogueResult) {
 		verdict = "ABOVE"
 	}
 	fmt.Fprintf(w, "target: %s s for the whole run: %s it\n", fmt.Sprint(catalogueTarget.Seconds()), verdict)
+	if r.slowest != "" {
+		fmt.Fprintf(w, "slowest warehouse queries: %s\n", r.slowest)
+	}
 	fmt.Fprintln(w, "Gather includes the Go work on each answer's rows (roll-ups to communes, bassins, quarters, years);")
 	fmt.Fprintln(w, "CPU: user + system time during the run, of the server and of this process (which runs the job);")
 	fmt.Fprintf(w, "load average of the machine before the run: %s (1, 5, 15 min; %d CPUs)\n", r.loadAverage, runtime.NumCPU())

@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -44,6 +45,14 @@ type Cells struct {
 	// of the virtual deliveries dataset, and what tells a period of a
 	// dataset incomplete.
 	Deliveries []completeness.Row
+	// Queries says how long each warehouse query took.
+	Queries []QueryTime
+}
+
+// QueryTime is one warehouse query of a computation and its duration.
+type QueryTime struct {
+	Dataset, Kind, Breakdown string
+	Duration                 time.Duration
 }
 
 // NewCells returns empty cells.
@@ -160,15 +169,49 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		kind := warehouse.CellsAdditive
 		field := ""
 		switch n.Aggregate {
-		case catalogue.Distinct:
+		case catalogue.Distinct, catalogue.New:
 			kind = warehouse.CellsDistinct
-		case catalogue.New:
-			kind, field = warehouse.CellsNew, k
 		case catalogue.Median:
 			kind, field = warehouse.CellsHistogram, k
 		}
+		agg := n.Aggregate
 		if d.Stock && kind == warehouse.CellsAdditive {
-			kind = warehouse.CellsDistinct // a stock is counted at its dates, never summed over them
+			// A stock is counted at its dates, never summed over them.
+			kind, agg = warehouse.CellsDistinct, catalogue.Distinct
+		}
+		measure := warehouse.CellMeasure{Aggregate: agg, Field: n.Field, Filters: n.Filters, LookbackMonths: n.LookbackMonths}
+		if n.Aggregate == catalogue.Count && d.Stock {
+			measure.Field = "tuple(load_id, line)" // rows of one date: counted as they are
+		}
+		if kind == warehouse.CellsDistinct {
+			// One query per counted field for the total and every breakdown,
+			// a list field apart (each of its values counts).
+			for _, b := range sortedKeys(nd.breakdowns) {
+				list := ""
+				if f, ok := d.Field(b); ok && f.Type == sources.List {
+					list = b
+				}
+				grp := group{n.Dataset, list, kind, measure.Field}
+				q := queries[grp]
+				if q == nil {
+					q = &warehouse.CellQuery{Dataset: n.Dataset, Kind: kind, Field: measure.Field}
+					queries[grp] = q
+					order = append(order, grp)
+				}
+				if b != "" && !slices.Contains(q.Breakdowns, b) {
+					q.Breakdowns = append(q.Breakdowns, b)
+				}
+				if !slices.Contains(keys[grp], k) {
+					q.Measures = append(q.Measures, measure)
+					keys[grp] = append(keys[grp], k)
+				}
+				for p := range nd.periods {
+					if !slices.Contains(q.PeriodTypes, p) {
+						q.PeriodTypes = append(q.PeriodTypes, p)
+					}
+				}
+			}
+			continue
 		}
 		for _, b := range sortedKeys(nd.breakdowns) {
 			grp := group{n.Dataset, b, kind, field}
@@ -181,21 +224,8 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 				queries[grp] = q
 				order = append(order, grp)
 			}
-			agg := n.Aggregate
-			if d.Stock && agg == catalogue.Count {
-				agg = catalogue.Distinct // rows of one date: counted as is
-			}
-			q.Measures = append(q.Measures, warehouse.CellMeasure{Aggregate: agg, Field: n.Field, Filters: n.Filters,
-				LookbackMonths: n.LookbackMonths})
-			if agg == catalogue.Distinct && n.Aggregate == catalogue.Count {
-				q.Measures[len(q.Measures)-1].Field = "record_key, load_id, line"
-			}
+			q.Measures = append(q.Measures, measure)
 			keys[grp] = append(keys[grp], k)
-			for p := range nd.periods {
-				if !slices.Contains(q.PeriodTypes, p) {
-					q.PeriodTypes = append(q.PeriodTypes, p)
-				}
-			}
 		}
 	}
 	for _, ds := range sortedKeys(datasets) {
@@ -211,30 +241,51 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		d, _ := sources.LookupDataset(q.Dataset)
 		mkeys := keys[grp]
 		dates := map[time.Time]bool{}
+		// A query of a list breakdown leaves the totals to the main query
+		// of its field, when there is one.
+		_, hasMain := queries[group{grp.dataset, "", grp.kind, grp.field}]
+		started := time.Now()
+		skipTotals := q.Kind == warehouse.CellsDistinct && grp.breakdown != "" && hasMain
 		err := w.Cells(ctx, *q, geoVersion, func(r warehouse.CellRow) {
-			category := r.Category
-			if q.Breakdown == "" {
-				category = ""
-			}
 			switch q.Kind {
 			case warehouse.CellsAdditive:
+				category := r.Category
+				if q.Breakdown == "" {
+					category = ""
+				}
 				cells.addArea(g, mkeys, q.Breakdown, category, r.Period, r.Area, r.Values)
 			case warehouse.CellsHistogram:
+				category := r.Category
+				if q.Breakdown == "" {
+					category = ""
+				}
 				cells.addHistogram(g, mkeys[0], q.Breakdown, category, r.Period, r.Area, r.Bucket, r.Values[0])
 			default:
+				category := r.Category
+				if r.Breakdown == "" {
+					if skipTotals {
+						return
+					}
+					category = ""
+				}
 				ptype := r.PeriodType
 				if d.Stock {
 					ptype = warehouse.PeriodDate
 					dates[r.Period] = true
 				}
 				for i, k := range mkeys {
-					cells.Values[Cell{k, q.Breakdown, category, ptype, r.Period, r.Level, r.Code}] += r.Values[i]
+					cells.Values[Cell{k, r.Breakdown, category, ptype, r.Period, r.Level, r.Code}] += r.Values[i]
 				}
 			}
 		})
 		if err != nil {
 			return nil, fmt.Errorf("compute: %w", err)
 		}
+		what := q.Breakdown
+		if q.Kind == warehouse.CellsDistinct {
+			what = strings.Join(q.Breakdowns, ",")
+		}
+		cells.Queries = append(cells.Queries, QueryTime{q.Dataset, q.Kind, what, time.Since(started)})
 		if d.Stock {
 			for t := range dates {
 				if !slices.Contains(cells.Dates[q.Dataset], t) {
@@ -245,6 +296,13 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		}
 	}
 	return cells, nil
+}
+
+// publishedWithCategories reports whether a level's values are broken down
+// by category: the Region's and the bassins'. A commune has its totals
+// only: broken down, its counts would mostly be too small to publish.
+func publishedWithCategories(level string) bool {
+	return level == geography.LevelRegion || level == geography.LevelBassin
 }
 
 // levelArea keeps the additive cells of each area, before they are added up
@@ -285,6 +343,9 @@ func periodsOf(month time.Time) [3]struct {
 // period containing them.
 func (c *Cells) addArea(g *geography.Geography, measures []string, breakdown, category string, month time.Time, area string, values []float64) {
 	for _, pl := range append(places(g, area), [2]string{levelArea, area}) {
+		if breakdown != "" && !publishedWithCategories(pl[0]) {
+			continue
+		}
 		for _, p := range periodsOf(month) {
 			for i, m := range measures {
 				c.Values[Cell{m, breakdown, category, p.ptype, p.start, pl[0], pl[1]}] += values[i]
@@ -295,6 +356,9 @@ func (c *Cells) addArea(g *geography.Geography, measures []string, breakdown, ca
 
 func (c *Cells) addHistogram(g *geography.Geography, measure, breakdown, category string, month time.Time, area string, bucket, rows float64) {
 	for _, pl := range places(g, area) {
+		if breakdown != "" && !publishedWithCategories(pl[0]) {
+			continue
+		}
 		for _, p := range periodsOf(month) {
 			k := Cell{measure, breakdown, category, p.ptype, p.start, pl[0], pl[1]}
 			h := c.Histograms[k]
@@ -314,4 +378,22 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// slowest describes the n slowest warehouse queries, for the log.
+func (c *Cells) slowest(n int) string {
+	qs := slices.Clone(c.Queries)
+	slices.SortFunc(qs, func(a, b QueryTime) int { return cmp.Compare(b.Duration, a.Duration) })
+	var parts []string
+	for i, q := range qs {
+		if i == n {
+			break
+		}
+		what := q.Dataset + " " + q.Kind
+		if q.Breakdown != "" {
+			what += " by " + q.Breakdown
+		}
+		parts = append(parts, what+" "+q.Duration.Round(time.Millisecond).String())
+	}
+	return strings.Join(parts, "; ")
 }

@@ -95,6 +95,6 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (int, error)
 	j.log.Info("indicators computed", "run", runID, "indicators", len(cat.Indicators), "values", len(values),
 		"cells", len(cells.Values), "warehouse", gathered.Sub(started).Round(time.Millisecond),
 		"derive", derived.Sub(gathered).Round(time.Millisecond), "suppress", suppressed.Sub(derived).Round(time.Millisecond),
-		"store", time.Since(suppressed).Round(time.Millisecond))
+		"store", time.Since(suppressed).Round(time.Millisecond), "slowest", cells.slowest(3))
 	return len(values), nil
 }

@@ -111,6 +111,9 @@ func Derive(in Input, cells *Cells) []indicators.Value {
 					}
 					for _, cat := range cats {
 						for _, gg := range places {
+							if bd != "" && !publishedWithCategories(gg.level) {
+								continue
+							}
 							v, ok := value(in, cells, ind, mk, bd, cat, at, p, gg)
 							if !ok {
 								continue

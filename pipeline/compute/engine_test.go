@@ -215,6 +215,10 @@ func TestTheEngineComputesTheDefaultCatalogueOnAHandCountedFixture(t *testing.T)
 		{k: cellKey{"contacts", "month", "2024-01", R, rc, "poles", "medical"}, value: 2, num: 2},
 		{k: cellKey{"contacts", "quarter", "2025-Q1", R, rc, "place_type", "rue"}, value: 4, num: 4},
 		{k: cellKey{"contacts", "quarter", "2025-Q1", B, "nord-est", "place_type", "squat"}, value: 0, num: 0},
+		// Communes have totals only: broken down, their counts would mostly
+		// be too small to publish.
+		{k: cellKey{"contacts", "quarter", "2025-Q1", C, "21015", "place_type", "rue"}, absent: true},
+		{k: cellKey{"persons", "quarter", "2025-Q1", C, "21015", "place_type", "rue"}, absent: true},
 		// Distinct persons over the whole period, not summed.
 		{k: cellKey{"persons", "month", "2025-01", R, rc, "", ""}, value: 2, num: 2},
 		{k: cellKey{"persons", "month", "2025-01", B, "nord-est", "", ""}, value: 2, num: 2},

@@ -192,6 +192,19 @@ func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *meas
 		}
 	}
 	geos = append(geos, geoCell{levelRemainder, "bassins", false}, geoCell{levelRemainder, "communes", false})
+	// Categories are published for the Region and the bassins only.
+	var catGeos []geoCell
+	for _, gc := range geos {
+		if publishedWithCategories(gc.level) || (gc.level == levelRemainder && gc.code == "bassins") {
+			catGeos = append(catGeos, gc)
+		}
+	}
+	geosOf := func(breakdown string) []geoCell {
+		if breakdown == "" {
+			return geos
+		}
+		return catGeos
+	}
 
 	var out []problem
 	for _, year := range sortedInts(years) {
@@ -225,7 +238,7 @@ func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *meas
 		for _, p := range periods {
 			withData := hasData(p)
 			for _, cc := range catCells {
-				for _, gc := range geos {
+				for _, gc := range geosOf(cc.breakdown) {
 					c := Cell{mk, cc.breakdown, cc.category, p.ptype, p.start, gc.level, gc.code}
 					index[c] = len(pr.cells)
 					pr.cells = append(pr.cells, c)
@@ -256,6 +269,9 @@ func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *meas
 					communes = append(communes, at(geography.LevelCommune, c.NIS))
 				}
 				rel(region, append(bassins, at(levelRemainder, "bassins")))
+				if cc.breakdown != "" {
+					continue // no commune broken down
+				}
 				rel(region, append(communes, at(levelRemainder, "communes")))
 				for _, b := range g.Bassins {
 					var parts []Cell
@@ -280,7 +296,7 @@ func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *meas
 			}
 			// Categories add up to their total, but for a list field (a
 			// contact counts in each of its poles).
-			for _, gc := range geos {
+			for _, gc := range catGeos {
 				for _, b := range bds {
 					if f, ok := ds.Field(b); ok && f.Type == sources.List {
 						continue
@@ -297,7 +313,7 @@ func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *meas
 		}
 		// Months add up to quarters, quarters (or months) to the year.
 		for _, cc := range catCells {
-			for _, gc := range geos {
+			for _, gc := range geosOf(cc.breakdown) {
 				cell := func(pt string, start time.Time) Cell {
 					return Cell{mk, cc.breakdown, cc.category, pt, start, gc.level, gc.code}
 				}

@@ -66,20 +66,41 @@ func fixedColumns(rows []row, ncols int) ([]bool, bool) {
 	}
 	done := make([]bool, len(rows)) // pivot rows
 	pivotCol := make([]int32, len(rows))
-	var s scratch
-	for {
-		p := -1
-		for r := range rows {
-			if done[r] || len(rows[r].cols) == 0 {
-				continue
-			}
-			if p < 0 || len(rows[r].cols) < len(rows[p].cols) {
-				p = r
-				if len(rows[r].cols) == 1 {
-					break
+	// The rows waiting to be pivot rows, by length: a row is filed again
+	// when its length changes, and an entry whose length no longer matches
+	// is skipped, so that taking the shortest row stays cheap.
+	var byLen [][]int32
+	shortest := 0
+	file := func(r int) {
+		n := len(rows[r].cols)
+		if n == 0 {
+			return
+		}
+		for len(byLen) <= n {
+			byLen = append(byLen, nil)
+		}
+		byLen[n] = append(byLen[n], int32(r))
+		shortest = min(shortest, n)
+	}
+	for r := range rows {
+		file(r)
+	}
+	next := func() int {
+		for ; shortest < len(byLen); shortest++ {
+			for len(byLen[shortest]) > 0 {
+				last := len(byLen[shortest]) - 1
+				r := int(byLen[shortest][last])
+				byLen[shortest] = byLen[shortest][:last]
+				if !done[r] && len(rows[r].cols) == shortest {
+					return r
 				}
 			}
 		}
+		return -1
+	}
+	var s scratch
+	for {
+		p := next()
 		if p < 0 {
 			break
 		}
@@ -101,8 +122,12 @@ func fixedColumns(rows []row, ncols int) ([]bool, bool) {
 			if !found {
 				continue // an old entry: the column left this row
 			}
+			before := len(x.cols)
 			if !s.eliminate(x, pr, a, x.vals[i], r, colRows) {
 				return nil, false
+			}
+			if !done[r] && len(x.cols) != before {
+				file(int(r))
 			}
 		}
 		colRows[pc] = append(colRows[pc][:0], int32(p))

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,13 +24,11 @@ const (
 	// CellsHistogram: row counts by month, area, category and value of a
 	// number field, from which the engine takes medians.
 	CellsHistogram = "histogram"
-	// CellsDistinct: distinct counts by period type, period, level, code
-	// and category, each counted over its whole period and geography.
+	// CellsDistinct: distinct counts of one field by period type, period,
+	// level, code, breakdown and category, each counted over its whole
+	// period and geography; with aggregate New, the values met in the
+	// period and in none of the LookbackMonths months before it.
 	CellsDistinct = "distinct"
-	// CellsNew: distinct values of a field met in the period and in none
-	// of the LookbackMonths months before it, by period type, level, code
-	// and category.
-	CellsNew = "new"
 )
 
 // CellMeasure is one aggregate of a cell query.
@@ -41,13 +40,16 @@ type CellMeasure struct {
 }
 
 // CellQuery asks for the aggregates of one dataset, by one breakdown ("" for
-// none). PeriodTypes lists the period types of distinct and new queries;
-// a stock dataset (an inventory) is counted at each of its dates instead.
+// none). A distinct query counts one field (Field) for its total and for
+// each of Breakdowns at once, the breakdowns at the Region and bassins only
+// (at most one of them a list field); PeriodTypes lists its period types. A
+// stock dataset (an inventory) is counted at each of its dates instead.
 type CellQuery struct {
 	Dataset     string
 	Breakdown   string
+	Breakdowns  []string
 	Kind        string
-	Field       string // histogram: the number field
+	Field       string // histogram: the number field; distinct: the counted field
 	PeriodTypes []string
 	Measures    []CellMeasure
 }
@@ -62,6 +64,7 @@ type CellRow struct {
 	Area       string
 	Level      string
 	Code       string
+	Breakdown  string
 	Category   string
 	Bucket     float64
 	Values     []float64
@@ -95,7 +98,7 @@ func (w *Warehouse) Cells(ctx context.Context, q CellQuery, geoVersion uint64, e
 		var r CellRow
 		var period time.Time
 		vals := make([]float64, n)
-		dest := []any{&r.PeriodType, &period, &r.Area, &r.Level, &r.Code, &r.Category, &r.Bucket}
+		dest := []any{&r.PeriodType, &period, &r.Area, &r.Level, &r.Code, &r.Breakdown, &r.Category, &r.Bucket}
 		for i := range vals {
 			dest = append(dest, &vals[i])
 		}
@@ -152,12 +155,6 @@ func periodExpr(periodType, date string) string {
 		return "toStartOfMonth(" + date + ")"
 	}
 }
-
-// levels repeats each row once per geography level: the Region (rows placed
-// in it), its bassin (when its area has one) and its commune.
-const levels = `arrayJoin([tuple('` + geography.LevelRegion + `', if(area_key != '', '` + geography.RegionCode + `', '')),
-	tuple('` + geography.LevelBassin + `', bassin), tuple('` + geography.LevelCommune + `', nis)]) AS lv,
-	tupleElement(lv, 1) AS level, tupleElement(lv, 2) AS code`
 
 func cellSQL(d *sources.Dataset, q CellQuery) (string, []any, error) {
 	var args []any
@@ -216,7 +213,7 @@ func cellSQL(d *sources.Dataset, q CellQuery) (string, []any, error) {
 		if d.Stock {
 			period = date
 		}
-		return `SELECT 'month' AS period_type, ` + period + ` AS period, area_key, '' AS level, '' AS code, category,
+		return `SELECT 'month' AS period_type, ` + period + ` AS period, area_key, '' AS level, '' AS code, '' AS breakdown, category,
 				toFloat64(0) AS bucket, ` + strings.Join(aggs, ", ") + `
 			FROM (SELECT ` + cols(fields...) + `, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS r
 			WHERE area_key != ''
@@ -226,71 +223,12 @@ func cellSQL(d *sources.Dataset, q CellQuery) (string, []any, error) {
 			return "", nil, fmt.Errorf("a histogram has one measure")
 		}
 		return `SELECT 'month' AS period_type, toStartOfMonth(` + date + `) AS period, area_key, '' AS level, '' AS code,
-				category, toFloat64(assumeNotNull(` + q.Field + `)) AS bucket, toFloat64(countIf(c0))
+				'' AS breakdown, category, toFloat64(assumeNotNull(` + q.Field + `)) AS bucket, toFloat64(countIf(c0))
 			FROM (SELECT ` + cols(q.Field) + `, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS r
 			WHERE area_key != '' AND isNotNull(` + q.Field + `)
 			GROUP BY period, area_key, category, bucket`, args, nil
-	case CellsDistinct, CellsNew:
-		types := q.PeriodTypes
-		if d.Stock {
-			types = []string{PeriodDate}
-		}
-		var tuples []string
-		for _, t := range types {
-			tuples = append(tuples, "tuple('"+t+"', "+periodExpr(t, "day")+")")
-		}
-		// Each row once per period type and level.
-		repeat := `arrayJoin([` + strings.Join(tuples, ", ") + `]) AS pt, tupleElement(pt, 1) AS period_type,
-			tupleElement(pt, 2) AS period, ` + levels
-		var fields []string
-		for _, m := range q.Measures {
-			if m.Field != "" && !containsString(fields, m.Field) {
-				fields = append(fields, m.Field)
-			}
-		}
-		// One row per day, area, category, value and condition first: the
-		// repetitions below then work on far fewer rows than delivered.
-		flags := ""
-		for i := range conds {
-			flags += ", c" + strconv.Itoa(i)
-		}
-		inner := `SELECT DISTINCT ` + date + ` AS day, category, ` + strings.Join(fields, ", ") + flags +
-			`, area_key, nis, bassin FROM (SELECT ` + cols(fields...) + `, nis, area_key FROM ` + table +
-			` WHERE ` + visible(table) + `) AS located_rows
-			GLOBAL ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) AS area_bassins USING area_key`
-		if q.Kind == CellsDistinct {
-			var aggs []string
-			for i, m := range q.Measures {
-				if m.Aggregate != catalogue.Distinct {
-					return "", nil, fmt.Errorf("aggregate %s in a distinct query", m.Aggregate)
-				}
-				aggs = append(aggs, "toFloat64(uniqExactIf("+m.Field+", c"+strconv.Itoa(i)+"))")
-			}
-			return `SELECT period_type, period, '' AS area, level, code, category, toFloat64(0) AS bucket, ` +
-				strings.Join(aggs, ", ") + `
-				FROM (SELECT ` + repeat + `, category, ` + strings.Join(fields, ", ") + flags + ` FROM (` + inner + `) AS d) AS x
-				WHERE code != ''
-				GROUP BY period_type, period, level, code, category`, args, nil
-		}
-		if len(q.Measures) != 1 || q.Measures[0].Aggregate != catalogue.New {
-			return "", nil, fmt.Errorf("a query of new values has one measure, new")
-		}
-		m := q.Measures[0]
-		args = append(args, clickhouse.Named("lookback", int64(-m.LookbackMonths)))
-		// The history of every value, whatever the filters: a person met
-		// for anything in the months before is not new.
-		return `SELECT period_type, period, '' AS area, level, code, category, toFloat64(0) AS bucket,
-				toFloat64(uniqExact(` + m.Field + `))
-			FROM (
-				SELECT ` + repeat + `, category, ` + m.Field + `, months
-				FROM (SELECT day, category, ` + m.Field + `, area_key, nis, bassin FROM (` + inner + `) AS f WHERE c0) AS met
-				GLOBAL ALL INNER JOIN (
-					SELECT ` + m.Field + `, groupUniqArray(toStartOfMonth(` + date + `)) AS months
-					FROM ` + table + ` WHERE ` + visible(table) + ` GROUP BY ` + m.Field + `
-				) AS history USING ` + m.Field + `
-			) AS x
-			WHERE code != '' AND NOT arrayExists(m -> m >= addMonths(period, @lookback) AND m < period, months)
-			GROUP BY period_type, period, level, code, category`, args, nil
+	case CellsDistinct:
+		return distinctSQL(d, q, conds, args)
 	}
 	return "", nil, fmt.Errorf("unknown kind of cell query %q", q.Kind)
 }
@@ -387,4 +325,195 @@ func fieldValue(typ sources.FieldType, v string) (any, error) {
 		return t, err
 	}
 	return v, nil
+}
+
+// distinctSQL counts the distinct values of a field (and, for measures of
+// aggregate New, those not met in the months before the period) for the
+// total and each breakdown, every period type and every geography level, in
+// one reading of the table:
+//
+//   - the rows are gathered, per month, area and breakdown values, into sets
+//     of counted values (uniqExact states), one per measure: a few thousand
+//     sets, whatever the number of rows;
+//   - for New, each value's months come from its whole history, whatever
+//     the filters; from the sorted months, the months, quarters and years in
+//     which it is new (no month in the look-back window before their start)
+//     are listed once per value, and each of its visits is flagged from
+//     them;
+//   - the sets are then merged (an exact union) for every period type,
+//     breakdown and level; each set is repeated by index, with multiIf
+//     picking the period, category and code (arrays of strings built row by
+//     row are slow).
+//
+// ClickHouse 18.16 has one JOIN per SELECT and no multiple ARRAY JOIN
+// clauses: the bassin is joined on the sets, and the repetitions use
+// arrayJoin.
+func distinctSQL(d *sources.Dataset, q CellQuery, conds []string, args []any) (string, []any, error) {
+	date, table := d.DateField, d.Table
+	types := q.PeriodTypes
+	month := "toStartOfMonth(" + date + ")"
+	if d.Stock {
+		types, month = []string{PeriodDate}, date
+	}
+	var lookbacks []int // the look-back windows of the New measures
+	for _, m := range q.Measures {
+		switch {
+		case m.Aggregate == catalogue.New:
+			if d.Stock {
+				return "", nil, fmt.Errorf("aggregate new needs a dataset of events, not the stock %s", d.Name)
+			}
+			if !slices.Contains(lookbacks, m.LookbackMonths) {
+				lookbacks = append(lookbacks, m.LookbackMonths)
+			}
+		case m.Aggregate != catalogue.Distinct:
+			return "", nil, fmt.Errorf("aggregate %s in a distinct query", m.Aggregate)
+		}
+		if m.Field != q.Field {
+			return "", nil, fmt.Errorf("a distinct query counts one field, %s, not %s", q.Field, m.Field)
+		}
+	}
+	// The rows: month, place, counted value, breakdown values (a list
+	// field spread, one row per value) and each measure's condition.
+	rowCols := []string{month + " AS month", "area_key", "nis", q.Field + " AS v"}
+	var bdCols, bdNames []string
+	for i, b := range q.Breakdowns {
+		f, ok := d.Field(b)
+		if !ok {
+			return "", nil, fmt.Errorf("no field %q", b)
+		}
+		expr := b
+		switch f.Type {
+		case sources.List:
+			expr = "arrayJoin(if(empty(" + b + "), [''], " + b + "))"
+		case sources.Bool:
+			expr = "toString(" + b + ")"
+		}
+		col := "b" + strconv.Itoa(i)
+		rowCols = append(rowCols, expr+" AS "+col)
+		bdCols = append(bdCols, col)
+		bdNames = append(bdNames, "'"+b+"'")
+	}
+	var condCols []string
+	for i, c := range conds {
+		col := "cond" + strconv.Itoa(i)
+		rowCols = append(rowCols, "("+c+") AS "+col)
+		condCols = append(condCols, col)
+	}
+	source := `SELECT ` + strings.Join(rowCols, ", ") + ` FROM ` + table + ` WHERE ` + visible(table)
+	// newFlag[L][pt] names the flag of a visit: new in its period of type
+	// pt for the look-back L.
+	newFlag := func(lb, pt int) string { return "new" + strconv.Itoa(lb) + "_" + strconv.Itoa(pt) }
+	ptNum := func(t, mn string) string {
+		switch t {
+		case catalogue.Quarter:
+			return mn + " - ((" + mn + " - 1) % 3)"
+		case catalogue.Year:
+			return mn + " - ((" + mn + " - 1) % 12)"
+		}
+		return mn
+	}
+	if len(lookbacks) > 0 {
+		visit := append([]string{"month", "area_key", "nis"}, append(slices.Clone(bdCols), condCols...)...)
+		perValue := `SELECT v, groupUniqArray(tuple(` + strings.Join(visit, ", ") + `)) AS visits,
+			arraySort(groupUniqArray(toRelativeMonthNum(month))) AS ms
+			FROM (` + source + `) AS r GROUP BY v`
+		// prev[i] is the month before ms[i]: a period is new when the month
+		// before its first month falls before the look-back window.
+		lists := []string{"v", "visits", "arrayPushFront(arrayPopBack(ms), -1000) AS prev"}
+		var unpack []string
+		for k, c := range visit {
+			unpack = append(unpack, "tupleElement(visit, "+strconv.Itoa(k+1)+") AS "+c)
+		}
+		unpack = append(unpack, "v", "toRelativeMonthNum(month) AS mn")
+		for _, lb := range lookbacks {
+			for j, t := range types {
+				list := "newlist" + strconv.Itoa(lb) + "_" + strconv.Itoa(j)
+				lists = append(lists, "arrayFilter((s, p) -> p < s - "+strconv.Itoa(lb)+", arrayMap(m -> "+ptNum(t, "m")+", ms), prev) AS "+list)
+				unpack = append(unpack, "has("+list+", "+ptNum(t, "mn")+") AS "+newFlag(lb, j))
+			}
+		}
+		source = `SELECT ` + strings.Join(unpack, ", ") + ` FROM (SELECT ` + strings.Join(lists, ", ") + ` FROM (` + perValue + `) AS p) AS f
+			ARRAY JOIN visits AS visit`
+	}
+	// The sets, per month, area and breakdown values.
+	var states, carried []string
+	for i, m := range q.Measures {
+		if m.Aggregate == catalogue.Distinct {
+			name := "s" + strconv.Itoa(i)
+			states = append(states, "uniqExactIfState(v, cond"+strconv.Itoa(i)+") AS "+name)
+			carried = append(carried, name)
+			continue
+		}
+		for j := range types {
+			name := "s" + strconv.Itoa(i) + "_" + strconv.Itoa(j)
+			states = append(states, "uniqExactIfState(v, cond"+strconv.Itoa(i)+" AND "+newFlag(m.LookbackMonths, j)+") AS "+name)
+			carried = append(carried, name)
+		}
+	}
+	keys := "month, area_key" + prefixAll(", ", bdCols)
+	sets := `SELECT ` + keys + `, any(nis) AS nis, ` + strings.Join(states, ", ") + ` FROM (` + source + `) AS visits
+		GROUP BY ` + keys
+	located := `SELECT ` + keys + `, nis, ` + strings.Join(carried, ", ") + `, bassin FROM (` + sets + `) AS g
+		GLOBAL ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) AS a USING area_key`
+	var periodExprs, typeNames []string
+	for _, t := range types {
+		typeNames = append(typeNames, "'"+t+"'")
+		periodExprs = append(periodExprs, periodExpr(t, "month"))
+	}
+	// Each set once per period type, breakdown (1: the total) and level;
+	// breakdowns at the Region and the bassins only.
+	repeat := `arrayJoin(` + indices(len(types)) + `) AS pti, ` + pick("pti", typeNames) + ` AS period_type,
+		` + pick("pti", periodExprs) + ` AS period,
+		arrayJoin(` + indices(len(bdCols)+1) + `) AS bdi, ` + pick("bdi", append([]string{"''"}, bdNames...)) + ` AS breakdown,
+		` + pick("bdi", append([]string{"''"}, bdCols...)) + ` AS category,
+		arrayJoin(if(bdi = 1, [1, 2, 3], [1, 2])) AS lvi,
+		` + pick("lvi", []string{"'" + geography.LevelRegion + "'", "'" + geography.LevelBassin + "'", "'" + geography.LevelCommune + "'"}) + ` AS level,
+		` + pick("lvi", []string{"if(area_key != '', '" + geography.RegionCode + "', '')", "bassin", "nis"}) + ` AS code`
+	var aggs []string
+	for i, m := range q.Measures {
+		if m.Aggregate == catalogue.Distinct {
+			aggs = append(aggs, "toFloat64(uniqExactIfMerge(s"+strconv.Itoa(i)+"))")
+			continue
+		}
+		var byType []string
+		for j := range types {
+			byType = append(byType, "s"+strconv.Itoa(i)+"_"+strconv.Itoa(j))
+		}
+		aggs = append(aggs, "toFloat64(uniqExactIfMerge("+pick("pti", byType)+"))")
+	}
+	return `SELECT period_type, period, '' AS area, level, code, breakdown, category, toFloat64(0) AS bucket, ` +
+		strings.Join(aggs, ", ") + `
+		FROM (SELECT ` + repeat + `, ` + strings.Join(carried, ", ") + ` FROM (` + located + `) AS located_sets) AS x
+		WHERE code != ''
+		GROUP BY period_type, period, level, code, breakdown, category`, args, nil
+}
+
+// indices writes the array [1, 2, …, n].
+func indices(n int) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strconv.Itoa(i + 1)
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
+// pick writes the expression choosing exprs[i-1] by the index i.
+func pick(index string, exprs []string) string {
+	if len(exprs) == 1 {
+		return exprs[0]
+	}
+	var parts []string
+	for i, e := range exprs[:len(exprs)-1] {
+		parts = append(parts, index+" = "+strconv.Itoa(i+1), e)
+	}
+	return "multiIf(" + strings.Join(append(parts, exprs[len(exprs)-1]), ", ") + ")"
+}
+
+// prefixAll writes each item after prefix.
+func prefixAll(prefix string, items []string) string {
+	var b strings.Builder
+	for _, it := range items {
+		b.WriteString(prefix + it)
+	}
+	return b.String()
 }
