@@ -152,6 +152,20 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 	}
 	sort.Strings(nkeys)
 	datasets := map[string]bool{}
+	// The months of every stored dataset first: how big a dataset is
+	// decides how its breakdowns are queried.
+	for _, k := range nkeys {
+		if d, _ := sources.LookupDataset(ns[k].numerator.Dataset); !d.Virtual {
+			datasets[ns[k].numerator.Dataset] = true
+		}
+	}
+	for _, ds := range sortedKeys(datasets) {
+		months, err := w.DataMonths(ctx, ds)
+		if err != nil {
+			return nil, err
+		}
+		cells.Months[ds] = months
+	}
 	for _, k := range nkeys {
 		nd := ns[k]
 		n := nd.numerator
@@ -213,27 +227,38 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 			}
 			continue
 		}
+		// Counts, sums and value counts of a big dataset: the total and
+		// every text or yes/no breakdown in one query grouped on them
+		// together (one reading of the table), a list breakdown apart (each
+		// of its values counts). Those of a small dataset, one query per
+		// breakdown: their combinations would be as many as its rows.
+		var rows uint64
+		for _, n := range cells.Months[n.Dataset] {
+			rows += n
+		}
 		for _, b := range sortedKeys(nd.breakdowns) {
-			grp := group{n.Dataset, b, kind, field}
+			list := ""
+			if f, ok := d.Field(b); (ok && f.Type == sources.List) || rows < jointAbove {
+				list = b
+			}
+			grp := group{n.Dataset, list, kind, field}
 			q := queries[grp]
 			if q == nil {
-				q = &warehouse.CellQuery{Dataset: n.Dataset, Breakdown: b, Kind: kind}
+				q = &warehouse.CellQuery{Dataset: n.Dataset, Breakdown: list, Kind: kind}
 				if kind == warehouse.CellsHistogram {
 					q.Field = n.Field
 				}
 				queries[grp] = q
 				order = append(order, grp)
 			}
-			q.Measures = append(q.Measures, measure)
-			keys[grp] = append(keys[grp], k)
+			if list == "" && b != "" && !slices.Contains(q.Breakdowns, b) {
+				q.Breakdowns = append(q.Breakdowns, b)
+			}
+			if !slices.Contains(keys[grp], k) {
+				q.Measures = append(q.Measures, measure)
+				keys[grp] = append(keys[grp], k)
+			}
 		}
-	}
-	for _, ds := range sortedKeys(datasets) {
-		months, err := w.DataMonths(ctx, ds)
-		if err != nil {
-			return nil, err
-		}
-		cells.Months[ds] = months
 	}
 	for _, grp := range order {
 		q := queries[grp]
@@ -246,20 +271,31 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		_, hasMain := queries[group{grp.dataset, "", grp.kind, grp.field}]
 		started := time.Now()
 		skipTotals := q.Kind == warehouse.CellsDistinct && grp.breakdown != "" && hasMain
+		sums := map[areaSum][]float64{}
 		err := w.Cells(ctx, *q, geoVersion, func(r warehouse.CellRow) {
 			switch q.Kind {
-			case warehouse.CellsAdditive:
-				category := r.Category
-				if q.Breakdown == "" {
-					category = ""
+			case warehouse.CellsAdditive, warehouse.CellsHistogram:
+				// Added up per area, month and category first; the roll-up
+				// to geographies and periods comes once per sum.
+				add := func(bd, cat string) {
+					k := areaSum{r.Period, r.Area, bd, cat, r.Bucket}
+					v := sums[k]
+					if v == nil {
+						v = make([]float64, len(r.Values))
+						sums[k] = v
+					}
+					for i, x := range r.Values {
+						v[i] += x
+					}
 				}
-				cells.addArea(g, mkeys, q.Breakdown, category, r.Period, r.Area, r.Values)
-			case warehouse.CellsHistogram:
-				category := r.Category
-				if q.Breakdown == "" {
-					category = ""
+				if q.Breakdown != "" { // a list breakdown
+					add(q.Breakdown, r.Category)
+					return
 				}
-				cells.addHistogram(g, mkeys[0], q.Breakdown, category, r.Period, r.Area, r.Bucket, r.Values[0])
+				add("", "")
+				for i, b := range q.Breakdowns {
+					add(b, r.Categories[i])
+				}
 			default:
 				category := r.Category
 				if r.Breakdown == "" {
@@ -281,8 +317,15 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		if err != nil {
 			return nil, fmt.Errorf("compute: %w", err)
 		}
+		for k, v := range sums {
+			if q.Kind == warehouse.CellsHistogram {
+				cells.addHistogram(g, mkeys[0], k.breakdown, k.category, k.month, k.area, k.bucket, v[0])
+			} else {
+				cells.addArea(g, mkeys, k.breakdown, k.category, k.month, k.area, v)
+			}
+		}
 		what := q.Breakdown
-		if q.Kind == warehouse.CellsDistinct {
+		if what == "" {
 			what = strings.Join(q.Breakdowns, ",")
 		}
 		cells.Queries = append(cells.Queries, QueryTime{q.Dataset, q.Kind, what, time.Since(started)})
@@ -378,6 +421,19 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// jointAbove is the number of rows from which a dataset's breakdowns are
+// queried together.
+var jointAbove uint64 = 1_000_000
+
+// areaSum locates the sums of an additive or histogram query's rows for
+// one month, area and category (and value, for a histogram).
+type areaSum struct {
+	month               time.Time
+	area                string
+	breakdown, category string
+	bucket              float64
 }
 
 // slowest describes the n slowest warehouse queries, for the log.

@@ -294,6 +294,17 @@ func TestTheEngineComputesTheDefaultCatalogueOnAHandCountedFixture(t *testing.T)
 				v.Value, v.Numerator, v.Denominator, v.Incomplete, tt.value, tt.num, tt.den, tt.incomplete)
 		}
 	}
+	// Every count of 1 to 4, and every rate, share or ratio on one, is
+	// withheld.
+	for k, v := range got {
+		if v.Numerator >= 1 && v.Numerator <= 4 && !v.Suppressed {
+			t.Errorf("%+v: numerator %v published", k, v.Numerator)
+		}
+	}
+	if v := got[cellKey{"federation_hours", "month", "2025-01", B, "nord-est", "federation", "FEDITO BXL"}]; !v.Suppressed || v.Value != 3 {
+		t.Errorf("FEDITO's 3 hours in Nord-Est: %+v, want withheld", v)
+	}
+
 	// Zero-filled: every geography has a value in every period with data.
 	n := 0
 	for k := range got {
@@ -315,4 +326,24 @@ func keysOf(m map[cellKey]indicators.Value) []string {
 		out = append(out, strings.Join([]string{k.indicator, k.ptype, k.period, k.level, k.code, k.breakdown, k.category}, "/"))
 	}
 	return out
+}
+
+// TestBreakdownsQueriedTogetherGiveTheSameValues: a big dataset's
+// breakdowns are read in one query grouped on them together, a small one's
+// one breakdown at a time; both give the same values.
+func TestBreakdownsQueriedTogetherGiveTheSameValues(t *testing.T) {
+	now := time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)
+	apart := computeFixture(t, now)
+	restore := compute.SetJointAbove(0)
+	defer restore()
+	together := computeFixture(t, now)
+	if len(apart) != len(together) || len(apart) == 0 {
+		t.Fatalf("%d values apart, %d together", len(apart), len(together))
+	}
+	for k, v := range apart {
+		w, ok := together[k]
+		if !ok || w.Value != v.Value || w.Numerator != v.Numerator || w.Denominator != v.Denominator || w.Suppressed != v.Suppressed {
+			t.Errorf("%+v: %+v apart, %+v together", k, v, w)
+		}
+	}
 }

@@ -149,7 +149,7 @@ type problem struct {
 func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *measureUse) []problem {
 	years := map[int]bool{}
 	for c := range cells.Values {
-		if c.Measure == mk && c.Level == levelArea {
+		if c.Measure == mk {
 			years[c.Period.Year()] = true
 		}
 	}

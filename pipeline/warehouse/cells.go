@@ -40,10 +40,15 @@ type CellMeasure struct {
 }
 
 // CellQuery asks for the aggregates of one dataset, by one breakdown ("" for
-// none). A distinct query counts one field (Field) for its total and for
-// each of Breakdowns at once, the breakdowns at the Region and bassins only
-// (at most one of them a list field); PeriodTypes lists its period types. A
-// stock dataset (an inventory) is counted at each of its dates instead.
+// none), or by several at once:
+//   - an additive or histogram query with Breakdowns groups by all of them
+//     together (text and yes/no fields), each row giving their values in
+//     CellRow.Categories: the engine adds them up for each breakdown;
+//   - a distinct query counts one field (Field) for its total and for each
+//     of Breakdowns, at the Region and bassins only (at most one of them a
+//     list field); PeriodTypes lists its period types.
+//
+// A stock dataset (an inventory) is counted at each of its dates instead.
 type CellQuery struct {
 	Dataset     string
 	Breakdown   string
@@ -66,6 +71,9 @@ type CellRow struct {
 	Code       string
 	Breakdown  string
 	Category   string
+	// Categories are the values of an additive or histogram query's
+	// Breakdowns, "unknown" for an empty one.
+	Categories []string
 	Bucket     float64
 	Values     []float64
 }
@@ -94,13 +102,21 @@ func (w *Warehouse) Cells(ctx context.Context, q CellQuery, geoVersion uint64, e
 	if q.Kind == CellsHistogram {
 		n = 1
 	}
+	joint := 0
+	if q.Kind != CellsDistinct {
+		joint = len(q.Breakdowns)
+	}
 	for rows.Next() {
 		var r CellRow
 		var period time.Time
 		vals := make([]float64, n)
+		cats := make([]string, joint)
 		dest := []any{&r.PeriodType, &period, &r.Area, &r.Level, &r.Code, &r.Breakdown, &r.Category, &r.Bucket}
 		for i := range vals {
 			dest = append(dest, &vals[i])
+		}
+		for i := range cats {
+			dest = append(dest, &cats[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("warehouse: cells of %s: %w", q.Dataset, err)
@@ -109,6 +125,12 @@ func (w *Warehouse) Cells(ctx context.Context, q CellQuery, geoVersion uint64, e
 		if r.Category == "" {
 			r.Category = "unknown"
 		}
+		for i, c := range cats {
+			if c == "" {
+				cats[i] = "unknown"
+			}
+		}
+		r.Categories = cats
 		each(r)
 	}
 	if err := rows.Err(); err != nil {
@@ -183,8 +205,27 @@ func cellSQL(d *sources.Dataset, q CellQuery) (string, []any, error) {
 	}
 	date := d.DateField
 	table := d.Table
+	// Joint breakdowns of an additive or histogram query: grouped on
+	// together, returned after the aggregates.
+	var jointCols []string
+	jointExprs := ""
+	if q.Kind != CellsDistinct {
+		for i, b := range q.Breakdowns {
+			f, ok := d.Field(b)
+			if !ok || f.Type == sources.List {
+				return "", nil, fmt.Errorf("breakdown %q: not a text or yes/no field", b)
+			}
+			expr := b
+			if f.Type == sources.Bool {
+				expr = "toString(" + b + ")"
+			}
+			col := "j" + strconv.Itoa(i)
+			jointCols = append(jointCols, col)
+			jointExprs += ", " + expr + " AS " + col
+		}
+	}
 	cols := func(extra ...string) string {
-		out := []string{date, category + " AS category"}
+		out := []string{date, category + " AS category" + jointExprs}
 		for i, c := range conds {
 			out = append(out, "("+c+") AS c"+strconv.Itoa(i))
 		}
@@ -214,19 +255,20 @@ func cellSQL(d *sources.Dataset, q CellQuery) (string, []any, error) {
 			period = date
 		}
 		return `SELECT 'month' AS period_type, ` + period + ` AS period, area_key, '' AS level, '' AS code, '' AS breakdown, category,
-				toFloat64(0) AS bucket, ` + strings.Join(aggs, ", ") + `
+				toFloat64(0) AS bucket, ` + strings.Join(aggs, ", ") + prefixAll(", ", jointCols) + `
 			FROM (SELECT ` + cols(fields...) + `, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS r
 			WHERE area_key != ''
-			GROUP BY period, area_key, category`, args, nil
+			GROUP BY period, area_key, category` + prefixAll(", ", jointCols), args, nil
 	case CellsHistogram:
 		if len(q.Measures) != 1 {
 			return "", nil, fmt.Errorf("a histogram has one measure")
 		}
 		return `SELECT 'month' AS period_type, toStartOfMonth(` + date + `) AS period, area_key, '' AS level, '' AS code,
-				'' AS breakdown, category, toFloat64(assumeNotNull(` + q.Field + `)) AS bucket, toFloat64(countIf(c0))
+				'' AS breakdown, category, toFloat64(assumeNotNull(` + q.Field + `)) AS bucket, toFloat64(countIf(c0))` +
+			prefixAll(", ", jointCols) + `
 			FROM (SELECT ` + cols(q.Field) + `, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS r
 			WHERE area_key != '' AND isNotNull(` + q.Field + `)
-			GROUP BY period, area_key, category, bucket`, args, nil
+			GROUP BY period, area_key, category, bucket` + prefixAll(", ", jointCols), args, nil
 	case CellsDistinct:
 		return distinctSQL(d, q, conds, args)
 	}
