@@ -228,7 +228,6 @@ func TestTheEngineComputesTheDefaultCatalogueOnAHandCountedFixture(t *testing.T)
 		{k: cellKey{"persons", "quarter", "2025-Q1", B, "centre-ouest", "", ""}, value: 3, num: 3},
 		{k: cellKey{"persons", "quarter", "2025-Q1", C, "21014", "", ""}, value: 1, num: 1},
 		{k: cellKey{"persons", "year", "2024", R, rc, "", ""}, value: 2, num: 2, incomplete: true},
-		{k: cellKey{"persons", "quarter", "2025-Q1", R, rc, "place_type", "rue"}, value: 3, num: 3},
 		// New persons: none of their contacts in the 12 months before.
 		{k: cellKey{"new_persons", "month", "2025-01", R, rc, "", ""}, value: 1, num: 1},
 		{k: cellKey{"new_persons", "month", "2025-01", B, "nord-est", "", ""}, value: 1, num: 1},
