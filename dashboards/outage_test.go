@@ -146,7 +146,7 @@ func TestStoreDown(t *testing.T) {
 // StoreTimeout: the page is served from the last snapshot read.
 func TestStoreTimeout(t *testing.T) {
 	store := &flakyStore{Store: testStore(t, testSnapshot(t), nil, nil)}
-	srv, err := New(Options{Location: brussels(), Store: store, StoreTimeout: 50 * time.Millisecond})
+	srv, err := New(Options{Location: brussels(), Store: store, StoreTimeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

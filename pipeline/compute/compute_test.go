@@ -5,9 +5,6 @@ import (
 	"os"
 	"strconv"
 	"testing"
-	"time"
-
-	"github.com/brusano/bassins/pipeline/geography"
 )
 
 const (
@@ -15,8 +12,6 @@ const (
 	communes = 19
 	geos     = 1 + bassins + communes
 )
-
-func month(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
 
 // readColumn reads a reference CSV into key -> population.
 func readColumn(t *testing.T, file, key, value string) map[string]int {
@@ -71,13 +66,4 @@ func populations(t *testing.T) (region, nord, nordEst int) {
 	// Schaerbeek, Evere, Saint-Josse-ten-Noode.
 	nordEst = commune["21015"] + commune["21006"] + commune["21014"]
 	return region, nord, nordEst
-}
-
-func loadGeography(t *testing.T) *geography.Geography {
-	t.Helper()
-	g, err := geography.Load(geography.Files{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
 }

@@ -5,10 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/brusano/bassins/pipeline/geography"
 	"github.com/brusano/bassins/pipeline/indicators"
@@ -72,133 +69,6 @@ func (w *Warehouse) SaveGeography(ctx context.Context, g *geography.Geography) (
 	}
 	w.log.Info("reference geography stored", "version", version, "areas", len(g.Areas))
 	return version, nil
-}
-
-// Aggregate is one monthly aggregate of a dataset for one geography, from
-// which the compute job derives indicator values.
-type Aggregate struct {
-	Measure string
-	Level   string
-	Code    string
-	// Period is the first day of the month; for services, the inventory's
-	// reference date.
-	Period time.Time
-	Value  float64
-}
-
-// located selects the rows of a table that count, with the bassin of their
-// area, for the geography version bound as @version. Rows whose area belongs
-// to no bassin get an empty bassin. Current releases require an alias on
-// every subquery of a JOIN.
-func located(table, columns string) string {
-	return `(SELECT ` + columns + `, nis, area_key FROM ` + table + ` WHERE ` + visible(table) + `) AS located_rows
-		GLOBAL ANY LEFT JOIN (SELECT area_key, bassin FROM geo_areas WHERE version = @version) AS area_bassins USING area_key`
-}
-
-// geoLevels gives, per level, the expression of the geography code.
-var geoLevels = []struct{ level, code string }{
-	{geography.LevelRegion, "if(area_key != '', '" + geography.RegionCode + "', '')"},
-	{geography.LevelBassin, "bassin"},
-	{geography.LevelCommune, "nis"},
-}
-
-type aggregateQuery struct {
-	name     string
-	measures []string // names of the value columns after period and code
-	sql      string   // with {code} for the geography expression
-}
-
-var aggregateQueries = []aggregateQuery{
-	{name: "contacts", measures: []string{"contacts", "persons", "syringes", "naloxone", "referrals"},
-		sql: `SELECT toStartOfMonth(contact_date) AS period, {code} AS code,
-			count(), uniqExact(person_key), sum(syringes), sum(naloxone), sum(referral)
-		FROM ` + located("contacts", "contact_date, person_key, syringes, naloxone, referral") + `
-		WHERE code != '' GROUP BY period, code`},
-	// A new person is one whose first contact anywhere falls in the month;
-	// they count as new wherever they were met that month. The right side
-	// has one row per person, so ALL keeps every contact of the left side
-	// (an inner join with ANY strictness no longer means that in current
-	// releases).
-	{name: "new persons", measures: []string{"new_persons"},
-		sql: `SELECT period, code, uniqExact(person_key) FROM (
-			SELECT toStartOfMonth(contact_date) AS period, person_key, {code} AS code
-			FROM ` + located("contacts", "contact_date, person_key") + `
-			WHERE code != ''
-		) AS met GLOBAL ALL INNER JOIN (
-			SELECT person_key, min(toStartOfMonth(contact_date)) AS first_period
-			FROM contacts WHERE ` + visible("contacts") + ` GROUP BY person_key
-		) AS first_met USING person_key
-		WHERE period = first_period GROUP BY period, code`},
-	{name: "treatment demands", measures: []string{"treatment_demands"},
-		sql: `SELECT toStartOfMonth(demand_date) AS period, {code} AS code, count()
-		FROM ` + located("treatment_demands", "demand_date") + `
-		WHERE code != '' GROUP BY period, code`},
-	{name: "services", measures: []string{"services"},
-		sql: `SELECT reference_date AS period, {code} AS code, uniqExact(service_id)
-		FROM ` + located("services", "reference_date, service_id") + `
-		WHERE code != '' GROUP BY period, code`},
-}
-
-// Aggregates computes every monthly aggregate at every geography level, with
-// the bassins of the given geography version.
-func (w *Warehouse) Aggregates(ctx context.Context, runID string, geoVersion uint64) ([]Aggregate, error) {
-	ctx = WithRun(ctx, runID)
-	var out []Aggregate
-	for _, q := range aggregateQueries {
-		for _, lvl := range geoLevels {
-			sql := strings.ReplaceAll(q.sql, "{code}", lvl.code)
-			rows, err := w.conn.Query(ctx, sql, clickhouse.Named("version", geoVersion))
-			if err != nil {
-				return nil, fmt.Errorf("warehouse: aggregate %s by %s: %w", q.name, lvl.level, err)
-			}
-			for rows.Next() {
-				var period time.Time
-				var code string
-				vals := make([]uint64, len(q.measures))
-				dest := []any{&period, &code}
-				for i := range vals {
-					dest = append(dest, &vals[i])
-				}
-				if err := rows.Scan(dest...); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("warehouse: aggregate %s by %s: %w", q.name, lvl.level, err)
-				}
-				for i, m := range q.measures {
-					out = append(out, Aggregate{Measure: m, Level: lvl.level, Code: code, Period: utcDate(period), Value: float64(vals[i])})
-				}
-			}
-			err = rows.Err()
-			rows.Close()
-			if err != nil {
-				return nil, fmt.Errorf("warehouse: aggregate %s by %s: %w", q.name, lvl.level, err)
-			}
-		}
-	}
-	// Federation activity: one aggregate per measure, named federation_<measure>.
-	for _, lvl := range geoLevels {
-		rows, err := w.conn.Query(ctx, `SELECT period, `+lvl.code+` AS code, measure, sum(value)
-			FROM `+located("federation_activity", "period, measure, value")+`
-			WHERE code != '' GROUP BY period, code, measure`, clickhouse.Named("version", geoVersion))
-		if err != nil {
-			return nil, fmt.Errorf("warehouse: aggregate federation activity by %s: %w", lvl.level, err)
-		}
-		for rows.Next() {
-			var a Aggregate
-			var measure string
-			if err := rows.Scan(&a.Period, &a.Code, &measure, &a.Value); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("warehouse: aggregate federation activity: %w", err)
-			}
-			a.Measure, a.Level, a.Period = "federation_"+measure, lvl.level, utcDate(a.Period)
-			out = append(out, a)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("warehouse: aggregate federation activity: %w", err)
-		}
-	}
-	return out, nil
 }
 
 // utcDate keeps the calendar date of a Date column, whatever the server's

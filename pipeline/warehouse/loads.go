@@ -646,7 +646,7 @@ func (w *Warehouse) DeliveryArrivals(ctx context.Context) ([]Arrival, error) {
 			return nil, err
 		}
 		for k, at := range first {
-			if n := lines[sourceMonth{k.source, k.month}]; n > 0 {
+			if n := lines[sourceMonth(k)]; n > 0 {
 				out = append(out, Arrival{Source: k.source, Dataset: t.dataset, Month: k.month, FirstLoadedAt: at, Lines: n})
 			}
 		}

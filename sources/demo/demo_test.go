@@ -626,9 +626,13 @@ func TestWriteTreatmentDemandsCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	person := slices.Index(recs[0], "id_personne")
+	if person < 0 {
+		t.Fatalf("no id_personne column in %v", recs[0])
+	}
 	persons := map[string]bool{}
 	for _, rec := range recs[1:] {
-		persons[rec[13]] = true
+		persons[rec[person]] = true
 	}
 	if len(persons) >= 3000 || len(persons) < 2400 {
 		t.Errorf("%d persons for 3000 demands, want some coming back (about one demand in eight)", len(persons))
