@@ -186,11 +186,6 @@ const (
 func TestTheEngineComputesTheDefaultCatalogueOnAHandCountedFixture(t *testing.T) {
 	got := computeFixture(t, time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC))
 	_, _, nordEst := populations(t)
-	type want struct {
-		k                  cellKey
-		value, num, den    float64
-		incomplete, absent bool
-	}
 	rc := geography.RegionCode
 	tests := []want{
 		// Contacts, rolled up from areas and months.
@@ -276,23 +271,7 @@ func TestTheEngineComputesTheDefaultCatalogueOnAHandCountedFixture(t *testing.T)
 		{k: cellKey{"services_per_10k", "month", "2025-02", B, "nord-est", "", ""},
 			value: 2 / float64(nordEst) * 10000, num: 2, den: float64(nordEst)},
 	}
-	for _, tt := range tests {
-		v, ok := got[tt.k]
-		if tt.absent {
-			if ok {
-				t.Errorf("%+v: a value %v, want none", tt.k, v.Value)
-			}
-			continue
-		}
-		if !ok {
-			t.Errorf("%+v: no value", tt.k)
-			continue
-		}
-		if math.Abs(v.Value-tt.value) > 1e-9 || v.Numerator != tt.num || v.Denominator != tt.den || v.Incomplete != tt.incomplete {
-			t.Errorf("%+v = %v (numerator %v, denominator %v, incomplete %v), want %v (%v, %v, %v)", tt.k,
-				v.Value, v.Numerator, v.Denominator, v.Incomplete, tt.value, tt.num, tt.den, tt.incomplete)
-		}
-	}
+	checkValues(t, got, tests)
 	// Every count of 1 to 4, and every rate, share or ratio on one, is
 	// withheld.
 	for k, v := range got {
@@ -316,6 +295,36 @@ func TestTheEngineComputesTheDefaultCatalogueOnAHandCountedFixture(t *testing.T)
 	}
 	if strings.Contains(strings.Join(keysOf(got), " "), "federation_consultations/month/2025-01/region/04000//") {
 		t.Error("federations were summed")
+	}
+}
+
+// want is a value written by hand: its value, numerator and denominator,
+// whether its period is incomplete, or that there is none.
+type want struct {
+	k                  cellKey
+	value, num, den    float64
+	incomplete, absent bool
+}
+
+// checkValues compares computed values with those written by hand.
+func checkValues(t *testing.T, got map[cellKey]indicators.Value, tests []want) {
+	t.Helper()
+	for _, tt := range tests {
+		v, ok := got[tt.k]
+		if tt.absent {
+			if ok {
+				t.Errorf("%+v: a value %v, want none", tt.k, v.Value)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%+v: no value", tt.k)
+			continue
+		}
+		if math.Abs(v.Value-tt.value) > 1e-9 || v.Numerator != tt.num || v.Denominator != tt.den || v.Incomplete != tt.incomplete {
+			t.Errorf("%+v = %v (numerator %v, denominator %v, incomplete %v), want %v (%v, %v, %v)", tt.k,
+				v.Value, v.Numerator, v.Denominator, v.Incomplete, tt.value, tt.num, tt.den, tt.incomplete)
+		}
 	}
 }
 

@@ -65,11 +65,6 @@ func TestTreatmentDemandIndicatorsOnAHandCountedFixture(t *testing.T) {
 	}{{"tdi/tdi-2025.csv", tdi2025, false}}
 	got := computeFiles(t, time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC), geography.Files{Population: geography.PathList{statbel2025(t)}}, files, 1)
 	rc := geography.RegionCode
-	type want struct {
-		k                  cellKey
-		value, num, den    float64
-		incomplete, absent bool
-	}
 	tests := []want{
 		{k: cellKey{"treatment_demands", "quarter", "2025-Q1", R, rc, "", ""}, value: 5, num: 5},
 		{k: cellKey{"treatment_demands", "quarter", "2025-Q2", R, rc, "", ""}, value: 3, num: 3, incomplete: true},
@@ -115,23 +110,7 @@ func TestTreatmentDemandIndicatorsOnAHandCountedFixture(t *testing.T) {
 		{k: cellKey{"demands_per_10k_15_64", "quarter", "2025-Q1", C, "21015", "", ""}, value: 20, num: 2, den: 1000},
 		{k: cellKey{"entrants_per_10k_15_64", "year", "2025", R, rc, "", ""}, value: 6.0 / 19000 * 10000, num: 6, den: 19000, incomplete: true},
 	}
-	for _, tt := range tests {
-		v, ok := got[tt.k]
-		if tt.absent {
-			if ok {
-				t.Errorf("%+v: a value %v, want none", tt.k, v.Value)
-			}
-			continue
-		}
-		if !ok {
-			t.Errorf("%+v: no value", tt.k)
-			continue
-		}
-		if math.Abs(v.Value-tt.value) > 1e-9 || v.Numerator != tt.num || v.Denominator != tt.den || v.Incomplete != tt.incomplete {
-			t.Errorf("%+v = %v (numerator %v, denominator %v, incomplete %v), want %v (%v, %v, %v)", tt.k,
-				v.Value, v.Numerator, v.Denominator, v.Incomplete, tt.value, tt.num, tt.den, tt.incomplete)
-		}
-	}
+	checkValues(t, got, tests)
 	pop := got[cellKey{"demands_per_10k_15_64", "quarter", "2025-Q1", B, "nord-est", "", ""}]
 	if want := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC); !pop.PopulationDate.Equal(want) {
 		t.Errorf("population date %v, want %v", pop.PopulationDate, want)
