@@ -533,6 +533,9 @@ func check(ind Indicator, c *Catalogue) []Problem {
 	if ok && d.Virtual && num.Aggregate != Count && num.Aggregate != Sum {
 		add(num.line, "dataset %s is computed by the product: count or sum only", num.Dataset)
 	}
+	if ok && d.Stock && num.Aggregate != Count && num.Aggregate != Distinct {
+		add(num.line, "dataset %s is an inventory (each period shows the one in force): count or distinct only", num.Dataset)
+	}
 	for _, f := range num.Filters {
 		if ok {
 			if _, found := field(d, f.Field); !found {

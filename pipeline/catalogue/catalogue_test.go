@@ -107,6 +107,8 @@ indicators:
 			"    denominator: {population: all}\n    factor: 100\n", 14, "a median takes no denominator"},
 		{"new without a look-back", strings.Replace(entry, "aggregate: count", "aggregate: new\n      field: person_key", 1), 10, "new needs lookback_months, 1 to 60"},
 		{"look-back of a count", strings.Replace(entry, "aggregate: count", "aggregate: count\n      lookback_months: 12", 1), 10, "lookback_months only goes with aggregate new"},
+		{"a sum over an inventory", strings.Replace(strings.Replace(entry, "dataset: contacts", "dataset: services", 1),
+			"aggregate: count", "aggregate: sum\n      field: service_id", 1), 10, "dataset services is an inventory (each period shows the one in force): count or distinct only"},
 		{"no total without breakdown", strings.Replace(entry, "periods: [month]", "periods: [month]\n    total: false", 1), 4, "total: false needs a breakdown"},
 		{"breakdown by a number", strings.Replace(entry, "periods: [month]", "periods: [month]\n    breakdowns: [syringes]", 1), 4, `breakdown by "syringes": a breakdown needs a text, list or yes/no field; syringes is integer`},
 	}

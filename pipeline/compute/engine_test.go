@@ -355,3 +355,45 @@ func TestBreakdownsQueriedTogetherGiveTheSameValues(t *testing.T) {
 		}
 	}
 }
+
+// TestAnOperatorsIndicatorsAreComputed: indicators written in an operator's
+// file, among them a count of an inventory's rows (each period shows the
+// inventory in force) and a distinct count by a list field.
+func TestAnOperatorsIndicatorsAreComputed(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mine.yaml")
+	if err := os.WriteFile(file, []byte(`indicators:
+  - id: inventory_rows
+    theme: offer
+    name: {fr: Lignes de l'inventaire, nl: Rijen van de inventaris}
+    definition: {fr: "Lignes de l'inventaire en vigueur.", nl: "Rijen van de geldende inventaris."}
+    unit: {fr: lignes, nl: rijen}
+    numerator: {dataset: services, aggregate: count}
+    periods: [month]
+  - id: persons_by_pole
+    theme: outreach
+    name: {fr: Personnes par pôle, nl: Personen per pool}
+    definition: {fr: "Personnes distinctes par pôle.", nl: "Afzonderlijke personen per pool."}
+    unit: {fr: personnes, nl: personen}
+    numerator: {dataset: contacts, aggregate: distinct, field: person_key}
+    periods: [quarter]
+    breakdowns: [poles]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := computeFixture(t, time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC), file)
+	rc := geography.RegionCode
+	checkValues(t, got, []want{
+		// Three rows in the inventory of 1 December 2024, four in that of
+		// 1 February 2025.
+		{k: cellKey{"inventory_rows", "month", "2025-01", R, rc, "", ""}, value: 3, num: 3},
+		{k: cellKey{"inventory_rows", "month", "2025-03", R, rc, "", ""}, value: 4, num: 4},
+		{k: cellKey{"inventory_rows", "month", "2025-03", B, "nord-est", "", ""}, value: 2, num: 2},
+		// 2025-Q1: medical A (contact 3); social C (5); no pole A, C, D, B
+		// (4, 6, 7, 8).
+		{k: cellKey{"persons_by_pole", "quarter", "2025-Q1", R, rc, "poles", "medical"}, value: 1, num: 1},
+		{k: cellKey{"persons_by_pole", "quarter", "2025-Q1", R, rc, "poles", "social"}, value: 1, num: 1},
+		{k: cellKey{"persons_by_pole", "quarter", "2025-Q1", R, rc, "poles", "unknown"}, value: 4, num: 4},
+		{k: cellKey{"persons_by_pole", "quarter", "2025-Q1", R, rc, "", ""}, value: 4, num: 4},
+		{k: cellKey{"persons_by_pole", "quarter", "2025-Q1", B, "nord-est", "poles", "unknown"}, value: 2, num: 2},
+	})
+}
