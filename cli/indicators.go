@@ -53,62 +53,9 @@ func runIndicators(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// sheetText is a label of the definition sheet in French and Dutch.
-type sheetText struct{ fr, nl string }
-
-func (t sheetText) in(lang string) string {
-	if lang == locale.Dutch {
-		return t.nl
-	}
-	return t.fr
-}
-
-var sheet = map[string]sheetText{
-	"theme":        {"Thème", "Thema"},
-	"definition":   {"Définition", "Definitie"},
-	"unit":         {"Unité", "Eenheid"},
-	"decimals":     {"décimales", "decimalen"},
-	"numerator":    {"Numérateur", "Teller"},
-	"denominator":  {"Dénominateur", "Noemer"},
-	"periods":      {"Périodes", "Periodes"},
-	"breakdowns":   {"Ventilations", "Uitsplitsingen"},
-	"no_total":     {"sans total : les catégories ne s'additionnent pas", "zonder totaal: de categorieën worden niet opgeteld"},
-	"direction":    {"Sens", "Richting"},
-	"higher":       {"une valeur plus élevée est favorable", "een hogere waarde is gunstig"},
-	"neutral":      {"pas de sens favorable fixé", "geen gunstige richting vastgelegd"},
-	"interval":     {"Intervalle de confiance à 95 %", "Betrouwbaarheidsinterval van 95 %"},
-	"poisson":      {"Poisson exact (Garwood) sur le numérateur", "exacte Poisson (Garwood) op de teller"},
-	"wilson":       {"Wilson, pour une proportion", "Wilson, voor een proportie"},
-	"none":         {"aucun", "geen"},
-	"plan":         {"Actions du plan", "Acties van het plan"},
-	"file":         {"Fichier", "Bestand"},
-	"population":   {"population", "bevolking"},
-	"all_ages":     {"tous âges", "alle leeftijden"},
-	"ages":         {"de %d à %d ans", "van %d tot %d jaar"},
-	"factor":       {"facteur", "factor"},
-	"filters":      {"filtres", "filters"},
-	"rows":         {"nombre de lignes", "aantal rijen"},
-	"distinct":     {"nombre de valeurs distinctes de", "aantal verschillende waarden van"},
-	"sum":          {"somme de", "som van"},
-	"median":       {"médiane de", "mediaan van"},
-	"new":          {"valeurs distinctes de %s absentes des %d mois précédents :", "verschillende waarden van %s die in de %d voorgaande maanden ontbraken:"},
-	"of_dataset":   {"des données", "van de gegevens"},
-	"month":        {"mois", "maand"},
-	"quarter":      {"trimestre", "kwartaal"},
-	"year":         {"année", "jaar"},
-	"other_indic":  {"l'indicateur", "de indicator"},
-	"kind_count":   {"compte", "telling"},
-	"kind_median":  {"médiane", "mediaan"},
-	"kind_rate":    {"taux", "cijfer"},
-	"kind_share":   {"part", "aandeel"},
-	"kind_ratio":   {"rapport", "verhouding"},
-	"kind":         {"Nature", "Soort"},
-	"none_filters": {"aucun filtre", "geen filter"},
-}
-
 func writeSheet(w io.Writer, cat *catalogue.Catalogue, ind catalogue.Indicator, lang string) {
 	l := locale.New(lang, nil)
-	t := func(k string) string { return sheet[k].in(lang) }
+	t := l.SheetLabel
 	line := func(label, text string) { fmt.Fprintf(w, "  %s%s %s\n", label, l.Pick("\u00a0:", ":"), text) }
 	fmt.Fprintf(w, "%s — %s\n", ind.ID, ind.Name.Text(lang))
 	line(t("theme"), ind.Theme)

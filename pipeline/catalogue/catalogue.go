@@ -354,15 +354,7 @@ func Load(files ...File) (*Catalogue, error) {
 // placeLines sets the lines of the entries and of their parts from the
 // document's nodes (the strict decoding above keeps none).
 func placeLines(root *yaml.Node, inds []Indicator) {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	items := value(n, "indicators")
-	if items == nil || items.Kind != yaml.SequenceNode {
-		return
-	}
-	for i, item := range items.Content {
+	for i, item := range sequence(root, "indicators") {
 		if i >= len(inds) {
 			return
 		}
@@ -386,15 +378,7 @@ func placeLines(root *yaml.Node, inds []Indicator) {
 
 // placeThemeLines sets the lines of the themes.
 func placeThemeLines(root *yaml.Node, themes []Theme) {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	items := value(n, "themes")
-	if items == nil || items.Kind != yaml.SequenceNode {
-		return
-	}
-	for i, item := range items.Content {
+	for i, item := range sequence(root, "themes") {
 		if i < len(themes) {
 			themes[i].Line = item.Line
 		}
@@ -417,6 +401,20 @@ func checkTheme(th Theme, c *Catalogue) []Problem {
 		add("declared twice (first at %s:%d)", first.File, first.Line)
 	}
 	return ps
+}
+
+// sequence returns the items of a top-level list of a document; nil when
+// the key is absent or not a list.
+func sequence(root *yaml.Node, key string) []*yaml.Node {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	items := value(n, key)
+	if items == nil || items.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return items.Content
 }
 
 // value returns the value of a key of a mapping node; nil when absent.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -159,7 +160,7 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 			datasets[ns[k].numerator.Dataset] = true
 		}
 	}
-	for _, ds := range sortedKeys(datasets) {
+	for _, ds := range slices.Sorted(maps.Keys(datasets)) {
 		months, err := w.DataMonths(ctx, ds)
 		if err != nil {
 			return nil, err
@@ -200,7 +201,7 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		if kind == warehouse.CellsDistinct {
 			// One query per counted field for the total and every breakdown,
 			// a list field apart (each of its values counts).
-			for _, b := range sortedKeys(nd.breakdowns) {
+			for _, b := range slices.Sorted(maps.Keys(nd.breakdowns)) {
 				list := ""
 				if f, ok := d.Field(b); ok && f.Type == sources.List {
 					list = b
@@ -236,7 +237,7 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		for _, n := range cells.Months[n.Dataset] {
 			rows += n
 		}
-		for _, b := range sortedKeys(nd.breakdowns) {
+		for _, b := range slices.Sorted(maps.Keys(nd.breakdowns)) {
 			list := ""
 			if f, ok := d.Field(b); (ok && f.Type == sources.List) || rows < jointAbove {
 				list = b
@@ -412,15 +413,6 @@ func (c *Cells) addHistogram(g *geography.Geography, measure, breakdown, categor
 			h[bucket] += rows
 		}
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // jointAbove is the number of rows from which a dataset's breakdowns are

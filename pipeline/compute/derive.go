@@ -1,6 +1,8 @@
 package compute
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -162,7 +164,7 @@ func value(in Input, cells *Cells, ind catalogue.Indicator, mk, bd, cat string, 
 	} else {
 		d, _ := in.Catalogue.Lookup(den.Indicator)
 		dbd, dcat := bd, cat
-		if bd != "" && !containsString(d.Breakdowns, bd) {
+		if bd != "" && !slices.Contains(d.Breakdowns, bd) {
 			dbd, dcat = "", ""
 		}
 		v.Denominator = cells.Values[Cell{MeasureKey(d.Numerator), dbd, dcat, at.ptype, at.start, gg.level, gg.code}]
@@ -231,7 +233,7 @@ func (c *Cells) categories() map[catKey][]string {
 	}
 	out := map[catKey][]string{}
 	for ck, set := range seen {
-		out[ck] = sortedKeys(set)
+		out[ck] = slices.Sorted(maps.Keys(set))
 	}
 	return out
 }
@@ -322,13 +324,4 @@ func stateAt(dates []time.Time, end time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return dates[i], true
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -64,35 +65,44 @@ func Suppress(in Input, cells *Cells, values []indicators.Value, threshold int64
 		}
 		return suppression.Sensitive(int64(math.Round(cells.Values[c])), threshold)
 	}
+	// The measure of each indicator's numerator, and of its denominator
+	// indicator ("" for none).
+	numKey, denKey := map[string]string{}, map[string]string{}
+	for _, ind := range in.Catalogue.Indicators {
+		numKey[ind.ID] = MeasureKey(ind.Numerator)
+		if den := ind.Denominator; den != nil && den.Indicator != "" {
+			d, _ := in.Catalogue.Lookup(den.Indicator)
+			denKey[ind.ID] = MeasureKey(d.Numerator)
+		}
+	}
 	for i := range values {
 		v := &values[i]
 		ind, ok := in.Catalogue.Lookup(v.Indicator)
 		if !ok {
 			continue
 		}
-		mk := MeasureKey(ind.Numerator)
-		ptype, period := v.PeriodType, v.Period
+		mk := numKey[ind.ID]
+		ptype, start := v.PeriodType, v.Period
 		ds, _ := sources.LookupDataset(ind.Numerator.Dataset)
 		if ds.Virtual {
 			continue // deliveries counted by the product: no person behind them
 		}
 		if ds.Stock {
-			ref, found := stateAt(cells.Dates[ds.Name], (periodOf{v.PeriodType, v.Period}).end())
+			ref, found := stateAt(cells.Dates[ds.Name], (period{v.PeriodType, v.Period}).end())
 			if !found {
 				continue
 			}
-			ptype, period = "date", ref
+			ptype, start = "date", ref
 		}
-		num := Cell{mk, v.Breakdown, v.Category, ptype, period, v.Level, v.Code}
+		num := Cell{mk, v.Breakdown, v.Category, ptype, start, v.Level, v.Code}
 		if ind.Numerator.Aggregate == catalogue.Median {
 			v.Suppressed = suppression.Sensitive(int64(math.Round(v.Numerator)), threshold)
 			continue
 		}
 		v.Suppressed = hiddenCell(num, uses[mk].additive)
-		if den := ind.Denominator; den != nil && den.Indicator != "" && !v.Suppressed {
-			d, _ := in.Catalogue.Lookup(den.Indicator)
-			dk := MeasureKey(d.Numerator)
-			dc := Cell{dk, v.Breakdown, v.Category, ptype, period, v.Level, v.Code}
+		if dk := denKey[ind.ID]; dk != "" && !v.Suppressed {
+			d, _ := in.Catalogue.Lookup(ind.Denominator.Indicator)
+			dc := Cell{dk, v.Breakdown, v.Category, ptype, start, v.Level, v.Code}
 			if v.Breakdown != "" && !slices.Contains(d.Breakdowns, v.Breakdown) {
 				dc.Breakdown, dc.Category = "", ""
 			}
@@ -100,9 +110,6 @@ func Suppress(in Input, cells *Cells, values []indicators.Value, threshold int64
 		}
 	}
 }
-
-// periodOf is a period of a type, for its end.
-type periodOf = period
 
 // measureUses gathers, for each measure, how the catalogue publishes it.
 func measureUses(cat *catalogue.Catalogue) map[string]*measureUse {
@@ -207,7 +214,7 @@ func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *meas
 	}
 
 	var out []problem
-	for _, year := range sortedInts(years) {
+	for _, year := range slices.Sorted(maps.Keys(years)) {
 		var pr problem
 		index := map[Cell]int{}
 		var periods []period
@@ -379,13 +386,4 @@ func virtualValue(g *geography.Geography, cells *Cells, c Cell) float64 {
 		return rest
 	}
 	return cells.Values[c]
-}
-
-func sortedInts(set map[int]bool) []int {
-	out := make([]int, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Ints(out)
-	return out
 }

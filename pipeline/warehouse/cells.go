@@ -246,7 +246,7 @@ func cellSQL(d *sources.Dataset, q CellQuery) (string, []any, error) {
 		}
 		var fields []string
 		for _, m := range q.Measures {
-			if m.Field != "" && !containsString(fields, m.Field) {
+			if m.Field != "" && !slices.Contains(fields, m.Field) {
 				fields = append(fields, m.Field)
 			}
 		}
@@ -273,15 +273,6 @@ func cellSQL(d *sources.Dataset, q CellQuery) (string, []any, error) {
 		return distinctSQL(d, q, conds, args)
 	}
 	return "", nil, fmt.Errorf("unknown kind of cell query %q", q.Kind)
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // filterSQL turns filters into a condition on the dataset's columns, their

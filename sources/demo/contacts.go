@@ -432,23 +432,10 @@ func WriteContactsCSV(w io.Writer, n int, seed int64, until time.Time) error {
 // WriteContactsCSVMonths is WriteContactsCSV over monthCount months ending
 // with the month of until.
 func WriteContactsCSVMonths(w io.Writer, n, monthCount int, seed int64, until time.Time) error {
-	if n < 0 {
-		return fmt.Errorf("demo: negative row count %d", n)
-	}
-	if monthCount <= 0 {
-		return fmt.Errorf("demo: month count %d is not positive", monthCount)
-	}
-	if until.IsZero() {
-		return fmt.Errorf("demo: no last month (until)")
-	}
-	if seed == 0 {
-		seed = 1
-	}
-	g, err := loadGeo()
+	seed, g, months, err := benchRun(n, monthCount, seed, until)
 	if err != nil {
 		return err
 	}
-	months := coveredMonths(until, monthCount)
 	r := newRand(seed, streamBenchmark)
 	// Persons grow with the volume, up to a pool the 6-digit identifiers hold.
 	personScale := math.Min(100, float64(n)/(contactsPerMonth*float64(monthCount)))

@@ -159,6 +159,29 @@ func Write(ctx context.Context, opts Options) (Summary, error) {
 
 // coveredMonths returns the first day (UTC) of each of the n months ending
 // with the month of until, oldest first.
+// benchRun checks the arguments of the benchmark writers (n rows over
+// monthCount months ending with the month of until; a seed of 0 means 1)
+// and returns the seed, the geography and the months.
+func benchRun(n, monthCount int, seed int64, until time.Time) (int64, *geo, []time.Time, error) {
+	if n < 0 {
+		return 0, nil, nil, fmt.Errorf("demo: negative row count %d", n)
+	}
+	if monthCount <= 0 {
+		return 0, nil, nil, fmt.Errorf("demo: month count %d is not positive", monthCount)
+	}
+	if until.IsZero() {
+		return 0, nil, nil, fmt.Errorf("demo: no last month (until)")
+	}
+	if seed == 0 {
+		seed = 1
+	}
+	g, err := loadGeo()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return seed, g, coveredMonths(until, monthCount), nil
+}
+
 func coveredMonths(until time.Time, n int) []time.Time {
 	last := time.Date(until.Year(), until.Month(), 1, 0, 0, 0, 0, time.UTC)
 	months := make([]time.Time, n)

@@ -265,23 +265,10 @@ func (t *treatmentDemands) month(mi int, m time.Time, count int) []demand {
 // in one file spread over monthCount months ending with the month of until,
 // in date order: for a benchmark. A seed of 0 means 1.
 func WriteTreatmentDemandsCSV(w io.Writer, n, monthCount int, seed int64, until time.Time) error {
-	if n < 0 {
-		return fmt.Errorf("demo: negative row count %d", n)
-	}
-	if monthCount <= 0 {
-		return fmt.Errorf("demo: month count %d is not positive", monthCount)
-	}
-	if until.IsZero() {
-		return fmt.Errorf("demo: no last month (until)")
-	}
-	if seed == 0 {
-		seed = 1
-	}
-	g, err := loadGeo()
+	seed, g, months, err := benchRun(n, monthCount, seed, until)
 	if err != nil {
 		return err
 	}
-	months := coveredMonths(until, monthCount)
 	t := newTreatmentDemands(seed, g, float64(n)/(demandsPerMonth*float64(monthCount)), months)
 	weights := make([]float64, monthCount)
 	var total float64
