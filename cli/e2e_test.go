@@ -469,7 +469,8 @@ func TestEndToEnd(t *testing.T) {
 	if code := Run(ctx, []string{"indicators", "describe", "syringes_street", "--config", cfgPath}, &out, &errOut); code != 0 {
 		t.Fatalf("describe exited %d: %s", code, errOut.String())
 	}
-	for _, text := range []string{"Seringues distribuées en rue", "Verdeelde spuiten op straat", "Numérateur", "Teller", "mes-indicateurs.yaml:2"} {
+	for _, text := range []string{"Seringues distribuées en rue", "Verdeelde spuiten op straat", "Numérateur", "Teller",
+		"Thème\u00a0: Travail de rue / équipes mobiles", "Thema: Outreach / mobiele teams", "mes-indicateurs.yaml:2"} {
 		if !strings.Contains(out.String(), text) {
 			t.Errorf("the definition sheet lacks %q:\n%s", text, out.String())
 		}

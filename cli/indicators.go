@@ -58,7 +58,11 @@ func writeSheet(w io.Writer, cat *catalogue.Catalogue, ind catalogue.Indicator, 
 	t := l.SheetLabel
 	line := func(label, text string) { fmt.Fprintf(w, "  %s%s %s\n", label, l.Pick("\u00a0:", ":"), text) }
 	fmt.Fprintf(w, "%s — %s\n", ind.ID, ind.Name.Text(lang))
-	line(t("theme"), ind.Theme)
+	theme := ind.Theme
+	if th, ok := cat.Theme(ind.Theme); ok {
+		theme = th.Name.Text(lang)
+	}
+	line(t("theme"), theme)
 	line(t("kind"), t("kind_"+ind.Kind()))
 	line(t("definition"), ind.Definition.Text(lang))
 	sep := l.Pick(" ; ", "; ")
