@@ -3,12 +3,15 @@ package compute
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/brusano/bassins/pipeline/catalogue"
@@ -136,36 +139,46 @@ func needs(cat *catalogue.Catalogue) map[string]*need {
 	return out
 }
 
+// plan is one warehouse query of a computation: its measures' keys, in
+// the order of its measures, and for a visits query the period types and
+// aggregates they are counted for.
+type plan struct {
+	q    warehouse.CellQuery
+	keys []string
+	// visits queries only
+	periods []string
+	// skipTotals: a visits query of a list breakdown leaves the totals to
+	// the main query of its field.
+	skipTotals bool
+}
+
 // Gather asks the warehouse for every aggregate the catalogue needs: one
-// query per dataset and breakdown for counts and sums, one for distinct
-// counts, and one per median and per count of new values.
-func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogue, g *geography.Geography, geoVersion uint64, deliveries []completeness.Row) (*Cells, error) {
+// query per dataset, breakdown and kind for counts, sums and histograms
+// (medians), and one per counted field for distinct and new values (a list
+// breakdown apart), counted here.
+func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogue, g *geography.Geography, deliveries []completeness.Row) (*Cells, error) {
 	cells := NewCells()
 	cells.Deliveries = deliveries
 	type group struct{ dataset, breakdown, kind, field string }
-	queries := map[group]*warehouse.CellQuery{}
+	plans := map[group]*plan{}
 	var order []group
-	keys := map[group][]string{}
 	ns := needs(cat)
-	nkeys := make([]string, 0, len(ns))
-	for k := range ns {
-		nkeys = append(nkeys, k)
-	}
-	sort.Strings(nkeys)
+	nkeys := slices.Sorted(maps.Keys(ns))
 	datasets := map[string]bool{}
-	// The months of every stored dataset first: how big a dataset is
-	// decides how its breakdowns are queried.
 	for _, k := range nkeys {
-		if d, _ := sources.LookupDataset(ns[k].numerator.Dataset); !d.Virtual {
-			datasets[ns[k].numerator.Dataset] = true
+		n := ns[k].numerator
+		if d, _ := sources.LookupDataset(n.Dataset); !d.Virtual {
+			datasets[n.Dataset] = true
 		}
 	}
 	for _, ds := range slices.Sorted(maps.Keys(datasets)) {
+		started := time.Now()
 		months, err := w.DataMonths(ctx, ds)
 		if err != nil {
 			return nil, err
 		}
 		cells.Months[ds] = months
+		cells.Queries = append(cells.Queries, QueryTime{ds, "months", "", time.Since(started)})
 	}
 	for _, k := range nkeys {
 		nd := ns[k]
@@ -180,7 +193,6 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 			cells.Months[n.Dataset] = months
 			continue
 		}
-		datasets[n.Dataset] = true
 		kind := warehouse.CellsAdditive
 		field := ""
 		switch n.Aggregate {
@@ -196,150 +208,178 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		}
 		measure := warehouse.CellMeasure{Aggregate: agg, Field: n.Field, Filters: n.Filters, LookbackMonths: n.LookbackMonths}
 		if n.Aggregate == catalogue.Count && d.Stock {
-			measure.Field = "tuple(load_id, line)" // rows of one date: counted as they are
+			measure.Field = warehouse.RowIdentity // rows of one date: counted as they are
 		}
 		if kind == warehouse.CellsDistinct {
-			// One query per counted field for the total and every breakdown,
-			// a list field apart (each of its values counts).
-			for _, b := range slices.Sorted(maps.Keys(nd.breakdowns)) {
-				list := ""
-				if f, ok := d.Field(b); ok && f.Type == sources.List {
-					list = b
-				}
-				grp := group{n.Dataset, list, kind, measure.Field}
-				q := queries[grp]
-				if q == nil {
-					q = &warehouse.CellQuery{Dataset: n.Dataset, Kind: kind, Field: measure.Field}
-					queries[grp] = q
-					order = append(order, grp)
-				}
-				if b != "" && !slices.Contains(q.Breakdowns, b) {
-					q.Breakdowns = append(q.Breakdowns, b)
-				}
-				if !slices.Contains(keys[grp], k) {
-					q.Measures = append(q.Measures, measure)
-					keys[grp] = append(keys[grp], k)
-				}
-				for p := range nd.periods {
-					if !slices.Contains(q.PeriodTypes, p) {
-						q.PeriodTypes = append(q.PeriodTypes, p)
-					}
-				}
-			}
-			continue
+			field = measure.Field
 		}
-		// Counts, sums and value counts of a big dataset: the total and
-		// every text or yes/no breakdown in one query grouped on them
-		// together (one reading of the table), a list breakdown apart (each
-		// of its values counts). Those of a small dataset, one query per
-		// breakdown: their combinations would be as many as its rows.
-		var rows uint64
-		for _, n := range cells.Months[n.Dataset] {
-			rows += n
-		}
+		// Counts, sums and histograms: one query per breakdown. Distinct
+		// counts: one query per counted field for the total and every
+		// breakdown, a list field apart (each of its values counts).
 		for _, b := range slices.Sorted(maps.Keys(nd.breakdowns)) {
-			list := ""
-			if f, ok := d.Field(b); (ok && f.Type == sources.List) || rows < jointAbove {
-				list = b
-			}
-			grp := group{n.Dataset, list, kind, field}
-			q := queries[grp]
-			if q == nil {
-				q = &warehouse.CellQuery{Dataset: n.Dataset, Breakdown: list, Kind: kind}
-				if kind == warehouse.CellsHistogram {
-					q.Field = n.Field
+			by := b
+			if kind == warehouse.CellsDistinct {
+				by = ""
+				if f, ok := d.Field(b); ok && f.Type == sources.List {
+					by = b
 				}
-				queries[grp] = q
+			}
+			grp := group{n.Dataset, by, kind, field}
+			p := plans[grp]
+			if p == nil {
+				p = &plan{q: warehouse.CellQuery{Dataset: n.Dataset, Kind: kind}}
+				switch kind {
+				case warehouse.CellsDistinct:
+					p.q.Field = field
+				case warehouse.CellsHistogram:
+					p.q.Field = n.Field
+					p.q.Breakdown = by
+				default:
+					p.q.Breakdown = by
+				}
+				plans[grp] = p
 				order = append(order, grp)
 			}
-			if list == "" && b != "" && !slices.Contains(q.Breakdowns, b) {
-				q.Breakdowns = append(q.Breakdowns, b)
+			if kind == warehouse.CellsDistinct && b != "" && !slices.Contains(p.q.Breakdowns, b) {
+				p.q.Breakdowns = append(p.q.Breakdowns, b)
 			}
-			if !slices.Contains(keys[grp], k) {
-				q.Measures = append(q.Measures, measure)
-				keys[grp] = append(keys[grp], k)
+			if !slices.Contains(p.keys, k) {
+				p.q.Measures = append(p.q.Measures, measure)
+				p.keys = append(p.keys, k)
+			}
+			for pt := range nd.periods {
+				if !slices.Contains(p.periods, pt) {
+					p.periods = append(p.periods, pt)
+				}
 			}
 		}
 	}
-	for _, grp := range order {
-		q := queries[grp]
-		slices.Sort(q.PeriodTypes)
-		d, _ := sources.LookupDataset(q.Dataset)
-		mkeys := keys[grp]
-		dates := map[time.Time]bool{}
-		// A query of a list breakdown leaves the totals to the main query
-		// of its field, when there is one.
-		_, hasMain := queries[group{grp.dataset, "", grp.kind, grp.field}]
-		started := time.Now()
-		skipTotals := q.Kind == warehouse.CellsDistinct && grp.breakdown != "" && hasMain
-		sums := map[areaSum][]float64{}
-		err := w.Cells(ctx, *q, geoVersion, func(r warehouse.CellRow) {
-			switch q.Kind {
-			case warehouse.CellsAdditive, warehouse.CellsHistogram:
-				// Added up per area, month and category first; the roll-up
-				// to geographies and periods comes once per sum.
-				add := func(bd, cat string) {
-					k := areaSum{r.Period, r.Area, bd, cat, r.Bucket}
-					v := sums[k]
-					if v == nil {
-						v = make([]float64, len(r.Values))
-						sums[k] = v
-					}
-					for i, x := range r.Values {
-						v[i] += x
-					}
-				}
-				if q.Breakdown != "" { // a list breakdown
-					add(q.Breakdown, r.Category)
-					return
-				}
-				add("", "")
-				for i, b := range q.Breakdowns {
-					add(b, r.Categories[i])
-				}
-			default:
-				category := r.Category
-				if r.Breakdown == "" {
-					if skipTotals {
-						return
-					}
-					category = ""
-				}
-				ptype := r.PeriodType
-				if d.Stock {
-					ptype = warehouse.PeriodDate
-					dates[r.Period] = true
-				}
-				for i, k := range mkeys {
-					cells.Values[Cell{k, r.Breakdown, category, ptype, r.Period, r.Level, r.Code}] += r.Values[i]
-				}
-			}
-		})
-		if err != nil {
-			return nil, fmt.Errorf("compute: %w", err)
-		}
-		for k, v := range sums {
-			if q.Kind == warehouse.CellsHistogram {
-				cells.addHistogram(g, mkeys[0], k.breakdown, k.category, k.month, k.area, k.bucket, v[0])
+	// The queries run a few at a time: the answers are added up and
+	// counted in Go while the server answers the next.
+	parts := make([]*Cells, len(order))
+	errs := make([]error, len(order))
+	sem := make(chan struct{}, gatherWorkers)
+	var wg sync.WaitGroup
+	for i, grp := range order {
+		p := plans[grp]
+		slices.Sort(p.periods)
+		_, hasMain := plans[group{grp.dataset, "", grp.kind, grp.field}]
+		p.skipTotals = grp.kind == warehouse.CellsDistinct && grp.breakdown != "" && hasMain
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			part := NewCells()
+			started := time.Now()
+			if p.q.Kind == warehouse.CellsDistinct {
+				errs[i] = part.gatherVisits(ctx, w, g, p)
 			} else {
-				cells.addArea(g, mkeys, k.breakdown, k.category, k.month, k.area, v)
+				errs[i] = part.gatherSums(ctx, w, g, p)
 			}
-		}
-		what := q.Breakdown
-		if what == "" {
-			what = strings.Join(q.Breakdowns, ",")
-		}
-		cells.Queries = append(cells.Queries, QueryTime{q.Dataset, q.Kind, what, time.Since(started)})
-		if d.Stock {
-			for t := range dates {
-				if !slices.Contains(cells.Dates[q.Dataset], t) {
-					cells.Dates[q.Dataset] = append(cells.Dates[q.Dataset], t)
-				}
+			what := p.q.Breakdown
+			if p.q.Kind == warehouse.CellsDistinct {
+				what = strings.Join(p.q.Breakdowns, ",")
 			}
-			slices.SortFunc(cells.Dates[q.Dataset], func(a, b time.Time) int { return a.Compare(b) })
-		}
+			part.Queries = append(part.Queries, QueryTime{p.q.Dataset, p.q.Kind, what, time.Since(started)})
+			parts[i] = part
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("compute: %w", err)
+	}
+	for _, part := range parts {
+		cells.merge(part)
 	}
 	return cells, nil
+}
+
+// gatherWorkers is the number of warehouse queries a computation runs at
+// once.
+var gatherWorkers = max(2, runtime.GOMAXPROCS(0))
+
+// merge adds the aggregates of other to c.
+func (c *Cells) merge(other *Cells) {
+	for k, v := range other.Values {
+		c.Values[k] += v
+	}
+	for k, h := range other.Histograms {
+		mine := c.Histograms[k]
+		if mine == nil {
+			c.Histograms[k] = h
+			continue
+		}
+		for b, n := range h {
+			mine[b] += n
+		}
+	}
+	for ds, dates := range other.Dates {
+		for _, t := range dates {
+			if !slices.Contains(c.Dates[ds], t) {
+				c.Dates[ds] = append(c.Dates[ds], t)
+			}
+		}
+		slices.SortFunc(c.Dates[ds], func(a, b time.Time) int { return a.Compare(b) })
+	}
+	c.Queries = append(c.Queries, other.Queries...)
+}
+
+// gatherSums asks for the counts, sums or histogram of an additive query,
+// added up per area, month and category first, then rolled up to
+// geographies and periods once per sum.
+func (c *Cells) gatherSums(ctx context.Context, w *warehouse.Warehouse, g *geography.Geography, p *plan) error {
+	sums := map[areaSum][]float64{}
+	err := w.Cells(ctx, p.q, func(r warehouse.CellRow) {
+		k := areaSum{r.Period, r.Area, p.q.Breakdown, r.Category, r.Bucket}
+		v := sums[k]
+		if v == nil {
+			v = make([]float64, len(r.Values))
+			sums[k] = v
+		}
+		for i, x := range r.Values {
+			v[i] += x
+		}
+	})
+	if err != nil {
+		return err
+	}
+	placesOf := map[string][][2]string{}
+	if p.q.Kind == warehouse.CellsHistogram {
+		// Each histogram of an area, month and category is added to
+		// those of its geographies and periods, found once.
+		type source struct {
+			month          time.Time
+			area, category string
+		}
+		targets := map[source][]map[float64]float64{}
+		for k, v := range sums {
+			src := source{k.month, k.area, k.category}
+			hs, ok := targets[src]
+			if !ok {
+				hs = c.histograms(p.keys[0], k.breakdown, k.category, k.month, cachedPlaces(g, placesOf, k.area))
+				targets[src] = hs
+			}
+			for _, h := range hs {
+				h[k.bucket] += v[0]
+			}
+		}
+		return nil
+	}
+	for k, v := range sums {
+		c.addArea(p.keys, k.breakdown, k.category, k.month, k.area, cachedPlaces(g, placesOf, k.area), v)
+	}
+	return nil
+}
+
+// cachedPlaces returns places(g, area), kept in cache.
+func cachedPlaces(g *geography.Geography, cache map[string][][2]string, area string) [][2]string {
+	pl, ok := cache[area]
+	if !ok {
+		pl = places(g, area)
+		cache[area] = pl
+	}
+	return pl
 }
 
 // publishedWithCategories reports whether a level's values are broken down
@@ -383,10 +423,10 @@ func periodsOf(month time.Time) [3]struct {
 	}{{catalogue.Month, month}, {catalogue.Quarter, q}, {catalogue.Year, y}}
 }
 
-// addArea adds the counts of one area and month to every geography and
-// period containing them.
-func (c *Cells) addArea(g *geography.Geography, measures []string, breakdown, category string, month time.Time, area string, values []float64) {
-	for _, pl := range append(places(g, area), [2]string{levelArea, area}) {
+// addArea adds the counts of one area and month to every geography
+// (places: the area's) and period containing them.
+func (c *Cells) addArea(measures []string, breakdown, category string, month time.Time, area string, places [][2]string, values []float64) {
+	for _, pl := range append(places, [2]string{levelArea, area}) {
 		if breakdown != "" && !publishedWithCategories(pl[0]) {
 			continue
 		}
@@ -398,8 +438,11 @@ func (c *Cells) addArea(g *geography.Geography, measures []string, breakdown, ca
 	}
 }
 
-func (c *Cells) addHistogram(g *geography.Geography, measure, breakdown, category string, month time.Time, area string, bucket, rows float64) {
-	for _, pl := range places(g, area) {
+// histograms returns the histograms of every geography (places: an
+// area's) and period containing a month, made when missing.
+func (c *Cells) histograms(measure, breakdown, category string, month time.Time, places [][2]string) []map[float64]float64 {
+	var out []map[float64]float64
+	for _, pl := range places {
 		if breakdown != "" && !publishedWithCategories(pl[0]) {
 			continue
 		}
@@ -410,14 +453,11 @@ func (c *Cells) addHistogram(g *geography.Geography, measure, breakdown, categor
 				h = map[float64]float64{}
 				c.Histograms[k] = h
 			}
-			h[bucket] += rows
+			out = append(out, h)
 		}
 	}
+	return out
 }
-
-// jointAbove is the number of rows from which a dataset's breakdowns are
-// queried together.
-var jointAbove uint64 = 1_000_000
 
 // areaSum locates the sums of an additive or histogram query's rows for
 // one month, area and category (and value, for a histogram).

@@ -68,7 +68,7 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (int, error)
 			return 0, fmt.Errorf("compute: %w", err)
 		}
 	}
-	cells, err := Gather(ctx, j.opts.Warehouse, cat, j.opts.Geography, j.opts.GeoVersion, deliveries)
+	cells, err := Gather(ctx, j.opts.Warehouse, cat, j.opts.Geography, deliveries)
 	if err != nil {
 		return 0, fmt.Errorf("compute: %w", err)
 	}

@@ -1,6 +1,7 @@
 package compute_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/brusano/bassins/pipeline/indicators"
 	"github.com/brusano/bassins/pipeline/ingest"
 	"github.com/brusano/bassins/pipeline/privacy"
+	"github.com/brusano/bassins/pipeline/warehouse"
 	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
 )
 
@@ -116,12 +118,27 @@ func computeFiles(t *testing.T, now time.Time, geoFiles geography.Files, files [
 	latin1     bool
 }, loaded int, extra ...string) map[cellKey]indicators.Value {
 	t.Helper()
+	var out map[cellKey]indicators.Value
+	computeFilesWith(t, now, geoFiles, files, loaded, func(compute func(bool) map[cellKey]indicators.Value) {
+		out = compute(false)
+	}, extra...)
+	return out
+}
+
+// computeFilesWith ingests files as computeFiles does, then calls use with
+// a function computing the catalogue, from partials or (readRows) from the
+// rows alone, as many times as use calls it.
+func computeFilesWith(t *testing.T, now time.Time, geoFiles geography.Files, files []struct {
+	name, body string
+	latin1     bool
+}, loaded int, use func(compute func(readRows bool) map[cellKey]indicators.Value), extra ...string) {
+	t.Helper()
 	ctx := t.Context()
 	inbox := t.TempDir()
 	for _, f := range files {
 		writeFile(t, inbox, f.name, f.body, f.latin1)
 	}
-	wh, _ := warehousetest.Open(t)
+	wh, srv := warehousetest.Open(t)
 	cfg, err := config.Parse("bassins.yaml", config.Default)
 	if err != nil {
 		t.Fatal(err)
@@ -147,23 +164,40 @@ func computeFiles(t *testing.T, now time.Time, geoFiles geography.Files, files [
 	if res.Loaded != loaded {
 		t.Fatalf("%d files loaded, want %d: %+v", res.Loaded, loaded, res)
 	}
-	job := compute.New(compute.Options{Warehouse: wh, Geography: g, GeoVersion: version, Catalogue: cfg.Catalogue})
-	if _, err := job.Run(ctx, now, "compute-1"); err != nil {
-		t.Fatal(err)
-	}
-	values, err := wh.Values(ctx, "compute-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[cellKey]indicators.Value{}
-	for _, v := range values {
-		k := cellKey{v.Indicator, v.PeriodType, period(v), v.Level, v.Code, v.Breakdown, v.Category}
-		if _, dup := out[k]; dup {
-			t.Errorf("two values for %+v", k)
+	runs := 0
+	computeWith := func(readRows bool) map[cellKey]indicators.Value {
+		t.Helper()
+		w := wh
+		if readRows {
+			var err error
+			w, err = warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: warehousetest.Database,
+				User: srv.User(), Password: srv.Password(), ReadRows: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
 		}
-		out[k] = v
+		runs++
+		run := fmt.Sprintf("compute-%d", runs)
+		job := compute.New(compute.Options{Warehouse: w, Geography: g, GeoVersion: version, Catalogue: cfg.Catalogue})
+		if _, err := job.Run(ctx, now, run); err != nil {
+			t.Fatal(err)
+		}
+		values, err := w.Values(ctx, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[cellKey]indicators.Value{}
+		for _, v := range values {
+			k := cellKey{v.Indicator, v.PeriodType, period(v), v.Level, v.Code, v.Breakdown, v.Category}
+			if _, dup := out[k]; dup {
+				t.Errorf("two values for %+v", k)
+			}
+			out[k] = v
+		}
+		return out
 	}
-	return out
+	use(computeWith)
 }
 
 // period writes a value's period as 2025-01, 2025-Q1 or 2025.
@@ -336,22 +370,28 @@ func keysOf(m map[cellKey]indicators.Value) []string {
 	return out
 }
 
-// TestBreakdownsQueriedTogetherGiveTheSameValues: a big dataset's
-// breakdowns are read in one query grouped on them together, a small one's
-// one breakdown at a time; both give the same values.
-func TestBreakdownsQueriedTogetherGiveTheSameValues(t *testing.T) {
+// TestPartialsGiveTheValuesOfTheRows: the values computed from each load's
+// partials, built by a first computation and read by the next, are those
+// computed from the rows themselves.
+func TestPartialsGiveTheValuesOfTheRows(t *testing.T) {
 	now := time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)
-	apart := computeFixture(t, now)
-	restore := compute.SetJointAbove(0)
-	defer restore()
-	together := computeFixture(t, now)
-	if len(apart) != len(together) || len(apart) == 0 {
-		t.Fatalf("%d values apart, %d together", len(apart), len(together))
+	var runs []map[cellKey]indicators.Value
+	computeFilesWith(t, now, geography.Files{}, fixtureFiles, 6, func(compute func(readRows bool) map[cellKey]indicators.Value) {
+		runs = append(runs, compute(false), compute(false), compute(true))
+	})
+	built, read, rows := runs[0], runs[1], runs[2]
+	if len(rows) == 0 {
+		t.Fatal("no values")
 	}
-	for k, v := range apart {
-		w, ok := together[k]
-		if !ok || w.Value != v.Value || w.Numerator != v.Numerator || w.Denominator != v.Denominator || w.Suppressed != v.Suppressed {
-			t.Errorf("%+v: %+v apart, %+v together", k, v, w)
+	for name, got := range map[string]map[cellKey]indicators.Value{"building partials": built, "reading partials": read} {
+		if len(got) != len(rows) {
+			t.Errorf("%s: %d values, %d from the rows", name, len(got), len(rows))
+		}
+		for k, v := range rows {
+			w, ok := got[k]
+			if !ok || w.Value != v.Value || w.Numerator != v.Numerator || w.Denominator != v.Denominator || w.Suppressed != v.Suppressed {
+				t.Errorf("%s: %+v: %+v, from the rows %+v", name, k, w, v)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"github.com/brusano/bassins/pipeline/catalogue"
 	"github.com/brusano/bassins/pipeline/compute"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/brusano/bassins/pipeline/ingest"
 	"github.com/brusano/bassins/pipeline/privacy"
 	"github.com/brusano/bassins/pipeline/warehouse"
+	"github.com/brusano/bassins/pipeline/warehouse/managed"
 	"github.com/brusano/bassins/pipeline/warehouse/warehousetest"
 	"github.com/brusano/bassins/sources"
 )
@@ -29,6 +32,7 @@ var deliveryDay = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
 type bench struct {
 	t     *testing.T
 	wh    *warehouse.Warehouse
+	srv   *managed.Server
 	inbox string
 	job   *ingest.Job
 	geo   uint64
@@ -37,7 +41,7 @@ type bench struct {
 
 func newBench(t *testing.T, specs ...sources.Spec) *bench {
 	t.Helper()
-	wh, _ := warehousetest.Open(t)
+	wh, srv := warehousetest.Open(t)
 	g, err := geography.Load(geography.Files{})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +62,7 @@ func newBench(t *testing.T, specs ...sources.Spec) *bench {
 	inbox := t.TempDir()
 	job := ingest.New(ingest.Options{Warehouse: wh, Sources: specs, Inbox: inbox, StateDir: t.TempDir(),
 		Pseudonymiser: p, Geography: g, ChunkRows: 3})
-	return &bench{t: t, wh: wh, inbox: inbox, job: job, geo: version, g: g}
+	return &bench{t: t, wh: wh, srv: srv, inbox: inbox, job: job, geo: version, g: g}
 }
 
 // deliver writes a file into the inbox, its modification time a second
@@ -94,11 +98,17 @@ func (b *bench) run() ingest.Result {
 // makes them; an indicator kept apart by federation is added up here.
 func (b *bench) totals(level, code string) map[string]float64 {
 	b.t.Helper()
+	return b.totalsFrom(b.wh, level, code)
+}
+
+// totalsFrom returns the totals as computed by a warehouse.
+func (b *bench) totalsFrom(wh *warehouse.Warehouse, level, code string) map[string]float64 {
+	b.t.Helper()
 	cat, err := catalogue.Load(catalogue.Default())
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	cells, err := compute.Gather(b.t.Context(), b.wh, cat, b.g, b.geo, nil)
+	cells, err := compute.Gather(b.t.Context(), wh, cat, b.g, nil)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -110,6 +120,28 @@ func (b *bench) totals(level, code string) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// checkPartials checks the Region's totals, computed twice from the
+// partials (the first computation may build some), against those written by
+// hand and those computed from the rows alone.
+func (b *bench) checkPartials(when string, want map[string]float64) {
+	b.t.Helper()
+	rows, err := warehouse.Open(b.t.Context(), warehouse.Options{Addr: b.srv.Addr(), Database: warehousetest.Database,
+		User: b.srv.User(), Password: b.srv.Password(), ReadRows: true})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer rows.Close()
+	fromRows := b.totalsFrom(rows, geography.LevelRegion, geography.RegionCode)
+	checkTotals(b.t, when+", from the rows", fromRows, want)
+	for _, run := range []string{"first", "second"} {
+		got := b.totals(geography.LevelRegion, geography.RegionCode)
+		checkTotals(b.t, when+", "+run+" computation from partials", got, want)
+		if !maps.Equal(got, fromRows) {
+			b.t.Errorf("%s: %s computation from partials %v, from the rows %v", when, run, got, fromRows)
+		}
+	}
 }
 
 func teamLog(replace string) sources.Spec {
@@ -396,6 +428,76 @@ func TestAnExcelWorkbookLoadsItsChosenSheet(t *testing.T) {
 	if err != nil || len(q) != 1 || q[0].Line != 5 || q[0].Reasons[0].Code != sources.ProblemOutside {
 		t.Fatalf("quarantine %+v, %v; want sheet row 5 outside the Region", q, err)
 	}
+}
+
+// TestPartialsFollowReplacementsRetractionsAndTheirOwnBuilds: each load's
+// partials give the values of the rows through a replacement of a month, a
+// retraction, a record delivered again, a build interrupted before its
+// record and a second build of the same load.
+func TestPartialsFollowReplacementsRetractionsAndTheirOwnBuilds(t *testing.T) {
+	unkeyed := teamLog(sources.ReplaceMonths)
+	delete(unkeyed.Fields, sources.RecordIDField)
+	keyed := teamLog(sources.ReplaceNone)
+	keyed.Name, keyed.Path = "renfort", "renfort/*.jsonl"
+	b := newBench(t, unkeyed, keyed)
+	b.deliver("combo/2025-01.jsonl", []byte(contact("", "2025-01-05", "1000", "P-1", "", 2)+
+		contact("", "2025-01-20", "1030", "P-2", "", 3)+contact("", "2025-02-03", "1000", "P-1", "", 1)))
+	b.deliver("renfort/a.jsonl", []byte(contact("r1", "2025-01-07", "1000", "P-9", "", 4)))
+	if res := b.run(); res.Loaded != 2 {
+		t.Fatalf("first run: %+v", res)
+	}
+	// January: P-1, P-2 and P-9; February: P-1.
+	b.checkPartials("first deliveries", map[string]float64{"contacts 2025-01": 3, "syringes 2025-01": 9, "persons 2025-01": 3,
+		"contacts 2025-02": 1, "syringes 2025-02": 1, "persons 2025-02": 1})
+
+	// February delivered again: P-3 twice. r1 delivered again, with 6
+	// syringes.
+	b.deliver("combo/2025-02.jsonl", []byte(contact("", "2025-02-03", "1000", "P-3", "", 4)+
+		contact("", "2025-02-04", "1210", "P-3", "", 1)))
+	b.deliver("renfort/b.jsonl", []byte(contact("r1", "2025-01-07", "1000", "P-9", "", 6)))
+	if res := b.run(); res.Loaded != 2 {
+		t.Fatalf("second run: %+v", res)
+	}
+	b.checkPartials("February replaced", map[string]float64{"contacts 2025-01": 3, "syringes 2025-01": 11, "persons 2025-01": 3,
+		"contacts 2025-02": 2, "syringes 2025-02": 5, "persons 2025-02": 1})
+
+	// The replacing delivery withdrawn: February is the first one's again.
+	loads, err := b.wh.Loads(t.Context(), warehouse.LoadFilter{Source: "combo"})
+	if err != nil || len(loads) != 2 {
+		t.Fatalf("%d loads of combo (%v)", len(loads), err)
+	}
+	if _, err := b.wh.Retract(t.Context(), loads[0].LoadID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	b.checkPartials("replacement retracted", map[string]float64{"contacts 2025-01": 3, "syringes 2025-01": 11, "persons 2025-01": 3,
+		"contacts 2025-02": 1, "syringes 2025-02": 1, "persons 2025-02": 1})
+
+	// A build interrupted before its record (build 1), and a second build
+	// recorded after the first one: neither counts.
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{b.srv.Addr()},
+		Auth: clickhouse.Auth{Database: warehousetest.Database, Username: b.srv.User(), Password: b.srv.Password()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		`INSERT INTO cell_partials (spec, build, load_id, month, area_key, category, bucket, sums)
+			SELECT spec, 1, load_id, month, area_key, category, bucket, sums FROM cell_partials`,
+		`INSERT INTO visit_partials (spec, build, load_id, month, area_key, categories, value, conds)
+			SELECT spec, 1, load_id, month, area_key, categories, value, conds FROM visit_partials`,
+		`INSERT INTO cell_partials (spec, build, load_id, month, area_key, category, bucket, sums)
+			SELECT spec, 18446744073709551615, load_id, month, area_key, category, bucket, sums FROM cell_partials WHERE build != 1`,
+		`INSERT INTO visit_partials (spec, build, load_id, month, area_key, categories, value, conds)
+			SELECT spec, 18446744073709551615, load_id, month, area_key, categories, value, conds FROM visit_partials WHERE build != 1`,
+		`INSERT INTO partial_builds (spec, load_id, build, keyed, built_at)
+			SELECT spec, load_id, 18446744073709551615, keyed, built_at FROM partial_builds`,
+	} {
+		if err := conn.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.checkPartials("builds interrupted and repeated", map[string]float64{"contacts 2025-01": 3, "syringes 2025-01": 11, "persons 2025-01": 3,
+		"contacts 2025-02": 1, "syringes 2025-02": 1, "persons 2025-02": 1})
 }
 
 func TestTheRowsOfAnInterruptedLoadNeverCount(t *testing.T) {

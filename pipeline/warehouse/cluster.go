@@ -60,6 +60,9 @@ var shardingKeys = map[string]string{
 	"geo_bassins":            "cityHash64(version)",
 	"geo_communes":           "cityHash64(version)",
 	"geo_areas":              "cityHash64(version)",
+	"cell_partials":          "cityHash64(load_id)",
+	"visit_partials":         "cityHash64(load_id)",
+	"partial_builds":         "cityHash64(load_id)",
 }
 
 // openCluster finds the nodes of the cluster opts names, as the server boot

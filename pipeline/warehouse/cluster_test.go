@@ -73,9 +73,9 @@ func localRows(t *testing.T, conn clickhouse.Conn, table string) uint64 {
 func TestEveryNodeOfAClusterHoldsLocalTablesUnderDistributedOnes(t *testing.T) {
 	_, servers := warehousetest.OpenCluster(t)
 	// The tables of the migrations, by hand.
-	tables := []string{"contacts", "excluded_rows", "federation_activity", "geo_areas", "geo_bassins", "geo_communes",
+	tables := []string{"cell_partials", "contacts", "excluded_rows", "federation_activity", "geo_areas", "geo_bassins", "geo_communes",
 		"geo_versions", "indicator_cells", "indicator_runs", "indicator_values", "job_run_records", "job_runs", "load_masks", "loads",
-		"quarantine", "schema_migrations", "services", "treatment_demands"}
+		"partial_builds", "quarantine", "schema_migrations", "services", "treatment_demands", "visit_partials"}
 	for i, srv := range servers {
 		conn := nodeConn(t, srv)
 		rows, err := conn.Query(t.Context(), `SELECT name, engine FROM system.tables WHERE database = 'bassins_test'`)

@@ -25,13 +25,14 @@ const settledLoads = `SELECT load_id FROM loads GROUP BY load_id
 	HAVING argMax(status, recorded_ns) NOT IN ('` + StatusRejected + `', '` + StatusRetracted + `')`
 
 // orphanTables are the tables whose rows belong to a load: the canonical
-// tables, then the lines set aside after the insert.
-var orphanTables = []string{"contacts", "federation_activity", "services", "treatment_demands", "excluded_rows"}
+// tables, then the lines set aside after the insert and the partials.
+var orphanTables = []string{"contacts", "federation_activity", "services", "treatment_demands", "excluded_rows",
+	"cell_partials", "visit_partials", "partial_builds"}
 
 // DeleteOrphanRows deletes the rows that do not count and never will: those
 // of loads rejected or retracted, and those of load ids never recorded (a
 // load interrupted between its insert and its record), in every canonical
-// table and in excluded_rows. Quarantined rows and load records stay. It
+// table, in excluded_rows and in the partials. Quarantined rows and load records stay. It
 // returns the rows deleted per table, every table listed.
 func (w *Warehouse) DeleteOrphanRows(ctx context.Context) (map[string]uint64, error) {
 	deleted := map[string]uint64{}

@@ -123,16 +123,31 @@ func TestDeleteOrphanRowsDropsTheRowsOfLoadsThatNeverCount(t *testing.T) {
 				t.Fatalf("%d contacts stored, want 3 loads of 4", n)
 			}
 
+			// Partials of load 1, and of loads 2 and 3 (built while load 2
+			// counted, or for a load never recorded).
+			jan, apr := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
+			partial := func(load uint64, month time.Time) []any {
+				return []any{uint64(7), uint64(1), load, month, "21004", "", 0.0, []float64{4}}
+			}
+			if err := wh.InsertRows(ctx, "cell_partials", []string{"spec", "build", "load_id", "month", "area_key", "category", "bucket", "sums"},
+				[][]any{partial(1, jan), partial(2, apr), partial(3, apr)}); err != nil {
+				t.Fatal(err)
+			}
+			build := func(load uint64) []any { return []any{uint64(7), load, uint64(1), uint64(0), time.Now()} }
+			if err := wh.InsertRows(ctx, "partial_builds", []string{"spec", "load_id", "build", "keyed", "built_at"},
+				[][]any{build(1), build(2), build(3)}); err != nil {
+				t.Fatal(err)
+			}
 			deleted, err := wh.DeleteOrphanRows(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := map[string]uint64{"contacts": 8, "treatment_demands": 3, "federation_activity": 0, "services": 0,
-				"excluded_rows": 2}
+				"excluded_rows": 2, "cell_partials": 2, "visit_partials": 0, "partial_builds": 2}
 			if !maps.Equal(deleted, want) {
 				t.Errorf("deleted %v, want %v", deleted, want)
 			}
-			stored := map[string]uint64{"contacts": 4, "treatment_demands": 3, "excluded_rows": 1}
+			stored := map[string]uint64{"contacts": 4, "treatment_demands": 3, "excluded_rows": 1, "cell_partials": 1, "partial_builds": 1}
 			for table, n := range stored {
 				if got := tableRows(t, wh, table); got != n {
 					t.Errorf("%d rows left in %s, want %d", got, table, n)
@@ -280,7 +295,7 @@ func TestReadinessCountsTheMigrationsAndTheLatestComputation(t *testing.T) {
 	wh, srv := warehousetest.Open(t)
 	ctx := t.Context()
 	all := []string{"0001_init.sql", "0002_rows_by_load.sql", "0003_job_run_records.sql", "0004_tdi3_copy.sql",
-		"0005_tdi3_rebuild.sql", "0006_tdi3_drop_copy.sql", "0007_indicator_cells.sql"}
+		"0005_tdi3_rebuild.sql", "0006_tdi3_drop_copy.sql", "0007_indicator_cells.sql", "0008_partials.sql"}
 	version, err := wh.ServerVersion()
 	if err != nil {
 		t.Fatal(err)

@@ -82,7 +82,11 @@ type Options struct {
 	// <remote_servers>) the warehouse is spread over: see the package
 	// documentation. Addr is then any node of it.
 	Cluster string
-	Logger  *slog.Logger
+	// ReadRows answers every cell query from the canonical tables' rows,
+	// building and reading no partials (see partials.go): slower, and the
+	// reference the partials are tested against.
+	ReadRows bool
+	Logger   *slog.Logger
 }
 
 // Connection settings. A connection is dialled afresh to the current

@@ -58,6 +58,9 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
+// Database is the database Open migrates.
+const Database = "bassins_test"
+
 // Open starts a managed ClickHouse server for the test, with a password of
 // its own (Password), and returns a migrated warehouse on it. Both are closed
 // when the test ends. A test opening more connections logs in as srv.User()
@@ -71,7 +74,7 @@ func Open(t testing.TB) (*warehouse.Warehouse, *managed.Server) {
 		t.Fatalf("starting ClickHouse (run `make test`, which installs clickhouse-server): %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: "bassins_test",
+	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: Database,
 		User: srv.User(), Password: srv.Password()})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,225 @@
+package warehouse
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/brusano/bassins/sources"
+)
+
+// Partials are each load's aggregates for one cell query, kept in
+// cell_partials and visit_partials: a computation merges those of the live
+// loads instead of reading every row of a dataset again, and builds only
+// those of loads it meets for the first time (after a delivery, one load's
+// rows; after a change of the catalogue, every row once).
+//
+// A load's partial depends on its rows alone: its rows never change once it
+// is loaded, and the rows set aside within it (excluded_rows) are known by
+// then. What depends on other loads is applied when the partials are read:
+// whether the load is still live, and the months a later delivery replaces
+// (load_masks). Rows with a record id are the exception: a later delivery of
+// the same record replaces them, so they are never kept in partials and are
+// read from the canonical table, as they stand, at each computation.
+
+// partialChunk bounds the loads one build statement reads: the memory of
+// its grouping stays that of a few dozen deliveries.
+const partialChunk = 48
+
+// spec identifies a partial by the statement that builds it, with its
+// arguments: another statement (a catalogue changed) is another spec.
+func spec(kind, sql string, args []any) uint64 {
+	h := fnv.New64a()
+	fmt.Fprint(h, kind, "\x00", sql)
+	for _, a := range args {
+		if n, ok := a.(driver.NamedValue); ok {
+			fmt.Fprintf(h, "\x00%s=%#v", n.Name, n.Value)
+			continue
+		}
+		fmt.Fprintf(h, "\x00%#v", a)
+	}
+	return h.Sum64()
+}
+
+// newBuild returns a random build id: two computations building the same
+// partial at once write two builds, of which one is read.
+func newBuild() (uint64, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(b[:]) | 1, nil
+}
+
+// partialRows is the condition on a canonical table's rows that a partial
+// of the loads bound as @loads holds: the rows without a record id, but
+// those set aside after the insert.
+func partialRows() string {
+	return `has(@loads, load_id) AND record_key = ''
+		AND (load_id, line) GLOBAL NOT IN (SELECT load_id, line FROM excluded_rows WHERE has(@loads, load_id))`
+}
+
+// keyedRows is the condition on a canonical table's rows that partials
+// never hold: rows with a record id, as they count now.
+func keyedRows(table string) string {
+	return `record_key != '' AND ` + visible(table)
+}
+
+// partialRead is the condition on a partial table's rows that count: those
+// of the build read for each live load of the spec (bound as @spec), but the
+// months a live delivery replaces.
+const partialRead = `spec = @spec
+	AND (load_id, build) GLOBAL IN (SELECT load_id, min(build) FROM partial_builds WHERE spec = @spec GROUP BY load_id)
+	AND load_id GLOBAL IN (` + liveLoads + `)
+	AND (load_id, toStartOfMonth(month)) GLOBAL NOT IN (
+		SELECT load_id, month FROM load_masks WHERE by_load GLOBAL IN (` + liveLoads + `))`
+
+// buildPartials builds, for the live loads of a dataset that have no
+// partial of the spec yet, their partials: insert runs the build statement
+// with the loads bound as @loads (its own arguments in args), then the
+// loads are recorded as built, together. It returns the loads built.
+func (w *Warehouse) buildPartials(ctx context.Context, d *sources.Dataset, id uint64, insert string, args []any) (int, error) {
+	missing, err := w.uint64s(ctx, `SELECT load_id FROM loads WHERE dataset = @dataset GROUP BY load_id
+		HAVING argMax(status, recorded_ns) = '`+StatusLoaded+`'
+			AND load_id GLOBAL NOT IN (SELECT load_id FROM partial_builds WHERE spec = @spec)
+		ORDER BY load_id`, clickhouse.Named("dataset", d.Name), clickhouse.Named("spec", id))
+	if err != nil {
+		return 0, fmt.Errorf("warehouse: loads without partials of %s: %w", d.Name, err)
+	}
+	for start := 0; start < len(missing); start += partialChunk {
+		loads := missing[start:min(start+partialChunk, len(missing))]
+		build, err := newBuild()
+		if err != nil {
+			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+		}
+		bound := append(append([]any{}, args...), clickhouse.Named("spec", id), clickhouse.Named("build", build),
+			clickhouse.Named("loads", loads))
+		if err := w.conn.Exec(ctx, insert, bound...); err != nil {
+			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+		}
+		keyed := map[uint64]uint64{}
+		kr, err := w.conn.Query(ctx, `SELECT load_id, count() FROM `+d.Table+`
+			WHERE has(@loads, load_id) AND record_key != '' GROUP BY load_id`, clickhouse.Named("loads", loads))
+		if err != nil {
+			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+		}
+		for kr.Next() {
+			var l, n uint64
+			if err := kr.Scan(&l, &n); err != nil {
+				kr.Close()
+				return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+			}
+			keyed[l] = n
+		}
+		err = kr.Err()
+		kr.Close()
+		if err != nil {
+			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+		}
+		now := time.Now().UTC().Truncate(time.Second)
+		rows := make([][]any, len(loads))
+		for i, l := range loads {
+			rows[i] = []any{id, l, build, keyed[l], now}
+		}
+		if err := w.InsertRows(ctx, "partial_builds", []string{"spec", "load_id", "build", "keyed", "built_at"}, rows); err != nil {
+			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+		}
+	}
+	return len(missing), nil
+}
+
+// uint64s runs a query of one UInt64 column.
+func (w *Warehouse) uint64s(ctx context.Context, query string, args ...any) ([]uint64, error) {
+	rows, err := w.conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var v uint64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// hasKeyedRows reports whether a live load of the spec has rows with a
+// record id, which its partials leave to the canonical table.
+func (w *Warehouse) hasKeyedRows(ctx context.Context, id uint64) (bool, error) {
+	var n uint64
+	err := w.conn.QueryRow(ctx, `SELECT count() FROM partial_builds
+		WHERE spec = @spec AND keyed > 0 AND load_id GLOBAL IN (`+liveLoads+`)`, clickhouse.Named("spec", id)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("warehouse: rows with a record id: %w", err)
+	}
+	return n > 0, nil
+}
+
+// partialQuery is a cell query answered from partials: body writes the
+// statement of its rows for a condition on the canonical table's rows,
+// grouped by load (perLoad, load_id its first column) or not.
+type partialQuery struct {
+	dataset *sources.Dataset
+	// target is the partial table: cell_partials or visit_partials.
+	target string
+	// columns are those of the target after spec, build and load_id,
+	// which body writes in order.
+	columns []string
+	body    func(cond string, perLoad bool) string
+	args    []any
+	// read writes the statement reading the partials, given partialRead.
+	read func(cond string) string
+}
+
+// run builds the partials missing, then answers from them and from the
+// rows with a record id: scan receives the rows of both answers, whose
+// columns are those of read.
+func (w *Warehouse) runPartial(ctx context.Context, q partialQuery, scan func(driver.Rows) error) error {
+	cols := strings.Join(q.columns, ", ")
+	insert := `INSERT INTO ` + q.target + ` (spec, build, load_id, ` + cols + `)
+		SELECT toUInt64(@spec), toUInt64(@build), load_id, ` + cols + ` FROM (` + q.body(partialRows(), true) + `) AS p`
+	id := spec(q.target, insert, q.args)
+	if w.opts.ReadRows {
+		id = 0
+	}
+	if id != 0 {
+		if _, err := w.buildPartials(ctx, q.dataset, id, insert, q.args); err != nil {
+			return err
+		}
+		rows, err := w.conn.Query(ctx, q.read(partialRead), clickhouse.Named("spec", id))
+		if err != nil {
+			return err
+		}
+		err = scan(rows)
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+	if id != 0 {
+		keyed, err := w.hasKeyedRows(ctx, id)
+		if err != nil || !keyed {
+			return err
+		}
+	}
+	cond := keyedRows(q.dataset.Table)
+	if id == 0 {
+		cond = visible(q.dataset.Table)
+	}
+	rows, err := w.conn.Query(ctx, q.body(cond, false), q.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return scan(rows)
+}
