@@ -53,7 +53,7 @@ type catalogueResult struct {
 	firstTotal, firstWarehouse time.Duration
 	nextRows                   uint64
 	nextLoad                   time.Duration
-	indicators, cells, values             int
+	indicators, cells, values  int
 	// From the compute job's log line: Gather (warehouse), Derive (Go) and
 	// SaveIndicatorValues (store).
 	total, warehouse, derive, suppress, store time.Duration

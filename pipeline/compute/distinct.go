@@ -46,11 +46,11 @@ type visitTime struct {
 }
 
 type visitCounter struct {
-	p        *plan
-	g        *geography.Geography
-	stock    bool
-	types    []string // period types
-	values   map[string]int32
+	p      *plan
+	g      *geography.Geography
+	stock  bool
+	types  []string // period types
+	values map[string]int32
 	// values of 16 bytes (pseudonyms), faster to look up as arrays
 	values16 map[[16]byte]int32
 	nValues  int
@@ -266,7 +266,7 @@ func (vc *visitCounter) count(c *Cells) {
 		}
 	}
 	var keys []int
-	var months []int32 // a value's times, by month, one per month
+	var months []int32                          // a value's times, by month, one per month
 	newSlots := make([][]int32, len(lookbacks)) // per look-back: the slots where the value is new
 	for value := range vc.nValues {
 		mine := order[byValue[value]:byValue[value+1]]

@@ -3,9 +3,9 @@ package ingest_test
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"github.com/brusano/bassins/pipeline/catalogue"
 	"github.com/brusano/bassins/pipeline/compute"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"

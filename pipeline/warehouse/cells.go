@@ -354,4 +354,3 @@ func fieldValue(typ sources.FieldType, v string) (any, error) {
 	}
 	return v, nil
 }
-
