@@ -3,8 +3,10 @@ package compute
 import (
 	"maps"
 	"math"
+	"runtime"
 	"slices"
-	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brusano/bassins/pipeline/catalogue"
@@ -47,43 +49,42 @@ type measureUse struct {
 //     no person is behind them.
 func Suppress(in Input, cells *Cells, values []indicators.Value, threshold int64) {
 	uses := measureUses(in.Catalogue)
-	hidden := map[Cell]bool{}
-	for mk, use := range uses {
-		if use.additive {
-			for _, p := range additiveProblems(in.Geography, cells, mk, use) {
-				for i, h := range suppression.Solve(p.problem, threshold) {
-					if h && p.problem.Cells[i].Publishable {
-						hidden[p.cells[i]] = true
-					}
-				}
-			}
-		}
-	}
+	hidden := hideAdditive(in.Geography, cells, uses, threshold)
 	hiddenCell := func(c Cell, additive bool) bool {
 		if additive {
 			return hidden[c]
 		}
 		return suppression.Sensitive(int64(math.Round(cells.Values[c])), threshold)
 	}
-	// The measure of each indicator's numerator, and of its denominator
-	// indicator ("" for none).
-	numKey, denKey := map[string]string{}, map[string]string{}
+	// What the loop needs of each indicator, looked up once.
+	type indUse struct {
+		median        bool
+		dataset       *sources.Dataset
+		num, den      string // measure keys, "" for no denominator indicator
+		numAdd        bool
+		denAdd        bool
+		denBreakdowns []string // the denominator indicator's breakdowns
+	}
+	inds := make(map[string]*indUse, len(in.Catalogue.Indicators))
 	for _, ind := range in.Catalogue.Indicators {
-		numKey[ind.ID] = MeasureKey(ind.Numerator)
+		u := &indUse{median: ind.Numerator.Aggregate == catalogue.Median, num: MeasureKey(ind.Numerator)}
+		u.dataset, _ = sources.LookupDataset(ind.Numerator.Dataset)
+		u.numAdd = uses[u.num].additive
 		if den := ind.Denominator; den != nil && den.Indicator != "" {
 			d, _ := in.Catalogue.Lookup(den.Indicator)
-			denKey[ind.ID] = MeasureKey(d.Numerator)
+			u.den, u.denBreakdowns = MeasureKey(d.Numerator), d.Breakdowns
+			u.denAdd = uses[u.den] != nil && uses[u.den].additive
 		}
+		inds[ind.ID] = u
 	}
 	for i := range values {
 		v := &values[i]
-		ind, ok := in.Catalogue.Lookup(v.Indicator)
+		u, ok := inds[v.Indicator]
 		if !ok {
 			continue
 		}
-		mk := numKey[ind.ID]
 		ptype, start := v.PeriodType, v.Period
-		ds, _ := sources.LookupDataset(ind.Numerator.Dataset)
+		ds := u.dataset
 		if ds.Virtual {
 			continue // deliveries counted by the product: no person behind them
 		}
@@ -94,20 +95,109 @@ func Suppress(in Input, cells *Cells, values []indicators.Value, threshold int64
 			}
 			ptype, start = "date", ref
 		}
-		num := Cell{mk, v.Breakdown, v.Category, ptype, start, v.Level, v.Code}
-		if ind.Numerator.Aggregate == catalogue.Median {
+		if u.median {
 			v.Suppressed = suppression.Sensitive(int64(math.Round(v.Numerator)), threshold)
 			continue
 		}
-		v.Suppressed = hiddenCell(num, uses[mk].additive)
-		if dk := denKey[ind.ID]; dk != "" && !v.Suppressed {
-			d, _ := in.Catalogue.Lookup(ind.Denominator.Indicator)
-			dc := Cell{dk, v.Breakdown, v.Category, ptype, start, v.Level, v.Code}
-			if v.Breakdown != "" && !slices.Contains(d.Breakdowns, v.Breakdown) {
+		num := Cell{u.num, v.Breakdown, v.Category, ptype, start, v.Level, v.Code}
+		v.Suppressed = hiddenCell(num, u.numAdd)
+		if u.den != "" && !v.Suppressed {
+			dc := Cell{u.den, v.Breakdown, v.Category, ptype, start, v.Level, v.Code}
+			if v.Breakdown != "" && !slices.Contains(u.denBreakdowns, v.Breakdown) {
 				dc.Breakdown, dc.Category = "", ""
 			}
-			v.Suppressed = hiddenCell(dc, uses[dk] != nil && uses[dk].additive)
+			v.Suppressed = hiddenCell(dc, u.denAdd)
 		}
+	}
+}
+
+// hideAdditive solves the tables of the additive measures, one per measure
+// and year, on runtime.GOMAXPROCS(0) goroutines, and returns the
+// publishable cells hidden. The tables are independent: which cells are
+// hidden does not depend on the order they are solved in.
+func hideAdditive(g *geography.Geography, cells *Cells, uses map[string]*measureUse, threshold int64) map[Cell]bool {
+	layout := newGeoLayout(g)
+	cats := cells.categories()
+	years := map[string]map[int]bool{}
+	for mk, use := range uses {
+		if use.additive {
+			years[mk] = map[int]bool{}
+		}
+	}
+	for c := range cells.Values {
+		if ys := years[c.Measure]; ys != nil {
+			ys[c.Period.Year()] = true
+		}
+	}
+	type job struct {
+		table *additiveTable
+		year  int
+	}
+	var jobs []job
+	for _, mk := range slices.Sorted(maps.Keys(years)) {
+		t := newAdditiveTable(layout, cells, cats, mk, uses[mk])
+		for _, year := range slices.Sorted(maps.Keys(years[mk])) {
+			jobs = append(jobs, job{t, year})
+		}
+	}
+	// The biggest tables first, so that the workers end together.
+	slices.SortStableFunc(jobs, func(a, b job) int { return b.table.size() - a.table.size() })
+	found := make([][]Cell, len(jobs))
+	parallel(len(jobs), func(j int) {
+		p := jobs[j].table.problem(jobs[j].year)
+		for i, h := range suppression.Solve(p.problem, threshold) {
+			if h && p.problem.Cells[i].Publishable {
+				found[j] = append(found[j], p.cells[i])
+			}
+		}
+	})
+	hidden := map[Cell]bool{}
+	for _, cs := range found {
+		for _, c := range cs {
+			hidden[c] = true
+		}
+	}
+	return hidden
+}
+
+// parallel calls work(0) to work(n-1) on runtime.GOMAXPROCS(0) goroutines,
+// which take the indices in order. A panic in work stops them taking more,
+// and is raised again in the caller once they have all stopped, as if work
+// had run there (the scheduler turns a job's panic into a failed run).
+func parallel(n int, work func(i int)) {
+	var (
+		next    atomic.Int64
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		failure any
+		failed  atomic.Bool
+	)
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					mu.Lock()
+					if !failed.Load() {
+						failure = p
+						failed.Store(true)
+					}
+					mu.Unlock()
+				}
+			}()
+			for !failed.Load() {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				work(i)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() {
+		panic(failure)
 	}
 }
 
@@ -150,36 +240,63 @@ type problem struct {
 	cells   []Cell
 }
 
-// additiveProblems builds one table per year for an additive measure: its
-// months, quarters and year, its geographies with the virtual ones, and
-// the categories of its breakdowns with their total.
-func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *measureUse) []problem {
-	years := map[int]bool{}
-	for c := range cells.Values {
-		if c.Measure == mk {
-			years[c.Period.Year()] = true
-		}
-	}
-	cats := cells.categories()
-	var bds []string
-	for b := range use.breakdowns {
-		bds = append(bds, b)
-	}
-	sort.Strings(bds)
-	ds, _ := sources.LookupDataset(use.numerator.Dataset)
+// geoCell is one geography of a table: published, or virtual.
+type geoCell struct {
+	level, code string
+	public      bool
+}
 
-	// Geographies: published ones, then the parts of split communes and
-	// the remainders, with the areas each virtual one is made of.
-	type geoCell struct {
-		level, code string
-		public      bool
-	}
-	geos := []geoCell{{geography.LevelRegion, geography.RegionCode, true}}
+// geoRel says that the geography at total (an index in a list of
+// geographies) adds up the ones at parts.
+type geoRel struct {
+	total int
+	parts []int
+}
+
+// geoLayout is the geographies of the additive tables and the relations
+// between them, the same for every measure, period and category: the
+// published ones, then the parts of split communes and the remainders.
+// Categories are published for the Region and the bassins only, so that a
+// category has the geographies of catGeos (indices in geos).
+type geoLayout struct {
+	g       *geography.Geography
+	geos    []geoCell
+	catGeos []int
+	// How the value of each geography is found, for the whole list and
+	// for the categories' list.
+	values, catValues []geoValue
+	// The relations over the whole list (the Region and the bassins, the
+	// Region and the communes, each bassin and its communes or parts, each
+	// split commune and its parts), and over the categories' list (the
+	// Region and the bassins).
+	rels, catRels []geoRel
+}
+
+// geoValue says how the value of a geography is found: read from the cells
+// (published geographies), added up from areas (the part of a split commune
+// in a bassin), or the value at from minus those at minus (a remainder);
+// from and minus are positions in the same list.
+type geoValue struct {
+	areas []string
+	from  int
+	minus []int
+	kind  int
+}
+
+const (
+	geoRead = iota
+	geoAreas
+	geoRemainder
+)
+
+func newGeoLayout(g *geography.Geography) *geoLayout {
+	l := &geoLayout{g: g}
+	l.geos = []geoCell{{geography.LevelRegion, geography.RegionCode, true}}
 	for _, b := range g.Bassins {
-		geos = append(geos, geoCell{geography.LevelBassin, b.Code, true})
+		l.geos = append(l.geos, geoCell{geography.LevelBassin, b.Code, true})
 	}
 	for _, c := range g.Communes {
-		geos = append(geos, geoCell{geography.LevelCommune, c.NIS, true})
+		l.geos = append(l.geos, geoCell{geography.LevelCommune, c.NIS, true})
 	}
 	split := map[string]bool{} // communes split between bassins (or partly in none)
 	partsOf := map[string][]string{}
@@ -188,202 +305,320 @@ func additiveProblems(g *geography.Geography, cells *Cells, mk string, use *meas
 			split[a.NIS] = true
 		}
 	}
-	for nis := range split {
+	splitNIS := slices.Sorted(maps.Keys(split))
+	for _, nis := range splitNIS {
 		seen := map[string]bool{}
 		for _, a := range g.Areas {
 			if a.NIS == nis && !seen[a.Bassin] {
 				seen[a.Bassin] = true
 				partsOf[nis] = append(partsOf[nis], a.Bassin)
-				geos = append(geos, geoCell{levelPart, nis + "|" + a.Bassin, false})
+				l.geos = append(l.geos, geoCell{levelPart, nis + "|" + a.Bassin, false})
 			}
 		}
 	}
-	geos = append(geos, geoCell{levelRemainder, "bassins", false}, geoCell{levelRemainder, "communes", false})
-	// Categories are published for the Region and the bassins only.
-	var catGeos []geoCell
-	for _, gc := range geos {
+	l.geos = append(l.geos, geoCell{levelRemainder, "bassins", false}, geoCell{levelRemainder, "communes", false})
+	for i, gc := range l.geos {
 		if publishedWithCategories(gc.level) || (gc.level == levelRemainder && gc.code == "bassins") {
-			catGeos = append(catGeos, gc)
+			l.catGeos = append(l.catGeos, i)
 		}
 	}
-	geosOf := func(breakdown string) []geoCell {
-		if breakdown == "" {
-			return geos
-		}
-		return catGeos
+	// Positions in the whole list; a geography missing stands at 0.
+	at := map[[2]string]int{}
+	for i, gc := range l.geos {
+		at[[2]string{gc.level, gc.code}] = i
 	}
-
-	var out []problem
-	for _, year := range slices.Sorted(maps.Keys(years)) {
-		var pr problem
-		index := map[Cell]int{}
-		var periods []period
-		for _, pt := range []string{catalogue.Month, catalogue.Quarter, catalogue.Year} {
-			if !use.ptypes[pt] {
-				continue
-			}
-			start := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
-			for p := (period{pt, start}); p.start.Year() == year; p = (period{pt, p.end()}) {
-				periods = append(periods, p)
-			}
-		}
-		type catCell struct{ breakdown, category string }
-		catCells := []catCell{{"", ""}}
-		for _, b := range bds {
-			for _, c := range cats[catKey{mk, b}] {
-				catCells = append(catCells, catCell{b, c})
-			}
-		}
-		hasData := func(p period) bool {
-			for m := p.start; m.Before(p.end()); m = m.AddDate(0, 1, 0) {
-				if cells.Months[ds.Name][m] > 0 {
-					return true
-				}
-			}
-			return false
-		}
-		for _, p := range periods {
-			withData := hasData(p)
-			for _, cc := range catCells {
-				for _, gc := range geosOf(cc.breakdown) {
-					c := Cell{mk, cc.breakdown, cc.category, p.ptype, p.start, gc.level, gc.code}
-					index[c] = len(pr.cells)
-					pr.cells = append(pr.cells, c)
-					public := gc.public && withData && (cc.breakdown != "" || use.total)
-					pr.problem.Cells = append(pr.problem.Cells, suppression.Cell{
-						Value: int64(math.Round(virtualValue(g, cells, c))), Publishable: public})
-				}
-			}
-		}
-		rel := func(total Cell, parts []Cell) {
-			r := suppression.Relation{Total: index[total]}
-			for _, p := range parts {
-				r.Parts = append(r.Parts, index[p])
-			}
-			pr.problem.Relations = append(pr.problem.Relations, r)
-		}
-		for _, p := range periods {
-			for _, cc := range catCells {
-				at := func(level, code string) Cell {
-					return Cell{mk, cc.breakdown, cc.category, p.ptype, p.start, level, code}
-				}
-				region := at(geography.LevelRegion, geography.RegionCode)
-				var bassins, communes []Cell
-				for _, b := range g.Bassins {
-					bassins = append(bassins, at(geography.LevelBassin, b.Code))
-				}
-				for _, c := range g.Communes {
-					communes = append(communes, at(geography.LevelCommune, c.NIS))
-				}
-				rel(region, append(bassins, at(levelRemainder, "bassins")))
-				if cc.breakdown != "" {
-					continue // no commune broken down
-				}
-				rel(region, append(communes, at(levelRemainder, "communes")))
-				for _, b := range g.Bassins {
-					var parts []Cell
-					for _, nis := range g.CommunesOf(b.Code) {
-						if split[nis] {
-							parts = append(parts, at(levelPart, nis+"|"+b.Code))
-						} else {
-							parts = append(parts, at(geography.LevelCommune, nis))
-						}
-					}
-					if len(parts) > 0 {
-						rel(at(geography.LevelBassin, b.Code), parts)
-					}
-				}
-				for nis, bassinsOf := range partsOf {
-					var parts []Cell
-					for _, b := range bassinsOf {
-						parts = append(parts, at(levelPart, nis+"|"+b))
-					}
-					rel(at(geography.LevelCommune, nis), parts)
-				}
-			}
-			// Categories add up to their total, but for a list field (a
-			// contact counts in each of its poles).
-			for _, gc := range catGeos {
-				for _, b := range bds {
-					if f, ok := ds.Field(b); ok && f.Type == sources.List {
-						continue
-					}
-					var parts []Cell
-					for _, c := range cats[catKey{mk, b}] {
-						parts = append(parts, Cell{mk, b, c, p.ptype, p.start, gc.level, gc.code})
-					}
-					if len(parts) > 0 {
-						rel(Cell{mk, "", "", p.ptype, p.start, gc.level, gc.code}, parts)
-					}
-				}
-			}
-		}
-		// Months add up to quarters, quarters (or months) to the year.
-		for _, cc := range catCells {
-			for _, gc := range geosOf(cc.breakdown) {
-				cell := func(pt string, start time.Time) Cell {
-					return Cell{mk, cc.breakdown, cc.category, pt, start, gc.level, gc.code}
-				}
-				for _, p := range periods {
-					var parts []Cell
-					switch {
-					case p.ptype == catalogue.Quarter && use.ptypes[catalogue.Month]:
-						for m := p.start; m.Before(p.end()); m = m.AddDate(0, 1, 0) {
-							parts = append(parts, cell(catalogue.Month, m))
-						}
-					case p.ptype == catalogue.Year && use.ptypes[catalogue.Quarter]:
-						for q := p.start; q.Before(p.end()); q = q.AddDate(0, 3, 0) {
-							parts = append(parts, cell(catalogue.Quarter, q))
-						}
-					case p.ptype == catalogue.Year && use.ptypes[catalogue.Month]:
-						for m := p.start; m.Before(p.end()); m = m.AddDate(0, 1, 0) {
-							parts = append(parts, cell(catalogue.Month, m))
-						}
-					}
-					if len(parts) > 0 {
-						rel(cell(p.ptype, p.start), parts)
-					}
-				}
-			}
-		}
-		out = append(out, pr)
+	catAt := map[[2]string]int{}
+	for j, i := range l.catGeos {
+		catAt[[2]string{l.geos[i].level, l.geos[i].code}] = j
 	}
-	return out
+	pos := func(m map[[2]string]int, level, code string) int { return m[[2]string{level, code}] }
+	valuesOf := func(m map[[2]string]int, list []int) []geoValue {
+		out := make([]geoValue, len(list))
+		for j, i := range list {
+			gc := l.geos[i]
+			switch gc.level {
+			case levelPart:
+				v := geoValue{kind: geoAreas}
+				for _, a := range g.Areas {
+					if a.NIS+"|"+a.Bassin == gc.code {
+						v.areas = append(v.areas, a.Key)
+					}
+				}
+				out[j] = v
+			case levelRemainder:
+				v := geoValue{kind: geoRemainder, from: pos(m, geography.LevelRegion, geography.RegionCode)}
+				if gc.code == "bassins" {
+					for _, b := range g.Bassins {
+						v.minus = append(v.minus, pos(m, geography.LevelBassin, b.Code))
+					}
+				} else {
+					for _, cm := range g.Communes {
+						v.minus = append(v.minus, pos(m, geography.LevelCommune, cm.NIS))
+					}
+				}
+				out[j] = v
+			}
+		}
+		return out
+	}
+	all := make([]int, len(l.geos))
+	for i := range all {
+		all[i] = i
+	}
+	l.values, l.catValues = valuesOf(at, all), valuesOf(catAt, l.catGeos)
+	regionBassins := func(m map[[2]string]int) geoRel {
+		r := geoRel{total: pos(m, geography.LevelRegion, geography.RegionCode)}
+		for _, b := range g.Bassins {
+			r.parts = append(r.parts, pos(m, geography.LevelBassin, b.Code))
+		}
+		r.parts = append(r.parts, pos(m, levelRemainder, "bassins"))
+		return r
+	}
+	l.catRels = []geoRel{regionBassins(catAt)}
+	l.rels = []geoRel{regionBassins(at)}
+	communes := geoRel{total: pos(at, geography.LevelRegion, geography.RegionCode)}
+	for _, c := range g.Communes {
+		communes.parts = append(communes.parts, pos(at, geography.LevelCommune, c.NIS))
+	}
+	communes.parts = append(communes.parts, pos(at, levelRemainder, "communes"))
+	l.rels = append(l.rels, communes)
+	for _, b := range g.Bassins {
+		var parts []int
+		for _, nis := range g.CommunesOf(b.Code) {
+			if split[nis] {
+				parts = append(parts, pos(at, levelPart, nis+"|"+b.Code))
+			} else {
+				parts = append(parts, pos(at, geography.LevelCommune, nis))
+			}
+		}
+		if len(parts) > 0 {
+			l.rels = append(l.rels, geoRel{pos(at, geography.LevelBassin, b.Code), parts})
+		}
+	}
+	for _, nis := range splitNIS {
+		r := geoRel{total: pos(at, geography.LevelCommune, nis)}
+		for _, b := range partsOf[nis] {
+			r.parts = append(r.parts, pos(at, levelPart, nis+"|"+b))
+		}
+		l.rels = append(l.rels, r)
+	}
+	return l
 }
 
-// virtualValue returns the true value of a cell: as gathered for published
-// geographies, added up from areas for the parts of split communes, by
-// subtraction for the remainders.
-func virtualValue(g *geography.Geography, cells *Cells, c Cell) float64 {
-	switch c.Level {
-	case levelPart:
-		var sum float64
-		for _, a := range g.Areas {
-			if a.NIS+"|"+a.Bassin == c.Code {
-				ac := c
-				ac.Level, ac.Code = levelArea, a.Key
-				sum += cells.Values[ac]
-			}
+// catCell is one category of a table, or the total ("", "").
+type catCell struct{ breakdown, category string }
+
+// additiveTable is what the tables of one additive measure share, year
+// after year: its periods, categories and how its cells are laid out.
+//
+// A year's table holds, period after period (its months, quarters and
+// year), the total's geographies (layout.geos), then each category's
+// (layout.catGeos).
+type additiveTable struct {
+	layout   *geoLayout
+	cells    *Cells
+	mk       string
+	use      *measureUse
+	ds       *sources.Dataset
+	bds      []string
+	cats     map[catKey][]string
+	catCells []catCell
+	catStart map[string]int // the first index in catCells of each breakdown
+	ptypes   []string       // in the order of the table
+}
+
+func newAdditiveTable(l *geoLayout, cells *Cells, cats map[catKey][]string, mk string, use *measureUse) *additiveTable {
+	t := &additiveTable{layout: l, cells: cells, mk: mk, use: use, cats: cats, catStart: map[string]int{}}
+	t.bds = slices.Sorted(maps.Keys(use.breakdowns))
+	t.ds, _ = sources.LookupDataset(use.numerator.Dataset)
+	t.catCells = []catCell{{"", ""}}
+	for _, b := range t.bds {
+		t.catStart[b] = len(t.catCells)
+		for _, c := range cats[catKey{mk, b}] {
+			t.catCells = append(t.catCells, catCell{b, c})
 		}
-		return sum
-	case levelRemainder:
-		rc := c
-		rc.Level, rc.Code = geography.LevelRegion, geography.RegionCode
-		rest := cells.Values[rc]
-		if c.Code == "bassins" {
-			for _, b := range g.Bassins {
-				bc := c
-				bc.Level, bc.Code = geography.LevelBassin, b.Code
-				rest -= cells.Values[bc]
-			}
-		} else {
-			for _, cm := range g.Communes {
-				cc := c
-				cc.Level, cc.Code = geography.LevelCommune, cm.NIS
-				rest -= cells.Values[cc]
-			}
-		}
-		return rest
 	}
-	return cells.Values[c]
+	for _, pt := range []string{catalogue.Month, catalogue.Quarter, catalogue.Year} {
+		if use.ptypes[pt] {
+			t.ptypes = append(t.ptypes, pt)
+		}
+	}
+	return t
+}
+
+// perPeriod is the number of cells of one period.
+func (t *additiveTable) perPeriod() int {
+	return len(t.layout.geos) + (len(t.catCells)-1)*len(t.layout.catGeos)
+}
+
+// size is the number of cells of a year's table (12 months at most, 4
+// quarters and the year).
+func (t *additiveTable) size() int {
+	n := 0
+	for _, pt := range t.ptypes {
+		switch pt {
+		case catalogue.Month:
+			n += 12
+		case catalogue.Quarter:
+			n += 4
+		default:
+			n++
+		}
+	}
+	return n * t.perPeriod()
+}
+
+// block returns the index of the first cell of a period's category.
+func (t *additiveTable) block(periodIndex, catIndex int) int {
+	start := periodIndex * t.perPeriod()
+	if catIndex > 0 {
+		start += len(t.layout.geos) + (catIndex-1)*len(t.layout.catGeos)
+	}
+	return start
+}
+
+// problem builds the table of one year: its months, quarters and year, its
+// geographies with the virtual ones, and the categories of its breakdowns
+// with their total.
+func (t *additiveTable) problem(year int) problem {
+	l, use, mk := t.layout, t.use, t.mk
+	var periods []period
+	for _, pt := range t.ptypes {
+		start := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
+		for p := (period{pt, start}); p.start.Year() == year; p = (period{pt, p.end()}) {
+			periods = append(periods, p)
+		}
+	}
+	hasData := func(p period) bool {
+		for m := p.start; m.Before(p.end()); m = m.AddDate(0, 1, 0) {
+			if t.cells.Months[t.ds.Name][m] > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	n := len(periods) * t.perPeriod()
+	pr := problem{cells: make([]Cell, 0, n)}
+	pr.problem.Cells = make([]suppression.Cell, 0, n)
+	vals := make([]float64, len(l.geos))
+	for _, p := range periods {
+		withData := hasData(p)
+		for _, cc := range t.catCells {
+			list, how := l.catGeos, l.catValues
+			if cc.breakdown == "" {
+				list, how = nil, l.values
+			}
+			public := withData && (cc.breakdown != "" || use.total)
+			for j := range how {
+				gi := j
+				if list != nil {
+					gi = list[j]
+				}
+				gc := l.geos[gi]
+				c := Cell{mk, cc.breakdown, cc.category, p.ptype, p.start, gc.level, gc.code}
+				// As virtualValue finds it: read, added up from areas, or
+				// subtracted.
+				var v float64
+				switch h := how[j]; h.kind {
+				case geoAreas:
+					for _, a := range h.areas {
+						ac := c
+						ac.Level, ac.Code = levelArea, a
+						v += t.cells.Values[ac]
+					}
+				case geoRemainder:
+					v = vals[h.from]
+					for _, k := range h.minus {
+						v -= vals[k]
+					}
+				default:
+					v = t.cells.Values[c]
+				}
+				vals[j] = v
+				pr.cells = append(pr.cells, c)
+				pr.problem.Cells = append(pr.problem.Cells, suppression.Cell{
+					Value: int64(math.Round(v)), Publishable: gc.public && public})
+			}
+		}
+	}
+	// The parts of all relations in one backing array.
+	var backing []int
+	rel := func(total int, parts []int) {
+		start := len(backing)
+		backing = append(backing, parts...)
+		pr.problem.Relations = append(pr.problem.Relations, suppression.Relation{Total: total, Parts: backing[start:len(backing):len(backing)]})
+	}
+	var parts []int
+	shifted := func(base int, r geoRel) {
+		parts = parts[:0]
+		for _, k := range r.parts {
+			parts = append(parts, base+k)
+		}
+		rel(base+r.total, parts)
+	}
+	for pi := range periods {
+		for k, cc := range t.catCells {
+			base := t.block(pi, k)
+			rels := l.rels
+			if cc.breakdown != "" {
+				rels = l.catRels // no commune broken down
+			}
+			for _, r := range rels {
+				shifted(base, r)
+			}
+		}
+		// Categories add up to their total, but for a list field (a
+		// contact counts in each of its poles).
+		for j, gi := range l.catGeos {
+			for _, b := range t.bds {
+				if f, ok := t.ds.Field(b); ok && f.Type == sources.List {
+					continue
+				}
+				parts = parts[:0]
+				for c := range t.cats[catKey{mk, b}] {
+					parts = append(parts, t.block(pi, t.catStart[b]+c)+j)
+				}
+				if len(parts) > 0 {
+					rel(t.block(pi, 0)+gi, parts)
+				}
+			}
+		}
+	}
+	// Months add up to quarters, quarters (or months) to the year. Periods
+	// are laid out months, quarters, year.
+	first := map[string]int{}
+	for i := len(periods) - 1; i >= 0; i-- {
+		first[periods[i].ptype] = i
+	}
+	for k, cc := range t.catCells {
+		width := len(l.geos)
+		if cc.breakdown != "" {
+			width = len(l.catGeos)
+		}
+		for j := range width {
+			cell := func(pi int) int { return t.block(pi, k) + j }
+			for pi, p := range periods {
+				parts = parts[:0]
+				switch {
+				case p.ptype == catalogue.Quarter && use.ptypes[catalogue.Month]:
+					q := pi - first[catalogue.Quarter]
+					for m := range 3 {
+						parts = append(parts, cell(first[catalogue.Month]+3*q+m))
+					}
+				case p.ptype == catalogue.Year && use.ptypes[catalogue.Quarter]:
+					for q := range 4 {
+						parts = append(parts, cell(first[catalogue.Quarter]+q))
+					}
+				case p.ptype == catalogue.Year && use.ptypes[catalogue.Month]:
+					for m := range 12 {
+						parts = append(parts, cell(first[catalogue.Month]+m))
+					}
+				}
+				if len(parts) > 0 {
+					rel(cell(pi), parts)
+				}
+			}
+		}
+	}
+	return pr
 }

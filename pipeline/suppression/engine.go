@@ -23,6 +23,8 @@ type engine struct {
 	seenCell []uint32
 	epoch    uint32
 	near     []int32 // the relations of ring 0 of the last complement search
+	// The rings of complement's search.
+	next, leaks, spare []int32
 }
 
 func newEngine(p Problem) *engine {
@@ -260,7 +262,7 @@ func (e *engine) complement(i int, hidden, fixed []bool) (int, bool) {
 	e.epoch++
 	e.near = e.near[:0]
 	best := candidate{cell: -1}
-	var next, leaks []int32
+	next, leaks, spare := e.next[:0], e.leaks[:0], e.spare[:0]
 	// visit looks at the relations of cells not seen yet, scoring a shown
 	// cell with partClass or partClass+2 for a total; record keeps the
 	// relations in e.near.
@@ -287,9 +289,11 @@ func (e *engine) complement(i int, hidden, fixed []bool) (int, bool) {
 	visit(leaks, 1, false)
 	for best.cell < 0 && len(next) > 0 {
 		frontier := next
-		next = nil
+		next = spare[:0]
 		visit(frontier, 0, false)
+		spare = frontier
 	}
+	e.next, e.leaks, e.spare = next, leaks, spare
 	return best.cell, best.cell >= 0
 }
 

@@ -16,7 +16,10 @@
 // every real solution of the relations that agrees with the published cells
 // gives it the same value; Solve leaves no sensitive cell disclosed. This is
 // decided with exact integer arithmetic on the relations restricted to the
-// hidden cells, one connected group of hidden cells at a time.
+// hidden cells: Disclosed solves one connected group of hidden cells at a
+// time; Solve, which hides cells one by one over many rounds, keeps what it
+// found for the cells hidden before and only adds each new one (see
+// tracker), going back to the groups should a coefficient grow too big.
 //
 // What is not protected:
 //   - bounds. Counts are whole numbers and never negative; a reader may use
@@ -120,20 +123,45 @@ func Sensitive(value, threshold int64) bool {
 // The cell indices of p must be valid (see Problem.Validate); Solve panics
 // otherwise. A threshold of 1 or less makes no count sensitive.
 func Solve(p Problem, threshold int64) []bool {
-	hidden := make([]bool, len(p.Cells))
+	hidden, _ := solve(p, threshold, coefLimit)
+	return hidden
+}
+
+// solve is Solve with the tracker's coefficient limit; it also reports
+// whether the tracker gave up (the rounds from then on asked
+// engine.determined).
+func solve(p Problem, threshold, limit int64) (hidden []bool, fellBack bool) {
+	hidden = make([]bool, len(p.Cells))
 	for i, c := range p.Cells {
 		hidden[i] = !c.Publishable || Sensitive(c.Value, threshold)
 	}
 	if threshold <= 1 {
-		return hidden
+		return hidden, false
 	}
 	e := newEngine(p)
 	hopeless := make([]bool, len(p.Cells)) // nothing left to hide around them
 	touched := make([]bool, len(p.Relations))
 	var touchedList []int32
+	// The tracker follows the hidden cells as they are added; should it
+	// fail, each round asks engine.determined instead.
+	t := newTracker(e, limit)
+	for i, h := range hidden {
+		if h {
+			t.add(i)
+		}
+	}
+	fixed := make([]bool, len(p.Cells))
+	var added []int
 	for {
-		fixed := e.determined(hidden)
-		added := 0
+		for _, c := range added {
+			t.add(c)
+		}
+		added = added[:0]
+		if t.failed {
+			fixed = e.determined(hidden)
+		} else {
+			t.fixed(fixed)
+		}
 		for i, f := range fixed {
 			if !f || hopeless[i] || !Sensitive(p.Cells[i].Value, threshold) {
 				continue
@@ -155,7 +183,7 @@ func Solve(p Problem, threshold int64) []bool {
 				continue
 			}
 			hidden[c] = true
-			added++
+			added = append(added, c)
 			for _, rels := range [][]int32{e.cellRels[c], e.near} {
 				for _, r := range rels {
 					if !touched[r] {
@@ -165,8 +193,8 @@ func Solve(p Problem, threshold int64) []bool {
 				}
 			}
 		}
-		if added == 0 {
-			return hidden
+		if len(added) == 0 {
+			return hidden, t.failed
 		}
 		for _, r := range touchedList {
 			touched[r] = false
