@@ -117,7 +117,7 @@ func (s synthetic) build(g *geography.Geography, cat *catalogue.Catalogue) *Cell
 				}
 				for _, b := range bds {
 					if b == "" {
-						cells.addArea(g, []string{k}, "", "", m, a.Key, []float64{float64(total)})
+						cells.addArea([]string{k}, "", "", m, a.Key, places(g, a.Key), []float64{float64(total)})
 						continue
 					}
 					cs := categoriesOf(ds, b)
@@ -136,7 +136,7 @@ func (s synthetic) build(g *geography.Geography, cat *catalogue.Catalogue) *Cell
 					}
 					for i, c := range counts {
 						if c > 0 {
-							cells.addArea(g, []string{k}, b, cs[i], m, a.Key, []float64{float64(c)})
+							cells.addArea([]string{k}, b, cs[i], m, a.Key, places(g, a.Key), []float64{float64(c)})
 						}
 					}
 				}
@@ -193,7 +193,10 @@ func (s synthetic) build(g *geography.Geography, cat *catalogue.Catalogue) *Cell
 						rows := cells.Values[Cell{base, b, cat, catalogue.Month, m, levelArea, a.Key}]
 						for left := int(rows); left > 0; {
 							x := min(left, 1+r.IntN(4))
-							cells.addHistogram(g, k, b, cat, m, a.Key, float64(18+r.IntN(50)), float64(x))
+							age := float64(18 + r.IntN(50))
+							for _, h := range cells.histograms(k, b, cat, m, places(g, a.Key)) {
+								h[age] += float64(x)
+							}
 							left -= x
 						}
 					}
