@@ -61,8 +61,10 @@ func newBuild() (uint64, error) {
 // partialRows is the condition on a canonical table's rows that a partial
 // of the loads bound as @loads holds: the rows without a record id, but
 // those set aside after the insert.
-func partialRows() string {
-	return `has(@loads, load_id) AND record_key = ''
+// The dates bound as @from and @to (excluded) hold every row of the loads:
+// the server reads only the months (partitions) they cover.
+func partialRows(d *sources.Dataset) string {
+	return `has(@loads, load_id) AND record_key = '' AND ` + d.DateField + ` >= toDate(@from) AND ` + d.DateField + ` < toDate(@to)
 		AND (load_id, line) GLOBAL NOT IN (SELECT load_id, line FROM excluded_rows WHERE has(@loads, load_id))`
 }
 
@@ -99,27 +101,16 @@ func (w *Warehouse) buildPartials(ctx context.Context, d *sources.Dataset, id ui
 		if err != nil {
 			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
-		bound := append(append([]any{}, args...), clickhouse.Named("spec", id), clickhouse.Named("build", build),
-			clickhouse.Named("loads", loads))
-		if err := w.conn.Exec(ctx, insert, bound...); err != nil {
-			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
-		}
-		keyed := map[uint64]uint64{}
-		kr, err := w.conn.Query(ctx, `SELECT load_id, count() FROM `+d.Table+`
-			WHERE has(@loads, load_id) AND record_key != '' GROUP BY load_id`, clickhouse.Named("loads", loads))
+		from, to, err := w.loadDates(ctx, loads)
 		if err != nil {
 			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
-		for kr.Next() {
-			var l, n uint64
-			if err := kr.Scan(&l, &n); err != nil {
-				kr.Close()
-				return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
-			}
-			keyed[l] = n
+		bound := append(append([]any{}, args...), clickhouse.Named("spec", id), clickhouse.Named("build", build),
+			clickhouse.Named("loads", loads), clickhouse.Named("from", from.Format(time.DateOnly)), clickhouse.Named("to", to.Format(time.DateOnly)))
+		if err := w.conn.Exec(ctx, insert, bound...); err != nil {
+			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
-		err = kr.Err()
-		kr.Close()
+		keyed, err := w.keyedCounts(ctx, d, loads)
 		if err != nil {
 			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
@@ -133,6 +124,84 @@ func (w *Warehouse) buildPartials(ctx context.Context, d *sources.Dataset, id ui
 		}
 	}
 	return len(missing), nil
+}
+
+// loadDates returns dates holding every row of the loads: from the first
+// day of their first month to the first day after their last month, as
+// their records list them; the widest range when one lists none.
+func (w *Warehouse) loadDates(ctx context.Context, loads []uint64) (from, to time.Time, err error) {
+	from, to = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
+	rows, err := w.conn.Query(ctx, `SELECT load_id, argMax(months, recorded_ns) FROM loads
+		WHERE has(@loads, load_id) GROUP BY load_id`, clickhouse.Named("loads", loads))
+	if err != nil {
+		return from, to, err
+	}
+	defer rows.Close()
+	var first, last time.Time
+	n := 0
+	for rows.Next() {
+		var id uint64
+		var months []time.Time
+		if err := rows.Scan(&id, &months); err != nil {
+			return from, to, err
+		}
+		if len(months) == 0 {
+			return from, to, rows.Err()
+		}
+		for _, m := range months {
+			m = utcDate(m)
+			if first.IsZero() || m.Before(first) {
+				first = m
+			}
+			if m.After(last) {
+				last = m
+			}
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n != len(loads) {
+		return from, to, err
+	}
+	return first, time.Date(last.Year(), last.Month()+1, 1, 0, 0, 0, 0, time.UTC), nil
+}
+
+// keyedCounts returns the rows with a record id of each load: as recorded
+// with another partial of the load, or counted.
+func (w *Warehouse) keyedCounts(ctx context.Context, d *sources.Dataset, loads []uint64) (map[uint64]uint64, error) {
+	keyed := map[uint64]uint64{}
+	scan := func(query string) error {
+		rows, err := w.conn.Query(ctx, query, clickhouse.Named("loads", loads))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l, n uint64
+			if err := rows.Scan(&l, &n); err != nil {
+				return err
+			}
+			keyed[l] = n
+		}
+		return rows.Err()
+	}
+	if err := scan(`SELECT load_id, any(keyed) FROM partial_builds WHERE has(@loads, load_id) GROUP BY load_id`); err != nil {
+		return nil, err
+	}
+	var unknown []uint64
+	for _, l := range loads {
+		if _, ok := keyed[l]; !ok {
+			unknown = append(unknown, l)
+		}
+	}
+	if len(unknown) == 0 {
+		return keyed, nil
+	}
+	loads = unknown
+	if err := scan(`SELECT load_id, count() FROM ` + d.Table + `
+		WHERE has(@loads, load_id) AND record_key != '' GROUP BY load_id`); err != nil {
+		return nil, err
+	}
+	return keyed, nil
 }
 
 // uint64s runs a query of one UInt64 column.
@@ -187,7 +256,7 @@ type partialQuery struct {
 func (w *Warehouse) runPartial(ctx context.Context, q partialQuery, scan func(driver.Rows) error) error {
 	cols := strings.Join(q.columns, ", ")
 	insert := `INSERT INTO ` + q.target + ` (spec, build, load_id, ` + cols + `)
-		SELECT toUInt64(@spec), toUInt64(@build), load_id, ` + cols + ` FROM (` + q.body(partialRows(), true) + `) AS p`
+		SELECT toUInt64(@spec), toUInt64(@build), load_id, ` + cols + ` FROM (` + q.body(partialRows(q.dataset), true) + `) AS p`
 	id := spec(q.target, insert, q.args)
 	if w.opts.ReadRows {
 		id = 0
