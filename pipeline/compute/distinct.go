@@ -30,10 +30,10 @@ import (
 
 // visit is one visit, its strings replaced by indices.
 type visit struct {
+	conds  uint64
 	value  int32
 	time   int32 // index in visitCounter.times
 	place  int32 // index in visitCounter.places; -1: not located
-	conds  uint64
 	starts int32 // index of its categories in visitCounter.cats
 }
 
