@@ -56,15 +56,12 @@ type visitCounter struct {
 	nValues  int
 	times    []visitTime
 	timeIdx  map[time.Time]int32
-	slots    []Cell // period slots: PeriodType and Period set
-	slotIdx  map[Cell]int32
-	places   [][]int32 // each place's codes
+	slots    *interner[Cell] // period slots: PeriodType and Period set
+	places   [][]int32       // each place's codes
 	placeIdx map[string]int32
-	codes    [][2]string // level, code
-	codeIdx  map[[2]string]int32
-	// categories: catSlots[0] is the total; others a breakdown and category
-	catSlots []catSlot
-	catIdx   map[catSlot]int32
+	codes    *interner[[2]string] // level, code
+	// categories: the first is the total; others a breakdown and category
+	catSlots *interner[catSlot]
 	cats     []int32 // each visit's category slot per breakdown, flat
 	visits   []visit
 	// the last visit's month and area, and their indices
@@ -75,12 +72,31 @@ type visitCounter struct {
 
 type catSlot struct{ breakdown, category string }
 
+// interner numbers keys in the order they are first met.
+type interner[K comparable] struct {
+	keys []K
+	idx  map[K]int32
+}
+
+func newInterner[K comparable]() *interner[K] { return &interner[K]{idx: map[K]int32{}} }
+
+func (in *interner[K]) id(k K) int32 {
+	i, ok := in.idx[k]
+	if !ok {
+		i = int32(len(in.keys))
+		in.keys = append(in.keys, k)
+		in.idx[k] = i
+	}
+	return i
+}
+
 func (c *Cells) gatherVisits(ctx context.Context, w *warehouse.Warehouse, g *geography.Geography, p *plan) error {
 	d, _ := sources.LookupDataset(p.q.Dataset)
 	vc := &visitCounter{p: p, g: g, stock: d.Stock, types: p.periods, values: map[string]int32{}, values16: map[[16]byte]int32{},
-		timeIdx: map[time.Time]int32{}, slotIdx: map[Cell]int32{}, placeIdx: map[string]int32{},
-		codeIdx: map[[2]string]int32{}, catSlots: []catSlot{{}}, catIdx: map[catSlot]int32{{}: 0},
+		timeIdx: map[time.Time]int32{}, slots: newInterner[Cell](), placeIdx: map[string]int32{},
+		codes: newInterner[[2]string](), catSlots: newInterner[catSlot](),
 		lastTime: -1, lastPlace: -2}
+	vc.catSlots.id(catSlot{}) // 0: the total
 	if vc.stock {
 		vc.types = []string{warehouse.PeriodDate}
 	}
@@ -160,14 +176,7 @@ func (vc *visitCounter) add(v *warehouse.Visit) {
 		if cat == "" {
 			cat = "unknown"
 		}
-		k := catSlot{vc.p.q.Breakdowns[i], cat}
-		s, ok := vc.catIdx[k]
-		if !ok {
-			s = int32(len(vc.catSlots))
-			vc.catSlots = append(vc.catSlots, k)
-			vc.catIdx[k] = s
-		}
-		vc.cats = append(vc.cats, s)
+		vc.cats = append(vc.cats, vc.catSlots.id(catSlot{vc.p.q.Breakdowns[i], cat}))
 	}
 }
 
@@ -181,14 +190,7 @@ func (vc *visitCounter) timeOf(t time.Time) int32 {
 		if pt != warehouse.PeriodDate {
 			start = periodStart(pt, t)
 		}
-		k := Cell{PeriodType: pt, Period: start}
-		s, ok := vc.slotIdx[k]
-		if !ok {
-			s = int32(len(vc.slots))
-			vc.slots = append(vc.slots, k)
-			vc.slotIdx[k] = s
-		}
-		vt.periods = append(vt.periods, s)
+		vt.periods = append(vt.periods, vc.slots.id(Cell{PeriodType: pt, Period: start}))
 	}
 	i := int32(len(vc.times))
 	vc.times = append(vc.times, vt)
@@ -205,13 +207,7 @@ func (vc *visitCounter) placeOf(area string) int32 {
 	}
 	var codes []int32
 	for _, pl := range places(vc.g, area) {
-		s, ok := vc.codeIdx[pl]
-		if !ok {
-			s = int32(len(vc.codes))
-			vc.codes = append(vc.codes, pl)
-			vc.codeIdx[pl] = s
-		}
-		codes = append(codes, s)
+		codes = append(codes, vc.codes.id(pl))
 	}
 	i := int32(len(vc.places))
 	vc.places = append(vc.places, codes)
@@ -236,7 +232,7 @@ func (vc *visitCounter) count(c *Cells) {
 	}
 	measures := vc.p.q.Measures
 	nb := len(vc.p.q.Breakdowns)
-	nCats, nSlots, nCodes := len(vc.catSlots), len(vc.slots), len(vc.codes)
+	nCats, nSlots, nCodes := len(vc.catSlots.keys), len(vc.slots.keys), len(vc.codes.keys)
 	size := len(measures) * nCats * nSlots * nCodes
 	var dense, seen []int32
 	sparse := map[int]int32{}
@@ -302,7 +298,7 @@ func (vc *visitCounter) count(c *Cells) {
 						if !vc.p.skipTotals {
 							keys = append(keys, key(mi, 0, int(slot), int(code)))
 						}
-						if nb == 0 || !publishedWithCategories(vc.codes[code][0]) {
+						if nb == 0 || !publishedWithCategories(vc.codes.keys[code][0]) {
 							continue
 						}
 						for b := range nb {
@@ -334,7 +330,7 @@ func (vc *visitCounter) count(c *Cells) {
 		k /= nSlots
 		cat := k % nCats
 		m := k / nCats
-		s, cs, pl := vc.slots[slot], vc.catSlots[cat], vc.codes[code]
+		s, cs, pl := vc.slots.keys[slot], vc.catSlots.keys[cat], vc.codes.keys[code]
 		c.Values[Cell{vc.p.keys[m], cs.breakdown, cs.category, s.PeriodType, s.Period, pl[0], pl[1]}] += float64(n)
 	}
 	for k, n := range dense {

@@ -161,20 +161,6 @@ func readCells(cond string) string {
 		WHERE ` + cond + ` GROUP BY month, area_key, category, bucket`
 }
 
-// periodExpr gives the first day of a period of a date expression.
-func periodExpr(periodType, date string) string {
-	switch periodType {
-	case catalogue.Quarter:
-		return "toStartOfQuarter(" + date + ")"
-	case catalogue.Year:
-		return "toStartOfYear(" + date + ")"
-	case PeriodDate:
-		return date
-	default:
-		return "toStartOfMonth(" + date + ")"
-	}
-}
-
 // categoryExpr writes the category of a row for a breakdown field: a list
 // field spreads its row, one per value (one row "" when empty).
 func categoryExpr(d *sources.Dataset, breakdown string) (string, error) {
