@@ -75,7 +75,7 @@ func (a *app) buildJobs(cfg *config.Config) ([]scheduler.Job, error) {
 			return scheduler.Outcome{Rows: uint64(len(files))}, err
 		},
 		config.KindMaintenance: func(ctx context.Context, now time.Time, runID string) (scheduler.Outcome, error) {
-			n, err := a.maintain(ctx, cfg.Retention, now, runID)
+			n, err := a.maintain(ctx, cfg, now, runID)
 			return scheduler.Outcome{Rows: n}, err
 		},
 	}
@@ -95,12 +95,29 @@ func (a *app) buildJobs(cfg *config.Config) ([]scheduler.Job, error) {
 }
 
 // maintain deletes the rows of loads that do not count (refused, retracted,
-// or interrupted before they were recorded) and applies the retention. It
-// returns the rows deleted.
-func (a *app) maintain(ctx context.Context, r config.Retention, now time.Time, runID string) (uint64, error) {
+// or interrupted before they were recorded) and the partials of queries the
+// catalogue no longer asks, then applies the retention. It returns the rows
+// deleted.
+func (a *app) maintain(ctx context.Context, cfg *config.Config, now time.Time, runID string) (uint64, error) {
+	r := cfg.Retention
 	deleted, err := a.wh.DeleteOrphanRows(ctx)
 	if err != nil {
 		return 0, err
+	}
+	cat, err := cfg.Catalogue()
+	if err != nil {
+		return 0, err
+	}
+	keep, err := compute.PartialSpecs(cat)
+	if err != nil {
+		return 0, err
+	}
+	specs, err := a.wh.DeletePartialsExcept(ctx, keep)
+	if err != nil {
+		return 0, err
+	}
+	if specs > 0 {
+		a.log.Info("partials of queries the catalogue no longer asks deleted", "run", runID, "queries", specs)
 	}
 	var total uint64
 	for table, n := range deleted {

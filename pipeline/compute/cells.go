@@ -159,19 +159,8 @@ type plan struct {
 func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogue, g *geography.Geography, deliveries []completeness.Row) (*Cells, error) {
 	cells := NewCells()
 	cells.Deliveries = deliveries
-	type group struct{ dataset, breakdown, kind, field string }
-	plans := map[group]*plan{}
-	var order []group
-	ns := needs(cat)
-	nkeys := slices.Sorted(maps.Keys(ns))
-	datasets := map[string]bool{}
-	for _, k := range nkeys {
-		n := ns[k].numerator
-		if d, _ := sources.LookupDataset(n.Dataset); !d.Virtual {
-			datasets[n.Dataset] = true
-		}
-	}
-	for _, ds := range slices.Sorted(maps.Keys(datasets)) {
+	order, datasets := planQueries(cat)
+	for _, ds := range datasets {
 		started := time.Now()
 		months, err := w.DataMonths(ctx, ds)
 		if err != nil {
@@ -180,19 +169,71 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		cells.Months[ds] = months
 		cells.Queries = append(cells.Queries, QueryTime{ds, "months", "", time.Since(started)})
 	}
-	for _, k := range nkeys {
+	ns := needs(cat)
+	for _, k := range slices.Sorted(maps.Keys(ns)) {
 		nd := ns[k]
-		n := nd.numerator
-		d, _ := sources.LookupDataset(n.Dataset)
-		if d.Virtual {
-			cells.addDeliveries(deliveries, k, n, nd.breakdowns)
+		if d, _ := sources.LookupDataset(nd.numerator.Dataset); d.Virtual {
+			cells.addDeliveries(deliveries, k, nd.numerator, nd.breakdowns)
 			months := map[time.Time]uint64{}
 			for _, r := range deliveries {
 				months[r.Period]++
 			}
-			cells.Months[n.Dataset] = months
+			cells.Months[nd.numerator.Dataset] = months
+		}
+	}
+	// The queries run a few at a time: the answers are added up and
+	// counted in Go while the server answers the next.
+	parts := make([]*Cells, len(order))
+	errs := make([]error, len(order))
+	sem := make(chan struct{}, gatherWorkers)
+	var wg sync.WaitGroup
+	for i, p := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			part := NewCells()
+			started := time.Now()
+			if p.q.Kind == warehouse.CellsDistinct {
+				errs[i] = part.gatherVisits(ctx, w, g, p)
+			} else {
+				errs[i] = part.gatherSums(ctx, w, g, p)
+			}
+			what := p.q.Breakdown
+			if p.q.Kind == warehouse.CellsDistinct {
+				what = strings.Join(p.q.Breakdowns, ",")
+			}
+			part.Queries = append(part.Queries, QueryTime{p.q.Dataset, p.q.Kind, what, time.Since(started)})
+			parts[i] = part
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("compute: %w", err)
+	}
+	for _, part := range parts {
+		cells.merge(part)
+	}
+	return cells, nil
+}
+
+// planQueries returns the warehouse queries a catalogue needs, and the
+// stored datasets they read.
+func planQueries(cat *catalogue.Catalogue) ([]*plan, []string) {
+	type group struct{ dataset, breakdown, kind, field string }
+	plans := map[group]*plan{}
+	var order []group
+	datasets := map[string]bool{}
+	ns := needs(cat)
+	for _, k := range slices.Sorted(maps.Keys(ns)) {
+		nd := ns[k]
+		n := nd.numerator
+		d, _ := sources.LookupDataset(n.Dataset)
+		if d.Virtual {
 			continue
 		}
+		datasets[n.Dataset] = true
 		kind := warehouse.CellsAdditive
 		field := ""
 		switch n.Aggregate {
@@ -254,45 +295,26 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 			}
 		}
 	}
-	// The queries run a few at a time: the answers are added up and
-	// counted in Go while the server answers the next.
-	parts := make([]*Cells, len(order))
-	errs := make([]error, len(order))
-	sem := make(chan struct{}, gatherWorkers)
-	var wg sync.WaitGroup
+	out := make([]*plan, len(order))
 	for i, grp := range order {
 		p := plans[grp]
 		slices.Sort(p.periods)
 		_, hasMain := plans[group{grp.dataset, "", grp.kind, grp.field}]
 		p.skipTotals = grp.kind == warehouse.CellsDistinct && grp.breakdown != "" && hasMain
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			part := NewCells()
-			started := time.Now()
-			if p.q.Kind == warehouse.CellsDistinct {
-				errs[i] = part.gatherVisits(ctx, w, g, p)
-			} else {
-				errs[i] = part.gatherSums(ctx, w, g, p)
-			}
-			what := p.q.Breakdown
-			if p.q.Kind == warehouse.CellsDistinct {
-				what = strings.Join(p.q.Breakdowns, ",")
-			}
-			part.Queries = append(part.Queries, QueryTime{p.q.Dataset, p.q.Kind, what, time.Since(started)})
-			parts[i] = part
-		}()
+		out[i] = p
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("compute: %w", err)
+	return out, slices.Sorted(maps.Keys(datasets))
+}
+
+// PartialSpecs returns the specs of the partials a computation of the
+// catalogue reads (see warehouse.PartialSpecs): those to keep.
+func PartialSpecs(cat *catalogue.Catalogue) ([]uint64, error) {
+	order, _ := planQueries(cat)
+	queries := make([]warehouse.CellQuery, len(order))
+	for i, p := range order {
+		queries[i] = p.q
 	}
-	for _, part := range parts {
-		cells.merge(part)
-	}
-	return cells, nil
+	return warehouse.PartialSpecs(queries)
 }
 
 // gatherWorkers is the number of warehouse queries a computation runs at

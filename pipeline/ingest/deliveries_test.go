@@ -8,11 +8,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
 
@@ -142,6 +144,18 @@ func (b *bench) checkPartials(when string, want map[string]float64) {
 			b.t.Errorf("%s: %s computation from partials %v, from the rows %v", when, run, got, fromRows)
 		}
 	}
+}
+
+// conn opens a connection of its own to the test's database.
+func (b *bench) conn() driver.Conn {
+	b.t.Helper()
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{b.srv.Addr()},
+		Auth: clickhouse.Auth{Database: warehousetest.Database, Username: b.srv.User(), Password: b.srv.Password()}})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 func teamLog(replace string) sources.Spec {
@@ -474,12 +488,7 @@ func TestPartialsFollowReplacementsRetractionsAndTheirOwnBuilds(t *testing.T) {
 
 	// A build interrupted before its record (build 1), and a second build
 	// recorded after the first one: neither counts.
-	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{b.srv.Addr()},
-		Auth: clickhouse.Auth{Database: warehousetest.Database, Username: b.srv.User(), Password: b.srv.Password()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := b.conn()
 	for _, q := range []string{
 		`INSERT INTO cell_partials (spec, build, load_id, month, area_key, category, bucket, sums)
 			SELECT spec, 1, load_id, month, area_key, category, bucket, sums FROM cell_partials`,
@@ -498,6 +507,110 @@ func TestPartialsFollowReplacementsRetractionsAndTheirOwnBuilds(t *testing.T) {
 	}
 	b.checkPartials("builds interrupted and repeated", map[string]float64{"contacts 2025-01": 3, "syringes 2025-01": 11, "persons 2025-01": 3,
 		"contacts 2025-02": 1, "syringes 2025-02": 1, "persons 2025-02": 1})
+}
+
+// TestPartialsOfQueriesNoLongerAskedAreDeleted: the maintenance keeps the
+// partials the catalogue reads, and deletes those of a query it changed.
+func TestPartialsOfQueriesNoLongerAskedAreDeleted(t *testing.T) {
+	spec := teamLog(sources.ReplaceMonths)
+	delete(spec.Fields, sources.RecordIDField)
+	b := newBench(t, spec)
+	b.deliver("combo/2025-01.jsonl", []byte(contact("", "2025-01-05", "1000", "P-1", "", 2)+
+		contact("", "2025-01-20", "1030", "P-2", "", 0)))
+	b.run()
+	ctx := t.Context()
+	conn := b.conn()
+	specs := func() []uint64 {
+		t.Helper()
+		var out []uint64
+		rows, err := conn.Query(ctx, "SELECT DISTINCT spec FROM partial_builds ORDER BY spec")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s uint64
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	computed := func(cat *catalogue.Catalogue) []uint64 {
+		t.Helper()
+		if _, err := compute.Gather(ctx, b.wh, cat, b.g, nil); err != nil {
+			t.Fatal(err)
+		}
+		keep, err := compute.PartialSpecs(cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(keep)
+		return keep
+	}
+	def, err := catalogue.Load(catalogue.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only datasets with deliveries (here the contacts) have partials.
+	subset := func(got, of []uint64) bool {
+		for _, s := range got {
+			if !slices.Contains(of, s) {
+				return false
+			}
+		}
+		return len(got) > 0
+	}
+	keep := computed(def)
+	if got := specs(); !subset(got, keep) {
+		t.Fatalf("partials built %v, not all the catalogue's %v", got, keep)
+	}
+	if n, err := b.wh.DeletePartialsExcept(ctx, keep); err != nil || n != 0 {
+		t.Fatalf("%d specs deleted (%v), want none", n, err)
+	}
+	// One more count of contacts, without breakdown: the query of the
+	// contacts' totals changes, and with it its partials.
+	extra := filepath.Join(t.TempDir(), "extra.yaml")
+	if err := os.WriteFile(extra, []byte(`indicators:
+  - id: contacts_with_syringes
+    theme: outreach
+    name: {fr: Contacts avec seringues, nl: Contacten met spuiten}
+    definition: {fr: "Contacts où des seringues ont été données.", nl: "Contacten waarbij spuiten gegeven werden."}
+    unit: {fr: contacts, nl: contacten}
+    numerator: {dataset: contacts, aggregate: count, filters: [{field: syringes, op: ">=", value: "1"}]}
+    periods: [month]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalogue.LoadWithDefault(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keepExtra := computed(cat)
+	if n, err := b.wh.DeletePartialsExcept(ctx, keepExtra); err != nil || n != 1 {
+		t.Fatalf("%d specs deleted (%v), want 1", n, err)
+	}
+	if got := specs(); !subset(got, keepExtra) {
+		t.Errorf("partials left %v, not all the catalogue's %v", got, keepExtra)
+	}
+	var stray uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM cell_partials WHERE NOT has(?, spec)", keepExtra).Scan(&stray); err != nil || stray != 0 {
+		t.Errorf("%d partial rows of deleted specs left (%v)", stray, err)
+	}
+	cells, err := compute.Gather(ctx, b.wh, cat, b.g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := compute.Derive(compute.Input{Catalogue: cat, Geography: b.g, Population: compute.GeographyPopulation(b.g)}, cells)
+	got := map[string]float64{}
+	for _, v := range values {
+		if v.Level == geography.LevelRegion && v.PeriodType == catalogue.Month && v.Breakdown == "" {
+			got[v.Indicator+" "+v.Period.Format("2006-01")] = v.Value
+		}
+	}
+	checkTotals(t, "after the deletion", got, map[string]float64{"contacts 2025-01": 2, "contacts_with_syringes 2025-01": 1,
+		"persons 2025-01": 2, "syringes 2025-01": 2})
 }
 
 func TestTheRowsOfAnInterruptedLoadNeverCount(t *testing.T) {

@@ -121,17 +121,7 @@ func (w *Warehouse) DataMonths(ctx context.Context, dataset string) (map[time.Ti
 	if !ok || d.Virtual {
 		return nil, fmt.Errorf("warehouse: data months: %q is not a stored dataset", dataset)
 	}
-	pq := partialQuery{dataset: d, target: "cell_partials", columns: cellColumns,
-		body: func(cond string, perLoad bool) string {
-			load := ""
-			if perLoad {
-				load = "load_id, "
-			}
-			return `SELECT ` + load + `toStartOfMonth(` + d.DateField + `) AS month, '' AS area_key, '' AS category,
-				toFloat64(0) AS bucket, [toFloat64(count())] AS sums
-				FROM ` + d.Table + ` WHERE ` + cond + ` GROUP BY ` + load + `month`
-		},
-		read: readCells}
+	pq := monthsQuery(d)
 	out := map[time.Time]uint64{}
 	err := w.runPartial(ctx, pq, func(rows driver.Rows) error {
 		for rows.Next() {
@@ -150,6 +140,21 @@ func (w *Warehouse) DataMonths(ctx context.Context, dataset string) (map[time.Ti
 		return nil, fmt.Errorf("warehouse: data months of %s: %w", dataset, err)
 	}
 	return out, nil
+}
+
+// monthsQuery counts a dataset's rows by month.
+func monthsQuery(d *sources.Dataset) partialQuery {
+	return partialQuery{dataset: d, target: "cell_partials", columns: cellColumns,
+		body: func(cond string, perLoad bool) string {
+			load := ""
+			if perLoad {
+				load = "load_id, "
+			}
+			return `SELECT ` + load + `toStartOfMonth(` + d.DateField + `) AS month, '' AS area_key, '' AS category,
+				toFloat64(0) AS bucket, [toFloat64(count())] AS sums
+				FROM ` + d.Table + ` WHERE ` + cond + ` GROUP BY ` + load + `month`
+		},
+		read: readCells}
 }
 
 // cellColumns are the columns of cell_partials a build writes.

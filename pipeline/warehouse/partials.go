@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,14 +251,74 @@ type partialQuery struct {
 	read func(cond string) string
 }
 
+// build returns the statement building the query's partials, and their
+// spec.
+func (q partialQuery) build() (string, uint64) {
+	cols := strings.Join(q.columns, ", ")
+	insert := `INSERT INTO ` + q.target + ` (spec, build, load_id, ` + cols + `)
+		SELECT toUInt64(@spec), toUInt64(@build), load_id, ` + cols + ` FROM (` + q.body(partialRows(q.dataset), true) + `) AS p`
+	return insert, spec(q.target, insert, q.args)
+}
+
+// PartialSpecs returns the specs of the partials the cell and visits
+// queries, and the data months of their datasets, are answered from.
+func PartialSpecs(queries []CellQuery) ([]uint64, error) {
+	var out []uint64
+	datasets := map[string]bool{}
+	for _, q := range queries {
+		d, ok := sources.LookupDataset(q.Dataset)
+		if !ok || d.Virtual {
+			return nil, fmt.Errorf("warehouse: %q is not a stored dataset", q.Dataset)
+		}
+		var pq partialQuery
+		var err error
+		if q.Kind == CellsDistinct {
+			pq, err = visitsQuery(d, q)
+		} else {
+			pq, err = cellQuery(d, q)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: partials of %s: %w", q.Dataset, err)
+		}
+		_, id := pq.build()
+		out = append(out, id)
+		if !datasets[d.Name] {
+			datasets[d.Name] = true
+			_, id := monthsQuery(d).build()
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// DeletePartialsExcept deletes the partials of every spec but those kept:
+// those of queries a catalogue no longer asks. It returns the specs
+// deleted. No computation with another catalogue may run meanwhile.
+func (w *Warehouse) DeletePartialsExcept(ctx context.Context, keep []uint64) (int, error) {
+	all, err := w.uint64s(ctx, `SELECT DISTINCT spec FROM partial_builds ORDER BY spec`)
+	if err != nil {
+		return 0, fmt.Errorf("warehouse: partials: %w", err)
+	}
+	var stale []uint64
+	for _, s := range all {
+		if !slices.Contains(keep, s) {
+			stale = append(stale, s)
+		}
+	}
+	// Their builds first: partials without a recorded build are never read.
+	for _, table := range []string{"partial_builds", "cell_partials", "visit_partials"} {
+		if err := deleteIn(ctx, w, table, "spec", stale); err != nil {
+			return 0, err
+		}
+	}
+	return len(stale), nil
+}
+
 // run builds the partials missing, then answers from them and from the
 // rows with a record id: scan receives the rows of both answers, whose
 // columns are those of read.
 func (w *Warehouse) runPartial(ctx context.Context, q partialQuery, scan func(driver.Rows) error) error {
-	cols := strings.Join(q.columns, ", ")
-	insert := `INSERT INTO ` + q.target + ` (spec, build, load_id, ` + cols + `)
-		SELECT toUInt64(@spec), toUInt64(@build), load_id, ` + cols + ` FROM (` + q.body(partialRows(q.dataset), true) + `) AS p`
-	id := spec(q.target, insert, q.args)
+	insert, id := q.build()
 	if w.opts.ReadRows {
 		id = 0
 	}
