@@ -174,28 +174,40 @@ func bench(ctx context.Context, opts options, stdout, stderr io.Writer) (err err
 	return nil
 }
 
+// openEmpty drops the benchmark's database, then opens it migrated, with
+// the geography saved.
+func openEmpty(ctx context.Context, srv *managed.Server, client *clickHouseClient, geo *geography.Geography) (*warehouse.Warehouse, uint64, error) {
+	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
+		return nil, 0, err
+	}
+	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: srv.User(), Password: srv.Password()})
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := wh.Migrate(ctx); err != nil {
+		wh.Close()
+		return nil, 0, err
+	}
+	geoVersion, err := wh.SaveGeography(ctx, geo)
+	if err != nil {
+		wh.Close()
+		return nil, 0, err
+	}
+	return wh, geoVersion, nil
+}
+
 // benchSize loads a file of rows contacts both ways, on an empty database.
 func benchSize(ctx context.Context, srv *managed.Server, client *clickHouseClient, geo *geography.Geography,
 	spec sources.Spec, dir string, rows int, opts options, progress func(string, ...any)) (size sizeReport, err error) {
 	size.rows = rows
 	// A kept --dir, or the size before, holds loads the pipeline would skip
 	// as already loaded: start from an empty database.
-	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
-		return size, err
-	}
-	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: srv.User(), Password: srv.Password()})
+	wh, geoVersion, err := openEmpty(ctx, srv, client, geo)
 	if err != nil {
 		return size, err
 	}
 	// The server waits for open connections when it stops: close first.
 	defer wh.Close()
-	if _, err := wh.Migrate(ctx); err != nil {
-		return size, err
-	}
-	geoVersion, err := wh.SaveGeography(ctx, geo)
-	if err != nil {
-		return size, err
-	}
 	if size.version, err = wh.ServerVersion(); err != nil {
 		return size, err
 	}

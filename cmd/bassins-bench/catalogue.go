@@ -99,21 +99,11 @@ type queryProfile struct {
 // polling the server's running statements, to tell which dominate.
 func measureCatalogue(ctx context.Context, srv *managed.Server, client *clickHouseClient, geo *geography.Geography,
 	dir string, contacts, demands int, profile bool, progress func(string, ...any)) (res catalogueResult, err error) {
-	if _, err := client.query(ctx, warehouse.BenchDropDatabase); err != nil {
-		return res, err
-	}
-	wh, err := warehouse.Open(ctx, warehouse.Options{Addr: srv.Addr(), Database: database, User: srv.User(), Password: srv.Password()})
+	wh, geoVersion, err := openEmpty(ctx, srv, client, geo)
 	if err != nil {
 		return res, err
 	}
 	defer wh.Close()
-	if _, err := wh.Migrate(ctx); err != nil {
-		return res, err
-	}
-	geoVersion, err := wh.SaveGeography(ctx, geo)
-	if err != nil {
-		return res, err
-	}
 
 	inbox := filepath.Join(dir, "catalogue", "inbox")
 	defer os.RemoveAll(filepath.Join(dir, "catalogue"))

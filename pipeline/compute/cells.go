@@ -140,8 +140,8 @@ func needs(cat *catalogue.Catalogue) map[string]*need {
 }
 
 // plan is one warehouse query of a computation: its measures' keys, in
-// the order of its measures, and for a visits query the period types and
-// aggregates they are counted for.
+// the order of its measures, and for a visits query the period types they
+// are counted for.
 type plan struct {
 	q    warehouse.CellQuery
 	keys []string
@@ -159,7 +159,8 @@ type plan struct {
 func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogue, g *geography.Geography, deliveries []completeness.Row) (*Cells, error) {
 	cells := NewCells()
 	cells.Deliveries = deliveries
-	order, datasets := planQueries(cat)
+	ns := needs(cat)
+	order, datasets := planQueries(ns)
 	for _, ds := range datasets {
 		started := time.Now()
 		months, err := w.DataMonths(ctx, ds)
@@ -169,7 +170,6 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		cells.Months[ds] = months
 		cells.Queries = append(cells.Queries, QueryTime{ds, "months", "", time.Since(started)})
 	}
-	ns := needs(cat)
 	for _, k := range slices.Sorted(maps.Keys(ns)) {
 		nd := ns[k]
 		if d, _ := sources.LookupDataset(nd.numerator.Dataset); d.Virtual {
@@ -218,14 +218,13 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 	return cells, nil
 }
 
-// planQueries returns the warehouse queries a catalogue needs, and the
-// stored datasets they read.
-func planQueries(cat *catalogue.Catalogue) ([]*plan, []string) {
+// planQueries returns the warehouse queries of a catalogue's numerators
+// (needs), and the stored datasets they read.
+func planQueries(ns map[string]*need) ([]*plan, []string) {
 	type group struct{ dataset, breakdown, kind, field string }
 	plans := map[group]*plan{}
 	var order []group
 	datasets := map[string]bool{}
-	ns := needs(cat)
 	for _, k := range slices.Sorted(maps.Keys(ns)) {
 		nd := ns[k]
 		n := nd.numerator
@@ -309,7 +308,7 @@ func planQueries(cat *catalogue.Catalogue) ([]*plan, []string) {
 // PartialSpecs returns the specs of the partials a computation of the
 // catalogue reads (see warehouse.PartialSpecs): those to keep.
 func PartialSpecs(cat *catalogue.Catalogue) ([]uint64, error) {
-	order, _ := planQueries(cat)
+	order, _ := planQueries(needs(cat))
 	queries := make([]warehouse.CellQuery, len(order))
 	for i, p := range order {
 		queries[i] = p.q

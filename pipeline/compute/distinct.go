@@ -173,9 +173,6 @@ func (vc *visitCounter) add(v *warehouse.Visit) {
 	vc.visits = append(vc.visits, visit{value: id, time: vc.lastTime, place: vc.lastPlace,
 		conds: v.Conds, starts: int32(len(vc.cats))})
 	for i, cat := range v.Categories {
-		if cat == "" {
-			cat = "unknown"
-		}
 		vc.cats = append(vc.cats, vc.catSlots.id(catSlot{vc.p.q.Breakdowns[i], cat}))
 	}
 }

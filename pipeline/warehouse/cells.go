@@ -87,9 +87,6 @@ func (w *Warehouse) Cells(ctx context.Context, q CellQuery, each func(CellRow)) 
 		return fmt.Errorf("warehouse: cells of %s: %w", q.Dataset, err)
 	}
 	n := len(q.Measures)
-	if q.Kind == CellsHistogram {
-		n = 1
-	}
 	err = w.runPartial(ctx, pq, func(rows driver.Rows) error {
 		for rows.Next() {
 			var r CellRow
@@ -102,7 +99,7 @@ func (w *Warehouse) Cells(ctx context.Context, q CellQuery, each func(CellRow)) 
 			}
 			r.Period = utcDate(period)
 			if r.Category == "" && q.Breakdown != "" {
-				r.Category = "unknown"
+				r.Category = sources.Unknown
 			}
 			each(r)
 		}

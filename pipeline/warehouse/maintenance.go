@@ -73,7 +73,7 @@ func (w *Warehouse) DeleteOrphanRows(ctx context.Context) (map[string]uint64, er
 // returns the runs deleted.
 func (w *Warehouse) DeleteRunsBefore(ctx context.Context, t time.Time) (uint64, error) {
 	all := latestRuns("")
-	ids, err := w.strings(ctx, `SELECT run_id FROM (`+all+`) AS runs
+	ids, err := column[string](ctx, w, `SELECT run_id FROM (`+all+`) AS runs
 		WHERE run_status != ? AND run_finished < toDateTime(?)
 			AND run_id GLOBAL NOT IN (SELECT argMax(run_id, (run_started, run_id)) FROM (`+all+`) AS latest GROUP BY run_job)
 			AND run_id GLOBAL NOT IN (SELECT argMaxIf(run_id, (run_finished, run_id), run_status = ?) FROM (`+all+`) AS succeeded
@@ -115,7 +115,7 @@ func (w *Warehouse) DeleteValuesBefore(ctx context.Context, t time.Time) (uint64
 	if err != nil {
 		return 0, err
 	}
-	ids, err := w.strings(ctx, `SELECT run_id FROM indicator_runs WHERE run_id != ?
+	ids, err := column[string](ctx, w, `SELECT run_id FROM indicator_runs WHERE run_id != ?
 		GROUP BY run_id HAVING max(computed_at) < toDateTime(?) ORDER BY run_id`, latest, t.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("warehouse: computing runs before %s: %w", t.Format(time.DateTime), err)
@@ -181,20 +181,20 @@ func (w *Warehouse) waitMutations(ctx context.Context, table string) error {
 	}
 }
 
-// strings returns the single String column a query selects.
-func (w *Warehouse) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+// column runs a query of one column.
+func column[T any](ctx context.Context, w *Warehouse, query string, args ...any) ([]T, error) {
 	rows, err := w.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

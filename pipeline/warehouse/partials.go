@@ -36,14 +36,10 @@ const partialChunk = 48
 
 // spec identifies a partial by the statement that builds it, with its
 // arguments: another statement (a catalogue changed) is another spec.
-func spec(kind, sql string, args []any) uint64 {
+func spec(sql string, args []any) uint64 {
 	h := fnv.New64a()
-	fmt.Fprint(h, kind, "\x00", sql)
+	fmt.Fprint(h, sql)
 	for _, a := range args {
-		if n, ok := a.(driver.NamedValue); ok {
-			fmt.Fprintf(h, "\x00%s=%#v", n.Name, n.Value)
-			continue
-		}
 		fmt.Fprintf(h, "\x00%#v", a)
 	}
 	return h.Sum64()
@@ -56,14 +52,14 @@ func newBuild() (uint64, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint64(b[:]) | 1, nil
+	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
 // partialRows is the condition on a canonical table's rows that a partial
 // of the loads bound as @loads holds: the rows without a record id, but
-// those set aside after the insert.
-// The dates bound as @from and @to (excluded) hold every row of the loads:
-// the server reads only the months (partitions) they cover.
+// those set aside after the insert. The dates bound as @from and @to
+// (excluded) hold every row of the loads: the server reads only the months
+// (partitions) they cover.
 func partialRows(d *sources.Dataset) string {
 	return `has(@loads, load_id) AND record_key = '' AND ` + d.DateField + ` >= toDate(@from) AND ` + d.DateField + ` < toDate(@to)
 		AND (load_id, line) GLOBAL NOT IN (SELECT load_id, line FROM excluded_rows WHERE has(@loads, load_id))`
@@ -87,33 +83,33 @@ const partialRead = `spec = @spec
 // buildPartials builds, for the live loads of a dataset that have no
 // partial of the spec yet, their partials: insert runs the build statement
 // with the loads bound as @loads (its own arguments in args), then the
-// loads are recorded as built, together. It returns the loads built.
-func (w *Warehouse) buildPartials(ctx context.Context, d *sources.Dataset, id uint64, insert string, args []any) (int, error) {
-	missing, err := w.uint64s(ctx, `SELECT load_id FROM loads WHERE dataset = @dataset GROUP BY load_id
+// loads are recorded as built, together.
+func (w *Warehouse) buildPartials(ctx context.Context, d *sources.Dataset, id uint64, insert string, args []any) error {
+	missing, err := column[uint64](ctx, w, `SELECT load_id FROM loads WHERE dataset = @dataset GROUP BY load_id
 		HAVING argMax(status, recorded_ns) = '`+StatusLoaded+`'
 			AND load_id GLOBAL NOT IN (SELECT load_id FROM partial_builds WHERE spec = @spec)
 		ORDER BY load_id`, clickhouse.Named("dataset", d.Name), clickhouse.Named("spec", id))
 	if err != nil {
-		return 0, fmt.Errorf("warehouse: loads without partials of %s: %w", d.Name, err)
+		return fmt.Errorf("warehouse: loads without partials of %s: %w", d.Name, err)
 	}
 	for start := 0; start < len(missing); start += partialChunk {
 		loads := missing[start:min(start+partialChunk, len(missing))]
 		build, err := newBuild()
 		if err != nil {
-			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+			return fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
 		from, to, err := w.loadDates(ctx, loads)
 		if err != nil {
-			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+			return fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
 		bound := append(append([]any{}, args...), clickhouse.Named("spec", id), clickhouse.Named("build", build),
 			clickhouse.Named("loads", loads), clickhouse.Named("from", from.Format(time.DateOnly)), clickhouse.Named("to", to.Format(time.DateOnly)))
 		if err := w.conn.Exec(ctx, insert, bound...); err != nil {
-			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+			return fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
 		keyed, err := w.keyedCounts(ctx, d, loads)
 		if err != nil {
-			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+			return fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
 		now := time.Now().UTC().Truncate(time.Second)
 		rows := make([][]any, len(loads))
@@ -121,10 +117,10 @@ func (w *Warehouse) buildPartials(ctx context.Context, d *sources.Dataset, id ui
 			rows[i] = []any{id, l, build, keyed[l], now}
 		}
 		if err := w.InsertRows(ctx, "partial_builds", []string{"spec", "load_id", "build", "keyed", "built_at"}, rows); err != nil {
-			return 0, fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
+			return fmt.Errorf("warehouse: partials of %s: %w", d.Name, err)
 		}
 	}
-	return len(missing), nil
+	return nil
 }
 
 // loadDates returns dates holding every row of the loads: from the first
@@ -205,24 +201,6 @@ func (w *Warehouse) keyedCounts(ctx context.Context, d *sources.Dataset, loads [
 	return keyed, nil
 }
 
-// uint64s runs a query of one UInt64 column.
-func (w *Warehouse) uint64s(ctx context.Context, query string, args ...any) ([]uint64, error) {
-	rows, err := w.conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []uint64
-	for rows.Next() {
-		var v uint64
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 // hasKeyedRows reports whether a live load of the spec has rows with a
 // record id, which its partials leave to the canonical table.
 func (w *Warehouse) hasKeyedRows(ctx context.Context, id uint64) (bool, error) {
@@ -257,7 +235,7 @@ func (q partialQuery) build() (string, uint64) {
 	cols := strings.Join(q.columns, ", ")
 	insert := `INSERT INTO ` + q.target + ` (spec, build, load_id, ` + cols + `)
 		SELECT toUInt64(@spec), toUInt64(@build), load_id, ` + cols + ` FROM (` + q.body(partialRows(q.dataset), true) + `) AS p`
-	return insert, spec(q.target, insert, q.args)
+	return insert, spec(insert, q.args)
 }
 
 // PartialSpecs returns the specs of the partials the cell and visits
@@ -295,7 +273,7 @@ func PartialSpecs(queries []CellQuery) ([]uint64, error) {
 // those of queries a catalogue no longer asks. It returns the specs
 // deleted. No computation with another catalogue may run meanwhile.
 func (w *Warehouse) DeletePartialsExcept(ctx context.Context, keep []uint64) (int, error) {
-	all, err := w.uint64s(ctx, `SELECT DISTINCT spec FROM partial_builds ORDER BY spec`)
+	all, err := column[uint64](ctx, w, `SELECT DISTINCT spec FROM partial_builds ORDER BY spec`)
 	if err != nil {
 		return 0, fmt.Errorf("warehouse: partials: %w", err)
 	}
@@ -314,42 +292,31 @@ func (w *Warehouse) DeletePartialsExcept(ctx context.Context, keep []uint64) (in
 	return len(stale), nil
 }
 
-// run builds the partials missing, then answers from them and from the
-// rows with a record id: scan receives the rows of both answers, whose
-// columns are those of read.
+// runPartial builds the partials missing, then answers from them and from
+// the rows with a record id: scan receives the rows of both answers, whose
+// columns are those of read. With ReadRows, it answers from the rows alone.
 func (w *Warehouse) runPartial(ctx context.Context, q partialQuery, scan func(driver.Rows) error) error {
-	insert, id := q.build()
+	query := func(sql string, args ...any) error {
+		rows, err := w.conn.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		return scan(rows)
+	}
 	if w.opts.ReadRows {
-		id = 0
+		return query(q.body(visible(q.dataset.Table), false), q.args...)
 	}
-	if id != 0 {
-		if _, err := w.buildPartials(ctx, q.dataset, id, insert, q.args); err != nil {
-			return err
-		}
-		rows, err := w.conn.Query(ctx, q.read(partialRead), clickhouse.Named("spec", id))
-		if err != nil {
-			return err
-		}
-		err = scan(rows)
-		rows.Close()
-		if err != nil {
-			return err
-		}
-	}
-	if id != 0 {
-		keyed, err := w.hasKeyedRows(ctx, id)
-		if err != nil || !keyed {
-			return err
-		}
-	}
-	cond := keyedRows(q.dataset.Table)
-	if id == 0 {
-		cond = visible(q.dataset.Table)
-	}
-	rows, err := w.conn.Query(ctx, q.body(cond, false), q.args...)
-	if err != nil {
+	insert, id := q.build()
+	if err := w.buildPartials(ctx, q.dataset, id, insert, q.args); err != nil {
 		return err
 	}
-	defer rows.Close()
-	return scan(rows)
+	if err := query(q.read(partialRead), clickhouse.Named("spec", id)); err != nil {
+		return err
+	}
+	keyed, err := w.hasKeyedRows(ctx, id)
+	if err != nil || !keyed {
+		return err
+	}
+	return query(q.body(keyedRows(q.dataset.Table), false), q.args...)
 }

@@ -14,7 +14,7 @@ import (
 
 // Visit is one row of a visits query's answer: a value of the counted
 // field met in a month (a stock: at a date) and area, with the values of
-// the query's breakdowns. Conds has bit i set when one of its rows met the
+// the query's breakdowns ("unknown" for an empty one). Conds has bit i set when one of its rows met the
 // filters of measure i. The same visit may come more than once (from
 // several loads): it is one visit.
 type Visit struct {
@@ -54,6 +54,11 @@ func (w *Warehouse) Visits(ctx context.Context, q CellQuery, each func(*Visit)) 
 			}
 			if len(v.Categories) != len(q.Breakdowns) {
 				return fmt.Errorf("%d categories, want %d", len(v.Categories), len(q.Breakdowns))
+			}
+			for i, c := range v.Categories {
+				if c == "" {
+					v.Categories[i] = sources.Unknown
+				}
 			}
 			v.Month = utcDate(month)
 			each(&v)

@@ -348,7 +348,7 @@ func (w *Warehouse) Readiness(ctx context.Context) (Readiness, error) {
 		return r, err
 	}
 	r.ServerVersion = version
-	tables, err := w.strings(ctx, `SELECT name FROM system.tables
+	tables, err := column[string](ctx, w, `SELECT name FROM system.tables
 		WHERE database = currentDatabase() AND name IN ('schema_migrations', 'indicator_runs')`)
 	if err != nil {
 		return r, fmt.Errorf("warehouse: readiness: %w", err)
