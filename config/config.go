@@ -429,15 +429,16 @@ func (c *Config) validate() []Problem {
 	if c.Paths.State == "" {
 		add("paths.state", "a folder is required")
 	}
-	var readable []string
+	readable := []catalogue.File{catalogue.Default()}
 	for i, f := range c.Indicators.Files {
-		if _, err := os.Stat(f); err != nil {
+		data, err := os.ReadFile(f)
+		if err != nil {
 			add(fmt.Sprintf("indicators.files[%d]", i), "cannot read %s: %v", f, errors.Unwrap(err))
-		} else {
-			readable = append(readable, f)
+			continue
 		}
+		readable = append(readable, catalogue.File{Name: f, Data: data})
 	}
-	if _, err := catalogue.LoadWithDefault(readable...); err != nil {
+	if _, err := catalogue.Load(readable...); err != nil {
 		var ce *catalogue.Error
 		if errors.As(err, &ce) {
 			for _, p := range ce.Problems {

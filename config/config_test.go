@@ -203,8 +203,8 @@ func TestPasswordSource(t *testing.T) {
 }
 
 // TestCatalogueProblemsNameTheirFile: a mistake in an operator's catalogue
-// file is reported at its own file and line, a missing file at the
-// configuration's line.
+// file is reported at its own file and line, a missing or unreadable file
+// (a folder) at the configuration's line.
 func TestCatalogueProblemsNameTheirFile(t *testing.T) {
 	_, err := LoadFile("testdata/catalogue.bad.yaml")
 	var ce *Error
@@ -214,6 +214,7 @@ func TestCatalogueProblemsNameTheirFile(t *testing.T) {
 	want := map[string]bool{
 		`testdata/operator-catalogue.yaml:11: indicator street_contacts: filter on "place": dataset contacts has no such field`: false,
 		`testdata/catalogue.bad.yaml:2: indicators.files[1]: cannot read testdata/no-such-catalogue.yaml`:                       false,
+		`testdata/catalogue.bad.yaml:2: indicators.files[2]: cannot read testdata: is a directory`:                              false,
 	}
 	for _, p := range ce.Problems {
 		for w := range want {
