@@ -203,6 +203,38 @@ func expectations(t *testing.T, inbox string, month time.Time) expected {
 	return e
 }
 
+// exportColumns are the columns of the indicators' CSV, written by hand.
+var exportColumns = []string{"indicator", "level", "code", "breakdown", "category", "period_type", "period", "value",
+	"numerator", "denominator", "ci_low", "ci_high", "previous", "year_before", "region_value", "differs_from_region",
+	"estimated", "incomplete", "suppressed", "population_date"}
+
+// exportRows reads an indicators' CSV, checks its columns, and returns its
+// rows by column name.
+func exportRows(t *testing.T, r io.Reader) []map[string]string {
+	t.Helper()
+	records, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) == 0 || !slices.Equal(records[0], exportColumns) {
+		t.Fatalf("indicators' CSV columns %v, want %v", records[:min(1, len(records))], exportColumns)
+	}
+	rows := make([]map[string]string, len(records)-1)
+	for i, rec := range records[1:] {
+		rows[i] = map[string]string{}
+		for j, col := range exportColumns {
+			rows[i][col] = rec[j]
+		}
+	}
+	return rows
+}
+
+// monthTotal reports whether a row is an indicator's total for a month.
+func monthTotal(row map[string]string, indicator string, month time.Time) bool {
+	return row["indicator"] == indicator && row["breakdown"] == "" && row["period_type"] == "month" &&
+		row["period"] == month.Format("2006-01")
+}
+
 func TestEndToEnd(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -326,20 +358,17 @@ func TestEndToEnd(t *testing.T) {
 		assertNoOutsideAddress(t, "page "+b, []byte(body))
 	}
 	// The bassin's download: the region, the bassin and its communes only.
-	download, err := csv.NewReader(strings.NewReader(fetch(t, ts.URL+"/telechargement/indicateurs.csv?bassin=sud-est"))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	download := exportRows(t, strings.NewReader(fetch(t, ts.URL+"/telechargement/indicateurs.csv?bassin=sud-est")))
 	sudEst := map[string]bool{"04000": true, "sud-est": true, "21002": true, "21005": true, "21018": true, "21019": true}
 	var sawContacts bool
-	for _, row := range download[1:] {
-		if !sudEst[row[2]] {
-			t.Errorf("Sud-Est download holds %s %s", row[1], row[2])
+	for _, row := range download {
+		if !sudEst[row["code"]] {
+			t.Errorf("Sud-Est download holds %s %s", row["level"], row["code"])
 		}
-		if row[0] == "contacts" && row[2] == "sud-est" && row[3] == "" && row[5] == "month" && row[6] == month.Format("2006-01") {
+		if monthTotal(row, "contacts", month) && row["code"] == "sud-est" {
 			sawContacts = true
-			if row[7] != strconv.Itoa(want.contacts["sud-est"]) {
-				t.Errorf("download: Sud-Est contacts %s, want %d", row[7], want.contacts["sud-est"])
+			if row["value"] != strconv.Itoa(want.contacts["sud-est"]) {
+				t.Errorf("download: Sud-Est contacts %s, want %d", row["value"], want.contacts["sud-est"])
 			}
 		}
 	}
@@ -383,27 +412,15 @@ func TestEndToEnd(t *testing.T) {
 	if code := Run(ctx, []string{"export", "indicators", "--config", cfgPath, "--format", "csv"}, &out, &errOut); code != 0 {
 		t.Fatalf("export exited %d: %s", code, errOut.String())
 	}
-	exported, err := csv.NewReader(&out).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(exported[0], ","); got != strings.Join(indicators.ExportColumns, ",") {
-		t.Errorf("export columns: %s", got)
-	}
-	for _, col := range []string{"indicator", "level", "code", "period_type", "period", "value", "numerator", "denominator",
-		"ci_low", "ci_high", "previous", "year_before", "region_value", "estimated", "incomplete", "suppressed"} {
-		if !slices.Contains(exported[0], col) {
-			t.Errorf("export lacks the column %s", col)
-		}
-	}
+	exported := exportRows(t, &out)
 	found := map[string]bool{}
 	exportedIDs := map[string]bool{}
-	for _, row := range exported[1:] {
-		exportedIDs[row[0]] = true
-		if row[1] == "bassin" && row[0] == "contacts" && row[3] == "" && row[5] == "month" && row[6] == month.Format("2006-01") {
-			found[row[2]] = true
-			if row[18] == "false" && row[7] != strconv.Itoa(want.contacts[row[2]]) {
-				t.Errorf("export: contacts of %s = %s, want %d", row[2], row[7], want.contacts[row[2]])
+	for _, row := range exported {
+		exportedIDs[row["indicator"]] = true
+		if row["level"] == "bassin" && monthTotal(row, "contacts", month) {
+			found[row["code"]] = true
+			if row["suppressed"] == "false" && row["value"] != strconv.Itoa(want.contacts[row["code"]]) {
+				t.Errorf("export: contacts of %s = %s, want %d", row["code"], row["value"], want.contacts[row["code"]])
 			}
 		}
 	}
@@ -445,20 +462,16 @@ func TestEndToEnd(t *testing.T) {
 	if code := Run(ctx, []string{"export", "indicators", "--config", cfgPath, "--format", "csv"}, &out, &errOut); code != 0 {
 		t.Fatalf("export exited %d: %s", code, errOut.String())
 	}
-	if exported, err = csv.NewReader(&out).ReadAll(); err != nil {
-		t.Fatal(err)
-	}
 	seen := 0
-	for _, row := range exported[1:] {
-		if row[0] == "syringes_street" && row[3] == "" && row[5] == "month" && row[6] == month.Format("2006-01") &&
-			(row[1] == "bassin" || row[1] == "region") {
+	for _, row := range exportRows(t, &out) {
+		if monthTotal(row, "syringes_street", month) && (row["level"] == "bassin" || row["level"] == "region") {
 			seen++
-			key := row[2]
-			if row[1] == "region" {
+			key := row["code"]
+			if row["level"] == "region" {
 				key = "region"
 			}
-			if row[18] == "false" && row[7] != strconv.Itoa(want.syringesStreet[key]) {
-				t.Errorf("operator's indicator for %s = %s, want %d (counted from the files)", key, row[7], want.syringesStreet[key])
+			if row["suppressed"] == "false" && row["value"] != strconv.Itoa(want.syringesStreet[key]) {
+				t.Errorf("operator's indicator for %s = %s, want %d (counted from the files)", key, row["value"], want.syringesStreet[key])
 			}
 		}
 	}

@@ -10,24 +10,27 @@
 //
 // An entry says what an indicator counts and how it is read:
 //
-//   - id: referrals
-//     theme: outreach
-//     name: {fr: Orientations, nl: Doorverwijzingen}
-//     definition: {fr: "…", nl: "…"}
-//     unit: {fr: orientations, nl: doorverwijzingen}
-//     decimals: 0
-//     numerator:
-//     dataset: contacts
-//     aggregate: count          # count, distinct (of a field) or sum (of a field)
-//     filters:
-//   - {field: referral, op: "=", value: "1"}
-//     denominator:                # optional: a population, or another indicator
-//     population: all           # all, or an age group such as 15-64
-//     factor: 10000               # 1, 100, 1000 or 10000
-//     periods: [month, quarter, year]
-//     breakdowns: [referral_destination]
-//     higher_is_better: false
-//     plan_actions: ["3.14"]
+//	indicators:
+//	  - id: referrals
+//	    theme: outreach
+//	    name: {fr: Orientations, nl: Doorverwijzingen}
+//	    definition: {fr: "…", nl: "…"}
+//	    unit: {fr: orientations, nl: doorverwijzingen}
+//	    decimals: 0
+//	    numerator:
+//	      dataset: contacts
+//	      aggregate: count      # count, distinct, sum (of a field), median (of a number field),
+//	                            # or new (distinct values not met in lookback_months before)
+//	      filters:
+//	        - {field: referral, op: "=", value: "1"}
+//	    denominator:            # optional: a population, or another indicator
+//	      population: all       # all, or an age group such as 15-64
+//	    factor: 10000           # 1, 100, 1000 or 10000
+//	    periods: [month, quarter, year]
+//	    breakdowns: [referral_destination]
+//	    total: true             # false: only its breakdowns are published
+//	    higher_is_better: false
+//	    plan_actions: ["3.14"]
 //
 // A distinct count is counted over the whole period, never summed from
 // shorter ones; the engine that turns entries into statements and values
