@@ -14,30 +14,10 @@ import (
 	"github.com/brusano/bassins/sources"
 )
 
-// Population gives the population a rate divides by: of a geography, for a
-// period starting at start, aged lo to hi (all ages when all is true). ok is
-// false when no figure covers these ages.
-type Population func(level, code string, start time.Time, lo, hi int, all bool) (count float64, date time.Time, estimated, ok bool)
-
-// GeographyPopulation reads populations from the reference geography: the
-// figure of the latest reference date on or before the period's start (the
-// earliest after it otherwise), for the ages asked.
-func GeographyPopulation(g *geography.Geography) Population {
-	return func(level, code string, start time.Time, lo, hi int, all bool) (float64, time.Time, bool, bool) {
-		ages := geography.AllAges
-		if !all {
-			ages = geography.Ages{Min: lo, Max: hi}
-		}
-		f, ok := g.PopulationAt(level, code, start, ages)
-		return float64(f.Count), f.Date, f.Estimated, ok && f.Count > 0
-	}
-}
-
 // Input is what Derive needs besides the cells.
 type Input struct {
-	Catalogue  *catalogue.Catalogue
-	Geography  *geography.Geography
-	Population Population
+	Catalogue *catalogue.Catalogue
+	Geography *geography.Geography
 	// Now is when the computation runs: a period not over by then is
 	// incomplete.
 	Now time.Time
@@ -155,12 +135,15 @@ func value(in Input, cells *Cells, ind catalogue.Indicator, mk, bd, cat string, 
 		return v, true
 	}
 	if den.Population != "" {
-		lo, hi, all := den.Ages()
-		pop, date, est, ok := in.Population(gg.level, gg.code, p.start, lo, hi, all)
-		if !ok || pop <= 0 {
+		ages := geography.AllAges
+		if lo, hi, all := den.Ages(); !all {
+			ages = geography.Ages{Min: lo, Max: hi}
+		}
+		f, ok := g.PopulationAt(gg.level, gg.code, p.start, ages)
+		if !ok || f.Count <= 0 {
 			return v, false
 		}
-		v.Denominator, v.PopulationDate, v.Estimated = pop, date, v.Estimated || est
+		v.Denominator, v.PopulationDate, v.Estimated = float64(f.Count), f.Date, v.Estimated || f.Estimated
 	} else {
 		d, _ := in.Catalogue.Lookup(den.Indicator)
 		dbd, dcat := bd, cat
