@@ -78,13 +78,9 @@ func Derive(in Input, cells *Cells) []indicators.Value {
 					continue
 				}
 				incomplete := periodIncomplete(cells, ds, p, in.Now)
-				at := p // where the cells are: a stock's state in force
-				if ds.Stock {
-					ref, ok := stateAt(cells.Dates[ds.Name], p.end())
-					if !ok {
-						continue
-					}
-					at = period{warehouse.PeriodDate, ref}
+				at, ok := cellsPeriod(cells, ds, p)
+				if !ok {
+					continue
 				}
 				for _, bd := range breakdowns(ind) {
 					cats := []string{""}
@@ -298,6 +294,21 @@ func lookbackCovered(months map[time.Time]uint64, p period, lookback int) bool {
 		}
 	}
 	return false
+}
+
+// cellsPeriod returns where the cells of a dataset's period are: the period
+// itself, or for a stock the date of its state in force at the period's end
+// (period type warehouse.PeriodDate); ok is false for a stock without a
+// state before then.
+func cellsPeriod(cells *Cells, ds *sources.Dataset, p period) (period, bool) {
+	if !ds.Stock {
+		return p, true
+	}
+	ref, ok := stateAt(cells.Dates[ds.Name], p.end())
+	if !ok {
+		return period{}, false
+	}
+	return period{warehouse.PeriodDate, ref}, true
 }
 
 // stateAt returns the latest date before end.
