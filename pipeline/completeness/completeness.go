@@ -125,17 +125,10 @@ func Incomplete(rows []Row, dataset string, from, to time.Time) bool {
 		if r.Dataset != dataset || !r.Missing() {
 			continue
 		}
-		end := r.Period.AddDate(0, everyMonths(r.Every), 0)
+		end := sources.Expected{Every: r.Every}.Next(r.Period)
 		if r.Period.Before(to) && end.After(from) {
 			return true
 		}
 	}
 	return false
-}
-
-func everyMonths(every string) int {
-	if n := (sources.Expected{Every: every}).Months(); n > 0 {
-		return n
-	}
-	return 1
 }

@@ -96,15 +96,17 @@ func breakdowns(ind catalogue.Indicator) []string {
 	return append(out, ind.Breakdowns...)
 }
 
-// numerators returns the numerators the catalogue needs, with the
-// breakdowns and period types each is needed by: an indicator's own, and
-// those of indicators serving as denominators by the same breakdowns.
+// need is a numerator the catalogue needs, with the breakdowns and period
+// types it is needed by.
 type need struct {
 	numerator  catalogue.Numerator
 	breakdowns map[string]bool
 	periods    map[string]bool
 }
 
+// needs returns the numerators the catalogue needs, by measure key: an
+// indicator's own, and those of indicators serving as denominators by the
+// same breakdowns.
 func needs(cat *catalogue.Catalogue) map[string]*need {
 	out := map[string]*need{}
 	add := func(n catalogue.Numerator, bds []string, periods []string) {
@@ -170,15 +172,18 @@ func Gather(ctx context.Context, w *warehouse.Warehouse, cat *catalogue.Catalogu
 		cells.Months[ds] = months
 		cells.Queries = append(cells.Queries, QueryTime{ds, "months", "", time.Since(started)})
 	}
+	var deliveryMonths map[time.Time]uint64 // rows of the virtual dataset by month
 	for _, k := range slices.Sorted(maps.Keys(ns)) {
 		nd := ns[k]
 		if d, _ := sources.LookupDataset(nd.numerator.Dataset); d.Virtual {
 			cells.addDeliveries(deliveries, k, nd.numerator, nd.breakdowns)
-			months := map[time.Time]uint64{}
-			for _, r := range deliveries {
-				months[r.Period]++
+			if deliveryMonths == nil {
+				deliveryMonths = map[time.Time]uint64{}
+				for _, r := range deliveries {
+					deliveryMonths[r.Period]++
+				}
 			}
-			cells.Months[nd.numerator.Dataset] = months
+			cells.Months[nd.numerator.Dataset] = deliveryMonths
 		}
 	}
 	// The queries run a few at a time: the answers are added up and

@@ -32,10 +32,7 @@ type Options struct {
 	Deliveries func(ctx context.Context, now time.Time) ([]completeness.Row, error)
 	// MinCount is the smallest count published (privacy.min_count).
 	MinCount int
-	// Population is the population rates divide by; default: the
-	// geography's.
-	Population Population
-	Logger     *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Job computes and stores every indicator value.
@@ -73,11 +70,7 @@ func (j *Job) Run(ctx context.Context, now time.Time, runID string) (int, error)
 		return 0, fmt.Errorf("compute: %w", err)
 	}
 	gathered := time.Now()
-	pop := j.opts.Population
-	if pop == nil {
-		pop = GeographyPopulation(j.opts.Geography)
-	}
-	in := Input{Catalogue: cat, Geography: j.opts.Geography, Population: pop, Now: now}
+	in := Input{Catalogue: cat, Geography: j.opts.Geography, Now: now}
 	values := Derive(in, cells)
 	derived := time.Now()
 	minCount := j.opts.MinCount

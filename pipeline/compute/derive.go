@@ -14,30 +14,10 @@ import (
 	"github.com/brusano/bassins/sources"
 )
 
-// Population gives the population a rate divides by: of a geography, for a
-// period starting at start, aged lo to hi (all ages when all is true). ok is
-// false when no figure covers these ages.
-type Population func(level, code string, start time.Time, lo, hi int, all bool) (count float64, date time.Time, estimated, ok bool)
-
-// GeographyPopulation reads populations from the reference geography: the
-// figure of the latest reference date on or before the period's start (the
-// earliest after it otherwise), for the ages asked.
-func GeographyPopulation(g *geography.Geography) Population {
-	return func(level, code string, start time.Time, lo, hi int, all bool) (float64, time.Time, bool, bool) {
-		ages := geography.AllAges
-		if !all {
-			ages = geography.Ages{Min: lo, Max: hi}
-		}
-		f, ok := g.PopulationAt(level, code, start, ages)
-		return float64(f.Count), f.Date, f.Estimated, ok && f.Count > 0
-	}
-}
-
 // Input is what Derive needs besides the cells.
 type Input struct {
-	Catalogue  *catalogue.Catalogue
-	Geography  *geography.Geography
-	Population Population
+	Catalogue *catalogue.Catalogue
+	Geography *geography.Geography
 	// Now is when the computation runs: a period not over by then is
 	// incomplete.
 	Now time.Time
@@ -98,13 +78,9 @@ func Derive(in Input, cells *Cells) []indicators.Value {
 					continue
 				}
 				incomplete := periodIncomplete(cells, ds, p, in.Now)
-				at := p // where the cells are: a stock's state in force
-				if ds.Stock {
-					ref, ok := stateAt(cells.Dates[ds.Name], p.end())
-					if !ok {
-						continue
-					}
-					at = period{warehouse.PeriodDate, ref}
+				at, ok := cellsPeriod(cells, ds, p)
+				if !ok {
+					continue
 				}
 				for _, bd := range breakdowns(ind) {
 					cats := []string{""}
@@ -155,12 +131,15 @@ func value(in Input, cells *Cells, ind catalogue.Indicator, mk, bd, cat string, 
 		return v, true
 	}
 	if den.Population != "" {
-		lo, hi, all := den.Ages()
-		pop, date, est, ok := in.Population(gg.level, gg.code, p.start, lo, hi, all)
-		if !ok || pop <= 0 {
+		ages := geography.AllAges
+		if lo, hi, all := den.Ages(); !all {
+			ages = geography.Ages{Min: lo, Max: hi}
+		}
+		f, ok := g.PopulationAt(gg.level, gg.code, p.start, ages)
+		if !ok || f.Count <= 0 {
 			return v, false
 		}
-		v.Denominator, v.PopulationDate, v.Estimated = pop, date, v.Estimated || est
+		v.Denominator, v.PopulationDate, v.Estimated = float64(f.Count), f.Date, v.Estimated || f.Estimated
 	} else {
 		d, _ := in.Catalogue.Lookup(den.Indicator)
 		dbd, dcat := bd, cat
@@ -315,6 +294,21 @@ func lookbackCovered(months map[time.Time]uint64, p period, lookback int) bool {
 		}
 	}
 	return false
+}
+
+// cellsPeriod returns where the cells of a dataset's period are: the period
+// itself, or for a stock the date of its state in force at the period's end
+// (period type warehouse.PeriodDate); ok is false for a stock without a
+// state before then.
+func cellsPeriod(cells *Cells, ds *sources.Dataset, p period) (period, bool) {
+	if !ds.Stock {
+		return p, true
+	}
+	ref, ok := stateAt(cells.Dates[ds.Name], p.end())
+	if !ok {
+		return period{}, false
+	}
+	return period{warehouse.PeriodDate, ref}, true
 }
 
 // stateAt returns the latest date before end.

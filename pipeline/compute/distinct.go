@@ -131,12 +131,13 @@ func (c *Cells) gatherVisits(ctx context.Context, w *warehouse.Warehouse, g *geo
 	}
 	vc.count(c)
 	if vc.stock {
-		for _, t := range vc.times {
-			if !slices.Contains(c.Dates[p.q.Dataset], t.at) {
-				c.Dates[p.q.Dataset] = append(c.Dates[p.q.Dataset], t.at)
-			}
+		// c is the query's own part: Cells.merge joins the dates of all.
+		dates := make([]time.Time, len(vc.times))
+		for i, t := range vc.times {
+			dates[i] = t.at
 		}
-		slices.SortFunc(c.Dates[p.q.Dataset], func(a, b time.Time) int { return a.Compare(b) })
+		slices.SortFunc(dates, func(a, b time.Time) int { return a.Compare(b) })
+		c.Dates[p.q.Dataset] = dates
 	}
 	return nil
 }

@@ -189,7 +189,7 @@ func computeFilesWith(t *testing.T, now time.Time, geoFiles geography.Files, fil
 		}
 		out := map[cellKey]indicators.Value{}
 		for _, v := range values {
-			k := cellKey{v.Indicator, v.PeriodType, period(v), v.Level, v.Code, v.Breakdown, v.Category}
+			k := cellKey{v.Indicator, v.PeriodType, indicators.PeriodLabel(v.PeriodType, v.Period), v.Level, v.Code, v.Breakdown, v.Category}
 			if _, dup := out[k]; dup {
 				t.Errorf("two values for %+v", k)
 			}
@@ -198,17 +198,6 @@ func computeFilesWith(t *testing.T, now time.Time, geoFiles geography.Files, fil
 		return out
 	}
 	use(computeWith)
-}
-
-// period writes a value's period as 2025-01, 2025-Q1 or 2025.
-func period(v indicators.Value) string {
-	switch v.PeriodType {
-	case "quarter":
-		return v.Period.Format("2006") + "-Q" + string(rune('1'+(v.Period.Month()-1)/3))
-	case "year":
-		return v.Period.Format("2006")
-	}
-	return v.Period.Format("2006-01")
 }
 
 const (

@@ -133,7 +133,7 @@ func TestPublishedValuesNeverDiscloseASmallCount(t *testing.T) {
 		}
 		for _, other := range cat.Indicators {
 			if other.Denominator == nil && reflect.DeepEqual(other.Numerator, ind.Numerator) {
-				k := cellKey{other.ID, v.PeriodType, periodLabel(v), v.Level, v.Code, v.Breakdown, v.Category}
+				k := cellKey{other.ID, v.PeriodType, indicators.PeriodLabel(v.PeriodType, v.Period), v.Level, v.Code, v.Breakdown, v.Category}
 				if c, ok := values[k]; ok && c.Suppressed {
 					t.Errorf("%s %+v is published while its count %s is withheld", v.Indicator, k, other.ID)
 				}
@@ -170,7 +170,7 @@ func checkDerivable(t *testing.T, ind catalogue.Indicator, year int, values map[
 	for _, pt := range ind.Periods {
 		start := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
 		for p := start; p.Year() == year; {
-			periods = append(periods, cellKey{ptype: pt, period: periodLabel(indicators.Value{PeriodType: pt, Period: p})})
+			periods = append(periods, cellKey{ptype: pt, period: indicators.PeriodLabel(pt, p)})
 			switch pt {
 			case "month":
 				p = p.AddDate(0, 1, 0)
@@ -484,6 +484,3 @@ func determined(n int, eqs []map[int]float64) []int {
 	}
 	return out
 }
-
-// periodLabel writes a value's period as the keys of the tests do.
-func periodLabel(v indicators.Value) string { return period(v) }

@@ -83,18 +83,15 @@ func Suppress(in Input, cells *Cells, values []indicators.Value, threshold int64
 		if !ok {
 			continue
 		}
-		ptype, start := v.PeriodType, v.Period
 		ds := u.dataset
 		if ds.Virtual {
 			continue // deliveries counted by the product: no person behind them
 		}
-		if ds.Stock {
-			ref, found := stateAt(cells.Dates[ds.Name], (period{v.PeriodType, v.Period}).end())
-			if !found {
-				continue
-			}
-			ptype, start = "date", ref
+		at, found := cellsPeriod(cells, ds, period{v.PeriodType, v.Period})
+		if !found {
+			continue
 		}
+		ptype, start := at.ptype, at.start
 		if u.median {
 			v.Suppressed = suppression.Sensitive(int64(math.Round(v.Numerator)), threshold)
 			continue
@@ -259,7 +256,6 @@ type geoRel struct {
 // Categories are published for the Region and the bassins only, so that a
 // category has the geographies of catGeos (indices in geos).
 type geoLayout struct {
-	g       *geography.Geography
 	geos    []geoCell
 	catGeos []int
 	// How the value of each geography is found, for the whole list and
@@ -290,7 +286,7 @@ const (
 )
 
 func newGeoLayout(g *geography.Geography) *geoLayout {
-	l := &geoLayout{g: g}
+	l := &geoLayout{}
 	l.geos = []geoCell{{geography.LevelRegion, geography.RegionCode, true}}
 	for _, b := range g.Bassins {
 		l.geos = append(l.geos, geoCell{geography.LevelBassin, b.Code, true})
@@ -516,8 +512,8 @@ func (t *additiveTable) problem(year int) problem {
 				}
 				gc := l.geos[gi]
 				c := Cell{mk, cc.breakdown, cc.category, p.ptype, p.start, gc.level, gc.code}
-				// As virtualValue finds it: read, added up from areas, or
-				// subtracted.
+				// Read from the cells, added up from areas, or subtracted
+				// (see geoValue).
 				var v float64
 				switch h := how[j]; h.kind {
 				case geoAreas:

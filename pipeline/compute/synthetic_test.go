@@ -336,7 +336,7 @@ func syntheticInput(tb testing.TB, s synthetic) (Input, *Cells) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	in := Input{Catalogue: cat, Geography: g, Population: GeographyPopulation(g), Now: s.end.AddDate(0, 2, 0)}
+	in := Input{Catalogue: cat, Geography: g, Now: s.end.AddDate(0, 2, 0)}
 	return in, s.build(g, cat)
 }
 

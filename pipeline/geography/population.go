@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"time"
 )
@@ -37,14 +36,6 @@ type Figure struct {
 	// or with a part of a split commune whose count is prorated from the
 	// commune's by the area's share.
 	Estimated bool
-}
-
-// StaleFor reports whether the figure is too old for a period starting at
-// periodStart: its reference date plus two years falls before the period.
-// A 1 January 2022 figure is thus fresh up to periods starting on
-// 1 January 2024 and stale from any later start.
-func (f Figure) StaleFor(periodStart time.Time) bool {
-	return f.Date.AddDate(2, 0, 0).Before(periodStart)
 }
 
 // Sexes as Statbel codes them (CD_SEX).
@@ -130,12 +121,6 @@ type populations struct {
 	shares   map[string]share // by area key, for the areas of split communes
 }
 
-// PopulationDates returns the reference dates of the population figures, in
-// ascending order.
-func (g *Geography) PopulationDates() []time.Time {
-	return slices.Clone(g.pop.dates)
-}
-
 // PopulationAt returns the population of a geography (LevelRegion,
 // LevelBassin or LevelCommune and its code) aged ages, to divide a count of
 // the period starting at start: the figure of the latest reference date on or
@@ -157,16 +142,6 @@ func (g *Geography) PopulationOfSexAt(level, code, sex string, start time.Time, 
 		return Figure{}, false
 	}
 	return g.populationAt(level, code, sex, start, ages)
-}
-
-// PopulationStale reports whether the region's population figure used for a
-// period starting at periodStart is more than two years older than the
-// period (see Figure.StaleFor); it is true too when there is no figure. Use
-// Figure.StaleFor on the figure itself when an age range selects an older
-// one.
-func (g *Geography) PopulationStale(periodStart time.Time) bool {
-	f, ok := g.PopulationAt(LevelRegion, RegionCode, periodStart, AllAges)
-	return !ok || f.StaleFor(periodStart)
 }
 
 func (g *Geography) populationAt(level, code, sex string, start time.Time, ages Ages) (Figure, bool) {

@@ -126,7 +126,7 @@ var ages1564 = Ages{15, 64}
 
 func TestPopulationByAgeAndYear(t *testing.T) {
 	g := loadFixture(t)
-	if d := g.PopulationDates(); len(d) != 2 || !d[0].Equal(jan1(2023)) || !d[1].Equal(jan1(2024)) {
+	if d := g.pop.dates; len(d) != 2 || !d[0].Equal(jan1(2023)) || !d[1].Equal(jan1(2024)) {
 		t.Fatalf("reference dates %v, want 1 January 2023 and 2024", d)
 	}
 	in2023, in2024 := time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -256,35 +256,6 @@ func TestPopulationYearSelection(t *testing.T) {
 	}
 }
 
-func TestPopulationStale(t *testing.T) {
-	g := loadFixture(t)
-	for _, tt := range []struct {
-		start time.Time
-		stale bool
-	}{
-		{jan1(2023), false},
-		{jan1(2026), false}, // 1 January 2024 + 2 years is not before the period
-		{time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), true},
-		{time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), true},
-	} {
-		if got := g.PopulationStale(tt.start); got != tt.stale {
-			t.Errorf("PopulationStale(%v) = %v, want %v", tt.start, got, tt.stale)
-		}
-	}
-	def, err := Load(Files{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The embedded figures are of 1 January 2020.
-	if def.PopulationStale(jan1(2022)) || !def.PopulationStale(time.Date(2022, 2, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("the 2020 figures are fresh for January 2022 and stale from February 2022")
-	}
-	f := Figure{Date: jan1(2020)}
-	if f.StaleFor(time.Date(2021, 12, 1, 0, 0, 0, 0, time.UTC)) || !f.StaleFor(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("StaleFor: a 2020 figure is fresh in 2021, stale in 2024")
-	}
-}
-
 func TestDefaultPopulationHasTotalsOnly(t *testing.T) {
 	g, err := Load(Files{})
 	if err != nil {
@@ -329,9 +300,6 @@ func TestAgesOfAnOlderFileServeWhenTheNewestHasTotalsOnly(t *testing.T) {
 	if f, ok := g.PopulationAt(LevelRegion, RegionCode, start, ages1564); !ok || f.Count != 11300 || !f.Date.Equal(jan1(2023)) {
 		t.Errorf("15-64: %d of %v, want 11,300 of 2023, the latest with ages", f.Count, f.Date)
 	}
-	if f, _ := g.PopulationAt(LevelRegion, RegionCode, start, ages1564); !f.StaleFor(start) {
-		t.Errorf("a 2023 figure is stale for 2026")
-	}
 }
 
 func TestPopulationFilesByGlobAndDateColumn(t *testing.T) {
@@ -342,8 +310,8 @@ func TestPopulationFilesByGlobAndDateColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g.PopulationDates()) != 2 {
-		t.Errorf("the glob gives dates %v, want 2023 and 2024", g.PopulationDates())
+	if len(g.pop.dates) != 2 {
+		t.Errorf("the glob gives dates %v, want 2023 and 2024", g.pop.dates)
 	}
 	if want := filepath.Join(dir, "TF_SOC_POP_STRUCT_2023.txt") + ", " + filepath.Join(dir, "TF_SOC_POP_STRUCT_2024.txt"); g.PopulationSource != want {
 		t.Errorf("source %q, want %q", g.PopulationSource, want)
@@ -368,7 +336,7 @@ func TestPopulationFilesByGlobAndDateColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := g.PopulationDates(); len(d) != 1 || !d[0].Equal(jan1(2022)) {
+	if d := g.pop.dates; len(d) != 1 || !d[0].Equal(jan1(2022)) {
 		t.Errorf("dates %v, want 1 January 2022 from DT_REFDATE", d)
 	}
 }

@@ -114,7 +114,7 @@ func (b *bench) totalsFrom(wh *warehouse.Warehouse, level, code string) map[stri
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	values := compute.Derive(compute.Input{Catalogue: cat, Geography: b.g, Population: compute.GeographyPopulation(b.g)}, cells)
+	values := compute.Derive(compute.Input{Catalogue: cat, Geography: b.g}, cells)
 	out := map[string]float64{}
 	for _, v := range values {
 		if v.Level == level && v.Code == code && v.PeriodType == catalogue.Month && (v.Breakdown == "" || v.Breakdown == "federation") {
@@ -602,7 +602,7 @@ func TestPartialsOfQueriesNoLongerAskedAreDeleted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	values := compute.Derive(compute.Input{Catalogue: cat, Geography: b.g, Population: compute.GeographyPopulation(b.g)}, cells)
+	values := compute.Derive(compute.Input{Catalogue: cat, Geography: b.g}, cells)
 	got := map[string]float64{}
 	for _, v := range values {
 		if v.Level == geography.LevelRegion && v.PeriodType == catalogue.Month && v.Breakdown == "" {
