@@ -69,8 +69,6 @@ func TestIntPercentChangePer(t *testing.T) {
 		{"change of minus zero", fr.Change(-0.04), "0,0" + nnbsp + "%"},
 		{"per fr", fr.PerInhabitants(10000), "pour 10" + nnbsp + "000 habitants"},
 		{"per nl", nl.PerInhabitants(10000), "per 10.000 inwoners"},
-		{"per short fr", fr.PerInhabitantsShort(10000), "pour 10" + nnbsp + "000 hab."},
-		{"per short nl", nl.PerInhabitantsShort(10000), "per 10.000 inw."},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -179,7 +177,6 @@ func TestWords(t *testing.T) {
 		{fr.NoValueNote(), "« — » : pas de valeur pour ce mois."},
 		{nl.NoValueNote(), "„—”: geen waarde voor deze maand."},
 		{fr.List([]string{"a", "b", "c"}), "a, b et c"}, {nl.List([]string{"a", "b"}), "a en b"},
-		{fr.Of("orientations"), "d'orientations"}, {fr.Of("contacts"), "de contacts"}, {nl.Of("contacten"), "contacten"},
 		{fr.Withheld(), "n.p."}, {nl.Withheld(), "n.g."},
 		{fr.Interval(5.26, 1234.5, 1), "5,3 – 1\u202f234,5"}, {nl.Interval(0.04, 12, 1), "0,0 – 12,0"},
 		{fr.Incomplete(), "incomplet"}, {nl.Incomplete(), "onvolledig"},

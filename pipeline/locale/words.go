@@ -72,15 +72,6 @@ func (l Locale) List(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " " + l.And() + " " + items[len(items)-1]
 }
 
-// Of returns a French phrase with its partitive article, "de contacts" /
-// "d'orientations"; Dutch needs none and gets the word itself.
-func (l Locale) Of(word string) string {
-	if l.Lang() == Dutch {
-		return word
-	}
-	return of(word)
-}
-
 // of returns "de word", or "d'word" before a vowel (French).
 func of(word string) string {
 	if r, _ := utf8.DecodeRuneInString(word); strings.ContainsRune("aeiouyàâéèêëîïôöûüAEIOUYÉÈ", r) {
