@@ -329,10 +329,7 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 		body.Themes = append(body.Themes, th)
 	}
 	if !oldest.IsZero() {
-		body.Outdated = fmt.Sprintf(pick(lang,
-			"Attention\u00a0: pour %s, des taux reposent sur une population au %s, plus de deux ans avant ce mois\u00a0; la population a pu changer depuis.",
-			"Opgelet: voor %s steunen cijfers op de bevolking op %s, meer dan twee jaar vóór die maand; de bevolking kan sindsdien veranderd zijn."),
-			body.Month, lc.Date(oldest))
+		body.Outdated = lc.OutdatedPopulation(last, oldest, locale.NoBreak)
 	}
 
 	body.Trends = []chartView{

@@ -46,6 +46,8 @@ type monthlyData struct {
 	Suppression    string
 	Change         string
 	Comparisons    string
+	// DiffersMark and Incomplete are the words of the table's marks.
+	DiffersMark, Incomplete string
 
 	Definitions []definition
 }
@@ -113,6 +115,9 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 		SummaryIntro:   fmt.Sprintf(msg.SummaryIntro, month, lc.Month(prev)),
 		Suppression:    fmt.Sprintf(msg.Suppression, snap.MinCount, snap.MinCount),
 		Change:         fmt.Sprintf(msg.Change, lc.Month(prev)),
+		Comparisons:    lc.DiffersNote(locale.Plain) + " " + lc.IncompleteNote(locale.Plain),
+		DiffersMark:    lc.DiffersMark(),
+		Incomplete:     lc.Incomplete(),
 	}
 
 	runID, computed := snap.RunID, msg.Unknown
@@ -197,9 +202,8 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 		d.Themes = append(d.Themes, th)
 	}
 	if !oldest.IsZero() {
-		d.Outdated = fmt.Sprintf(msg.Outdated, month, lc.Date(oldest))
+		d.Outdated = lc.OutdatedPopulation(period, oldest, locale.Plain)
 	}
-	d.Comparisons = msg.Comparisons
 	d.ColSpan = len(d.Columns) + 1
 
 	charts, err := w.charts(snap, period, lc, msg)
