@@ -172,10 +172,7 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 		th := themeRows{Name: group.Theme.Name.Text(lang)}
 		for _, line := range group.Lines {
 			def := line.Indicator
-			r := row{Name: def.Name.Text(lang), Unit: def.Unit.Text(lang)}
-			if line.Category != "" {
-				r.Name += " — " + line.Category
-			}
+			r := row{Name: line.Name(lang), Unit: def.Unit.Text(lang)}
 			var dates []string
 			for _, c := range d.Columns {
 				cl, v, ok := summaryCell(snap, line, c, period, lc)
@@ -186,9 +183,7 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 				if date := lc.Date(v.PopulationDate); !slices.Contains(dates, date) {
 					dates = append(dates, date)
 				}
-				if indicators.PopulationOutdated(v) && (oldest.IsZero() || v.PopulationDate.Before(oldest)) {
-					oldest = v.PopulationDate
-				}
+				oldest = indicators.OldestOutdated(oldest, v)
 			}
 			if len(dates) > 0 {
 				r.Population = fmt.Sprintf(msg.PopulationOf, lc.List(dates))
