@@ -28,7 +28,8 @@ import (
 // app is everything a running mode needs, built from the configuration.
 type app struct {
 	// cfg is the configuration the process started with; jobs holds the
-	// jobs and sources in force, which a reload replaces.
+	// jobs and sources in force: cfg from the start, until a reload
+	// replaces it.
 	cfg  *config.Config
 	jobs atomic.Pointer[config.Config]
 	log  *slog.Logger
@@ -239,11 +240,7 @@ func (a *app) password() (string, error) {
 
 // catalogue reads the indicator catalogue of the configuration in force.
 func (a *app) catalogue() (*catalogue.Catalogue, error) {
-	cfg := a.jobs.Load()
-	if cfg == nil {
-		cfg = a.cfg
-	}
-	return cfg.Catalogue()
+	return a.jobs.Load().Catalogue()
 }
 
 // snapshot returns the latest computed values.

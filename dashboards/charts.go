@@ -40,14 +40,9 @@ func pointOf(snap *indicators.Snapshot, v indicators.Value, found bool, label, l
 	if snap.Suppressed(v) {
 		return chartPoint{label: label, value: gap, shown: shown}
 	}
-	value := v.Value
-	if d, _ := snap.Lookup(v.Indicator); d.Decimals > 0 {
-		scale := math.Pow(10, float64(d.Decimals))
-		value = math.Round(value*scale) / scale
-	} else {
-		value = math.Round(value)
-	}
-	return chartPoint{label: label, value: value, shown: shown}
+	d, _ := snap.Lookup(v.Indicator)
+	scale := math.Pow10(max(d.Decimals, 0))
+	return chartPoint{label: label, value: math.Round(v.Value*scale) / scale, shown: shown}
 }
 
 // chartSeries is one named series of a chart.

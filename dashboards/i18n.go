@@ -41,9 +41,6 @@ var labels = map[string][2]string{
 	"change":              {"Évolution", "Evolutie"},
 	"year_before":         {"Un an avant", "Een jaar eerder"},
 	"interval":            {"Intervalle de confiance à 95\u202f%", "95%-betrouwbaarheidsinterval"},
-	"differs_mark":        {"L'intervalle du bassin exclut la valeur de la Région", "Het interval van de zorgzone sluit de waarde van het Gewest uit"},
-	"differs_note":        {"◆\u00a0: l'intervalle de confiance à 95\u202f% de la valeur du bassin exclut la valeur de la Région\u00a0; l'écart ne s'explique probablement pas par le seul hasard. Les intervalles ne sont donnés que pour les taux et les parts.", "◆: het 95%-betrouwbaarheidsinterval van de waarde van de zorgzone sluit de waarde van het Gewest uit; het verschil is waarschijnlijk niet louter toeval. Intervallen worden alleen voor cijfers per inwoners en aandelen gegeven."},
-	"incomplete_note":     {"«\u00a0incomplet\u00a0»\u00a0: des livraisons manquent pour ce mois\u00a0; la valeur peut encore changer.", "„onvolledig”: voor deze maand ontbreken leveringen; de waarde kan nog veranderen."},
 	"trend":               {"Évolution sur 24 mois", "Evolutie over 24 maanden"},
 	"chart_trend":         {"Contacts, personnes rencontrées et nouvelles personnes, 24 derniers mois", "Contacten, bereikte personen en nieuwe personen, laatste 24 maanden"},
 	"chart_tdi":           {"Demandes de traitement (TDI), 24 derniers mois", "Behandelingsaanvragen (TDI), laatste 24 maanden"},
@@ -102,7 +99,7 @@ var labels = map[string][2]string{
 func labelsFor(lc locale.Locale) map[string]string {
 	i := lc.Index()
 	r := strings.NewReplacer("{per}", lc.PerInhabitants(10000), "{zone}", lc.Zone())
-	out := make(map[string]string, len(labels)+6)
+	out := make(map[string]string, len(labels)+10)
 	for k, v := range labels {
 		out[k] = r.Replace(v[i])
 	}
@@ -113,6 +110,10 @@ func labelsFor(lc locale.Locale) map[string]string {
 	out["no_runs"] = lc.NoJobs()
 	out["running"] = lc.Status("running")
 	out["incomplete"] = lc.Incomplete()
+	out["incomplete_note"] = lc.IncompleteNote(locale.NoBreak)
+	out["differs_mark"] = lc.DiffersMark()
+	out["differs_note"] = lc.DiffersNote(locale.NoBreak) + lc.Pick(" Les intervalles ne sont donnés que pour les taux et les parts.",
+		" Intervallen worden alleen voor cijfers per inwoners en aandelen gegeven.")
 	return out
 }
 

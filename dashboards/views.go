@@ -322,17 +322,12 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 		for _, line := range group.Lines {
 			row := bassinRow(snap, line, code, last, lc)
 			th.Rows = append(th.Rows, row.indicatorRow)
-			if row.outdated && (oldest.IsZero() || row.population.Before(oldest)) {
-				oldest = row.population
-			}
+			oldest = indicators.OldestOutdated(oldest, row.rate)
 		}
 		body.Themes = append(body.Themes, th)
 	}
 	if !oldest.IsZero() {
-		body.Outdated = fmt.Sprintf(pick(lang,
-			"Attention\u00a0: pour %s, des taux reposent sur une population au %s, plus de deux ans avant ce mois\u00a0; la population a pu changer depuis.",
-			"Opgelet: voor %s steunen cijfers op de bevolking op %s, meer dan twee jaar vóór die maand; de bevolking kan sindsdien veranderd zijn."),
-			body.Month, lc.Date(oldest))
+		body.Outdated = lc.OutdatedPopulation(last, oldest, locale.NoBreak)
 	}
 
 	body.Trends = []chartView{
@@ -410,12 +405,11 @@ func (ps *pageSet) bassin(w io.Writer, snap *indicators.Snapshot, code string, s
 	return ps.execute(w, "bassin", p)
 }
 
-// shownRow is a row of the indicator table with what the page says about
-// its population.
+// shownRow is a row of the indicator table with, for a rate, the value its
+// population comes from (the zero Value for other kinds).
 type shownRow struct {
 	indicatorRow
-	population time.Time
-	outdated   bool
+	rate indicators.Value
 }
 
 // bassinRow fills one row of a bassin's indicator table: the value, the
@@ -424,11 +418,8 @@ type shownRow struct {
 func bassinRow(snap *indicators.Snapshot, line indicators.Line, code string, month time.Time, lc locale.Locale) shownRow {
 	d := line.Indicator
 	lang := lc.Lang()
-	row := shownRow{indicatorRow: indicatorRow{Name: d.Name.Text(lang), Unit: d.Unit.Text(lang), Current: locale.NoValue,
+	row := shownRow{indicatorRow: indicatorRow{Name: line.Name(lang), Unit: d.Unit.Text(lang), Current: locale.NoValue,
 		Previous: locale.NoValue, YearBefore: locale.NoValue, Region: locale.NoValue}}
-	if line.Category != "" {
-		row.Name += " — " + line.Category
-	}
 	cur, ok := snap.Cell(line.Key(geography.LevelBassin, code, month))
 	if !ok {
 		return row
@@ -454,7 +445,7 @@ func bassinRow(snap *indicators.Snapshot, line indicators.Line, code string, mon
 	}
 	if d.Kind() == catalogue.KindRate && !cur.PopulationDate.IsZero() {
 		row.Population = lc.PopulationOf(cur.PopulationDate)
-		row.population, row.outdated = cur.PopulationDate, indicators.PopulationOutdated(cur)
+		row.rate = cur
 	}
 	return row
 }

@@ -46,6 +46,8 @@ type monthlyData struct {
 	Suppression    string
 	Change         string
 	Comparisons    string
+	// DiffersMark and Incomplete are the words of the table's marks.
+	DiffersMark, Incomplete string
 
 	Definitions []definition
 }
@@ -113,6 +115,9 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 		SummaryIntro:   fmt.Sprintf(msg.SummaryIntro, month, lc.Month(prev)),
 		Suppression:    fmt.Sprintf(msg.Suppression, snap.MinCount, snap.MinCount),
 		Change:         fmt.Sprintf(msg.Change, lc.Month(prev)),
+		Comparisons:    lc.DiffersNote(locale.Plain) + " " + lc.IncompleteNote(locale.Plain),
+		DiffersMark:    lc.DiffersMark(),
+		Incomplete:     lc.Incomplete(),
 	}
 
 	runID, computed := snap.RunID, msg.Unknown
@@ -167,10 +172,7 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 		th := themeRows{Name: group.Theme.Name.Text(lang)}
 		for _, line := range group.Lines {
 			def := line.Indicator
-			r := row{Name: def.Name.Text(lang), Unit: def.Unit.Text(lang)}
-			if line.Category != "" {
-				r.Name += " — " + line.Category
-			}
+			r := row{Name: line.Name(lang), Unit: def.Unit.Text(lang)}
 			var dates []string
 			for _, c := range d.Columns {
 				cl, v, ok := summaryCell(snap, line, c, period, lc)
@@ -181,9 +183,7 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 				if date := lc.Date(v.PopulationDate); !slices.Contains(dates, date) {
 					dates = append(dates, date)
 				}
-				if indicators.PopulationOutdated(v) && (oldest.IsZero() || v.PopulationDate.Before(oldest)) {
-					oldest = v.PopulationDate
-				}
+				oldest = indicators.OldestOutdated(oldest, v)
 			}
 			if len(dates) > 0 {
 				r.Population = fmt.Sprintf(msg.PopulationOf, lc.List(dates))
@@ -197,9 +197,8 @@ func (w *Writer) monthlyData(snap *indicators.Snapshot, period time.Time, lc loc
 		d.Themes = append(d.Themes, th)
 	}
 	if !oldest.IsZero() {
-		d.Outdated = fmt.Sprintf(msg.Outdated, month, lc.Date(oldest))
+		d.Outdated = lc.OutdatedPopulation(period, oldest, locale.Plain)
 	}
-	d.Comparisons = msg.Comparisons
 	d.ColSpan = len(d.Columns) + 1
 
 	charts, err := w.charts(snap, period, lc, msg)

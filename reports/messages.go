@@ -1,8 +1,10 @@
 package reports
 
-// messages holds every sentence a report prints in one language. The
+// messages holds the sentences a report prints in one language. The
 // templates only lay the document out; the words live here so that the French
-// and Dutch versions can be read side by side.
+// and Dutch versions can be read side by side. The words shared with the
+// dashboards (the marks of the table, their notes, the warning on an old
+// population) come from package locale.
 type messages struct {
 	// FileName is the file name of the monthly report; %s is YYYY-MM.
 	FileName string
@@ -38,13 +40,9 @@ type messages struct {
 	Unassigned      string // %s: areas, %s: population
 	Suppression     string // %d: min count, %d: min count
 	Change          string // %s: previous month
-	Comparisons     string
-	Outdated        string // %s: month, %s: population date
 	PopulationOf    string // %s: population dates
 	YearBefore      string
 	Interval        string
-	DiffersMark     string
-	Incomplete      string
 
 	DefinitionsHeading string
 	Unit               string
@@ -93,13 +91,9 @@ var translations = map[string]*messages{
 		Unassigned:      "Les zones qu'aucune source disponible ne rattache à un bassin (%s ; %s habitants) sont comptées dans la Région uniquement : la somme des cinq bassins peut donc être inférieure au total régional.",
 		Suppression:     "Pour protéger la vie privée, les nombres inférieurs à %d ne sont pas publiés, ni les taux calculés à partir de ces nombres : ils apparaissent comme « < %d ». Quand un seul bassin est masqué, un autre est aussi retenu (« n.p. », non publié) pour qu'il ne puisse être retrouvé par soustraction du total régional.",
 		Change:          "La variation compare chaque valeur à celle du mois précédent (%s) ; elle n'est pas indiquée quand l'une des deux valeurs manque, vaut zéro ou n'est pas publiée.",
-		Comparisons:     "◆ : l'intervalle de confiance à 95\u202f% de la valeur du bassin exclut la valeur de la Région ; l'écart ne s'explique probablement pas par le seul hasard. « incomplet » : des livraisons manquent pour ce mois ; la valeur peut encore changer.",
-		Outdated:        "Attention : pour %s, des taux reposent sur une population au %s, plus de deux ans avant ce mois ; la population a pu changer depuis.",
 		PopulationOf:    "population au %s",
 		YearBefore:      "un an avant : ",
 		Interval:        "IC 95\u202f% : ",
-		DiffersMark:     "L'intervalle du bassin exclut la valeur de la Région",
-		Incomplete:      "incomplet",
 
 		DefinitionsHeading: "Définitions des indicateurs",
 		Unit:               "Unité",
@@ -149,13 +143,9 @@ var translations = map[string]*messages{
 		Unassigned:      "Gebieden die volgens geen enkele beschikbare bron bij een zorgzone horen (%s; %s inwoners), tellen alleen mee voor het Gewest: de som van de vijf zorgzones kan dus lager zijn dan het gewestelijke totaal.",
 		Suppression:     "Om de privacy te beschermen worden aantallen kleiner dan %d niet gepubliceerd, net zomin als de cijfers die erop berekend zijn: ze verschijnen als „< %d”. Wanneer slechts één zorgzone verborgen is, wordt ook een andere achtergehouden („n.g.”, niet gepubliceerd), zodat ze niet uit het gewestelijke totaal kan worden afgeleid.",
 		Change:          "De verandering vergelijkt elke waarde met die van de vorige maand (%s); ze wordt niet vermeld wanneer een van beide waarden ontbreekt, nul is of niet gepubliceerd wordt.",
-		Comparisons:     "◆: het 95%-betrouwbaarheidsinterval van de waarde van de zorgzone sluit de waarde van het Gewest uit; het verschil is waarschijnlijk niet louter toeval. „onvolledig”: voor deze maand ontbreken leveringen; de waarde kan nog veranderen.",
-		Outdated:        "Opgelet: voor %s steunen cijfers op de bevolking op %s, meer dan twee jaar vóór die maand; de bevolking kan sindsdien veranderd zijn.",
 		PopulationOf:    "bevolking op %s",
 		YearBefore:      "een jaar eerder: ",
 		Interval:        "BI 95%: ",
-		DiffersMark:     "Het interval van de zorgzone sluit de waarde van het Gewest uit",
-		Incomplete:      "onvolledig",
 
 		DefinitionsHeading: "Definities van de indicatoren",
 		Unit:               "Eenheid",

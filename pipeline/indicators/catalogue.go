@@ -56,8 +56,10 @@ type Snapshot struct {
 	// MinCount is the smallest count published; smaller counts are suppressed.
 	MinCount int
 
-	index  map[key]int
-	hidden map[key]bool // withheld by complementary suppression
+	index  map[Key]int
+	hidden map[Key]bool // withheld by complementary suppression
+	// periods are the months that have values, oldest first.
+	periods []time.Time
 	// numeratorCount names, for an indicator with a denominator, the
 	// count with the same numerator.
 	numeratorCount map[string]string
@@ -79,19 +81,24 @@ func (v Value) Key() Key {
 	return Key{v.Indicator, v.PeriodType, v.Period, v.Level, v.Code, v.Breakdown, v.Category}
 }
 
-type key = Key
-
-// NewSnapshot indexes values for lookups. A nil catalogue is the default
-// one.
+// NewSnapshot indexes values for lookups and lists their months. A nil
+// catalogue is the default one. The snapshot is read, never changed, once
+// built.
 func NewSnapshot(runID string, computedAt time.Time, g *geography.Geography, cat *catalogue.Catalogue, minCount int, values []Value) *Snapshot {
 	if cat == nil {
 		cat, _ = catalogue.Load(catalogue.Default())
 	}
 	s := &Snapshot{RunID: runID, ComputedAt: computedAt, Geography: g, Catalogue: cat, Values: values, MinCount: minCount,
-		index: make(map[key]int, len(values))}
+		index: make(map[Key]int, len(values))}
+	seen := map[time.Time]bool{}
 	for i, v := range values {
 		s.index[v.Key()] = i
+		if v.PeriodType == catalogue.Month && !seen[v.Period] {
+			seen[v.Period] = true
+			s.periods = append(s.periods, v.Period)
+		}
 	}
+	sort.Slice(s.periods, func(i, j int) bool { return s.periods[i].Before(s.periods[j]) })
 	s.numeratorCount = numeratorCounts(cat)
 	s.hidden = s.complement()
 	return s
@@ -122,26 +129,16 @@ func (s *Snapshot) Cell(k Key) (Value, bool) {
 	return s.Values[i], true
 }
 
-// Periods returns the months that have values, oldest first.
-func (s *Snapshot) Periods() []time.Time {
-	seen := map[time.Time]bool{}
-	var out []time.Time
-	for _, v := range s.Values {
-		if v.PeriodType == catalogue.Month && !seen[v.Period] {
-			seen[v.Period] = true
-			out = append(out, v.Period)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
-	return out
-}
+// Periods returns the months that have values, oldest first: a copy the
+// caller may change.
+func (s *Snapshot) Periods() []time.Time { return slices.Clone(s.periods) }
 
 // LastPeriod returns the month pages show: the latest complete month with
 // values, one that ended before the computation (a month still running, or a
 // date delivered in the future, is never shown); the zero time when there is
 // none. Without a computation time, the latest month with values.
 func (s *Snapshot) LastPeriod() time.Time {
-	p := s.Periods()
+	p := s.periods
 	if s.ComputedAt.IsZero() {
 		if len(p) == 0 {
 			return time.Time{}

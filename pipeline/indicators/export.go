@@ -41,7 +41,7 @@ type ExportRow struct {
 }
 
 // PeriodLabel writes a period as 2025-01 (month), 2025-Q1 (quarter) or 2025
-// (year): the form exports and links use.
+// (year): the form of the exports.
 func PeriodLabel(periodType string, start time.Time) string {
 	switch periodType {
 	case catalogue.Quarter:
@@ -75,27 +75,24 @@ func (s *Snapshot) Export(unsuppressed bool, keep func(Value) bool) []ExportRow 
 			continue
 		}
 		r.Value, r.Numerator = ptr(v.Value), ptr(v.Numerator)
-		var c Comparison
-		if unsuppressed {
-			c = s.compare(v, false)
-		} else {
-			c = s.Compare(v)
-		}
+		c := s.compare(v, !unsuppressed)
 		if !math.IsNaN(c.CILow) {
 			r.CILow, r.CIHigh = ptr(c.CILow), ptr(c.CIHigh)
 		}
-		for _, x := range []struct {
-			from *Value
-			to   **float64
-		}{{c.Previous, &r.Previous}, {c.YearBefore, &r.YearBefore}, {c.Region, &r.RegionValue}} {
-			if x.from != nil {
-				*x.to = ptr(x.from.Value)
-			}
-		}
+		r.Previous, r.YearBefore, r.RegionValue = valueOf(c.Previous), valueOf(c.YearBefore), valueOf(c.Region)
 		r.DiffersFromRegion = c.DiffersFromRegion
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// valueOf returns the figure of a compared value, nil when there is none.
+func valueOf(v *Value) *float64 {
+	if v == nil {
+		return nil
+	}
+	x := v.Value
+	return &x
 }
 
 // ExportColumns are the columns of an export, in order.

@@ -115,6 +115,11 @@ func TestSnapshotSeriesAndPeriods(t *testing.T) {
 	if got := s.LastPeriod(); !got.Equal(month(2024, time.April)) {
 		t.Errorf("LastPeriod() = %v, want 2024-04", got)
 	}
+	// A caller changing the months it got changes nothing for the next.
+	s.Periods()[2] = month(2030, time.January)
+	if got := s.LastPeriod(); !got.Equal(month(2024, time.April)) || !s.Periods()[2].Equal(month(2024, time.April)) {
+		t.Errorf("after a caller changed Periods(): LastPeriod() = %v, Periods() = %v, want 2024-04 last", got, s.Periods())
+	}
 	// Computed during April, the month shown is March: April is not over.
 	during := indicators.NewSnapshot("run-1", time.Date(2024, 4, 20, 6, 0, 0, 0, time.UTC), nil, nil, 5, s.Values)
 	if got := during.LastPeriod(); !got.Equal(month(2024, time.March)) {

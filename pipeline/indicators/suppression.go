@@ -68,7 +68,7 @@ func partitions(g *geography.Geography, values []Value) [][]cell {
 }
 
 // complement finds the values withheld to protect suppressed ones.
-func (s *Snapshot) complement() map[key]bool {
+func (s *Snapshot) complement() map[Key]bool {
 	type slice struct {
 		indicator string
 		period    time.Time
@@ -83,7 +83,7 @@ func (s *Snapshot) complement() map[key]bool {
 	// Smaller groups first: a value withheld inside a bassin often protects
 	// the region-wide group as well, so fewer values are lost.
 	sort.SliceStable(groups, func(i, j int) bool { return len(groups[i]) < len(groups[j]) })
-	hidden := map[key]bool{}
+	hidden := map[Key]bool{}
 	for sl := range parts {
 		for changed := true; changed; {
 			changed = false

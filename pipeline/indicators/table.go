@@ -23,6 +23,16 @@ func (l Line) Key(level, code string, month time.Time) Key {
 	return Key{l.Indicator.ID, catalogue.Month, month, level, code, l.Breakdown, l.Category}
 }
 
+// Name returns the line's name in lang: the indicator's name, followed by
+// the category for a line of one category ("Heures prestées — fedito").
+func (l Line) Name(lang string) string {
+	name := l.Indicator.Name.Text(lang)
+	if l.Category != "" {
+		name += " — " + l.Category
+	}
+	return name
+}
+
 // ThemeLines is a theme of the catalogue with its lines.
 type ThemeLines struct {
 	Theme catalogue.Theme
@@ -82,4 +92,15 @@ func cut(bc string) (breakdown, category string, ok bool) { return strings.Cut(b
 // dated more than two years before the start of the value's period.
 func PopulationOutdated(v Value) bool {
 	return !v.PopulationDate.IsZero() && v.PopulationDate.AddDate(2, 0, 0).Before(v.Period)
+}
+
+// OldestOutdated returns the older of oldest and the date of the population
+// v rests on when that population is outdated (see PopulationOutdated), else
+// oldest unchanged; the zero oldest is none yet. Folded over the values a
+// page shows, it gives the population date its warning names.
+func OldestOutdated(oldest time.Time, v Value) time.Time {
+	if PopulationOutdated(v) && (oldest.IsZero() || v.PopulationDate.Before(oldest)) {
+		return v.PopulationDate
+	}
+	return oldest
 }

@@ -86,6 +86,15 @@ func TestMonthlyTable(t *testing.T) {
 			t.Errorf("line %d is %v, want %v", i, lines[i], want[i])
 		}
 	}
+	for _, tt := range []struct{ lang, got, want string }{
+		{"fr", got[0].Lines[1].Name("fr"), "Heures — fedito"},
+		{"nl", got[0].Lines[0].Name("nl"), "Uren — fedbru"},
+		{"nl", got[1].Lines[0].Name("nl"), "Contacten"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("line name in %s: %q, want %q", tt.lang, tt.got, tt.want)
+		}
+	}
 	k := got[0].Lines[1].Key(geography.LevelBassin, "sud", march)
 	if v, ok := snap.Cell(k); !ok || v.Category != "fedito" || v.Code != "sud" {
 		t.Errorf("the key of a category line finds %+v, %v", v, ok)
@@ -107,6 +116,30 @@ func TestPopulationOutdated(t *testing.T) {
 		v := indicators.Value{Period: tt.period, PopulationDate: tt.population}
 		if got := indicators.PopulationOutdated(v); got != tt.want {
 			t.Errorf("population of %s for %s: outdated %v, want %v", tt.population.Format(time.DateOnly), tt.period.Format("2006-01"), got, tt.want)
+		}
+	}
+}
+
+func TestOldestOutdated(t *testing.T) {
+	march := month(2025, time.March)
+	value := func(population time.Time) indicators.Value {
+		return indicators.Value{Period: march, PopulationDate: population}
+	}
+	var oldest time.Time
+	for _, tt := range []struct {
+		v    indicators.Value
+		want time.Time
+	}{
+		{value(month(2024, 1)), time.Time{}},    // recent: none yet
+		{value(month(2022, 1)), month(2022, 1)}, // outdated: the first
+		{value(time.Time{}), month(2022, 1)},    // no population
+		{value(month(2021, 1)), month(2021, 1)}, // older
+		{value(month(2022, 6)), month(2021, 1)}, // outdated, but younger
+		{indicators.Value{}, month(2021, 1)},    // the zero value
+	} {
+		if oldest = indicators.OldestOutdated(oldest, tt.v); !oldest.Equal(tt.want) {
+			t.Errorf("after a population of %s: oldest %s, want %s", tt.v.PopulationDate.Format(time.DateOnly),
+				oldest.Format(time.DateOnly), tt.want.Format(time.DateOnly))
 		}
 	}
 }

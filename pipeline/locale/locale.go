@@ -42,9 +42,6 @@ const (
 // Languages returns the languages of the product, French first.
 func Languages() []string { return []string{French, Dutch} }
 
-// Supported reports whether lang is one of Languages.
-func Supported(lang string) bool { return lang == French || lang == Dutch }
-
 // Normalize maps a requested language to one the product writes: anything
 // but Dutch is French.
 func Normalize(lang string) string {
@@ -151,10 +148,4 @@ func (l Locale) Change(percent float64) string {
 // 10.000 inwoners".
 func (l Locale) PerInhabitants(per float64) string {
 	return l.Pick("pour ", "per ") + l.Number(per, 0) + l.Pick(" habitants", " inwoners")
-}
-
-// PerInhabitantsShort is the unit of a rate: "pour 10 000 hab." / "per
-// 10.000 inw.".
-func (l Locale) PerInhabitantsShort(per float64) string {
-	return l.Pick("pour ", "per ") + l.Number(per, 0) + l.Pick(" hab.", " inw.")
 }

@@ -69,8 +69,6 @@ func TestIntPercentChangePer(t *testing.T) {
 		{"change of minus zero", fr.Change(-0.04), "0,0" + nnbsp + "%"},
 		{"per fr", fr.PerInhabitants(10000), "pour 10" + nnbsp + "000 habitants"},
 		{"per nl", nl.PerInhabitants(10000), "per 10.000 inwoners"},
-		{"per short fr", fr.PerInhabitantsShort(10000), "pour 10" + nnbsp + "000 hab."},
-		{"per short nl", nl.PerInhabitantsShort(10000), "per 10.000 inw."},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -179,13 +177,26 @@ func TestWords(t *testing.T) {
 		{fr.NoValueNote(), "« — » : pas de valeur pour ce mois."},
 		{nl.NoValueNote(), "„—”: geen waarde voor deze maand."},
 		{fr.List([]string{"a", "b", "c"}), "a, b et c"}, {nl.List([]string{"a", "b"}), "a en b"},
-		{fr.Of("orientations"), "d'orientations"}, {fr.Of("contacts"), "de contacts"}, {nl.Of("contacten"), "contacten"},
 		{fr.Withheld(), "n.p."}, {nl.Withheld(), "n.g."},
 		{fr.Interval(5.26, 1234.5, 1), "5,3 – 1\u202f234,5"}, {nl.Interval(0.04, 12, 1), "0,0 – 12,0"},
 		{fr.Incomplete(), "incomplet"}, {nl.Incomplete(), "onvolledig"},
 		{fr.PopulationOf(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), "population au 1er janvier 2024"},
 		{nl.PopulationOf(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), "bevolking op 1 januari 2024"},
 		{fr.Tag(), "fr-BE"}, {nl.Tag(), "nl-BE"},
+		{fr.OutdatedPopulation(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), locale.NoBreak),
+			"Attention\u00a0: pour mars 2025, des taux reposent sur une population au 1er janvier 2022, plus de deux ans avant ce mois\u00a0; la population a pu changer depuis."},
+		{fr.OutdatedPopulation(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), locale.Plain),
+			"Attention : pour mars 2025, des taux reposent sur une population au 1er janvier 2022, plus de deux ans avant ce mois ; la population a pu changer depuis."},
+		{nl.OutdatedPopulation(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), locale.NoBreak),
+			"Opgelet: voor maart 2025 steunen cijfers op de bevolking op 1 januari 2022, meer dan twee jaar vóór die maand; de bevolking kan sindsdien veranderd zijn."},
+		{fr.DiffersMark(), "L'intervalle du bassin exclut la valeur de la Région"},
+		{nl.DiffersMark(), "Het interval van de zorgzone sluit de waarde van het Gewest uit"},
+		{fr.DiffersNote(locale.NoBreak), "◆\u00a0: l'intervalle de confiance à 95\u202f% de la valeur du bassin exclut la valeur de la Région\u00a0; l'écart ne s'explique probablement pas par le seul hasard."},
+		{fr.DiffersNote(locale.Plain), "◆ : l'intervalle de confiance à 95\u202f% de la valeur du bassin exclut la valeur de la Région ; l'écart ne s'explique probablement pas par le seul hasard."},
+		{nl.DiffersNote(locale.Plain), "◆: het 95%-betrouwbaarheidsinterval van de waarde van de zorgzone sluit de waarde van het Gewest uit; het verschil is waarschijnlijk niet louter toeval."},
+		{fr.IncompleteNote(locale.NoBreak), "«\u00a0incomplet\u00a0»\u00a0: des livraisons manquent pour ce mois\u00a0; la valeur peut encore changer."},
+		{fr.IncompleteNote(locale.Plain), "« incomplet » : des livraisons manquent pour ce mois ; la valeur peut encore changer."},
+		{nl.IncompleteNote(locale.NoBreak), "„onvolledig”: voor deze maand ontbreken leveringen; de waarde kan nog veranderen."},
 		{locale.Normalize(" NL "), "nl"}, {locale.Normalize("de"), "fr"}, {locale.Normalize(""), "fr"},
 	}
 	for _, tt := range tests {

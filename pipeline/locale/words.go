@@ -72,15 +72,6 @@ func (l Locale) List(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " " + l.And() + " " + items[len(items)-1]
 }
 
-// Of returns a French phrase with its partitive article, "de contacts" /
-// "d'orientations"; Dutch needs none and gets the word itself.
-func (l Locale) Of(word string) string {
-	if l.Lang() == Dutch {
-		return word
-	}
-	return of(word)
-}
-
 // of returns "de word", or "d'word" before a vowel (French).
 func of(word string) string {
 	if r, _ := utf8.DecodeRuneInString(word); strings.ContainsRune("aeiouyàâéèêëîïôöûüAEIOUYÉÈ", r) {
@@ -102,4 +93,55 @@ func (l Locale) Incomplete() string { return l.Pick("incomplet", "onvolledig") }
 // "population au 1er janvier 2024" / "bevolking op 1 januari 2024".
 func (l Locale) PopulationOf(d time.Time) string {
 	return l.Pick("population au ", "bevolking op ") + l.Date(d)
+}
+
+// Spacing is the space French writes before a colon or a semicolon and
+// inside guillemets in the sentences below: the dashboards' pages bind it
+// with a no-break space, the reports write a plain one. Dutch writes none.
+type Spacing string
+
+// The two spacings of French punctuation.
+const (
+	NoBreak Spacing = "\u00a0"
+	Plain   Spacing = " "
+)
+
+// OutdatedPopulation warns that rates of month rest on a population counted
+// at date, more than two years before: "Attention : pour mars 2025, des
+// taux reposent sur une population au 1er janvier 2022, …".
+func (l Locale) OutdatedPopulation(month, date time.Time, sp Spacing) string {
+	if l.Lang() == Dutch {
+		return "Opgelet: voor " + l.Month(month) + " steunen cijfers op de bevolking op " + l.Date(date) +
+			", meer dan twee jaar vóór die maand; de bevolking kan sindsdien veranderd zijn."
+	}
+	s := string(sp)
+	return "Attention" + s + ": pour " + l.Month(month) + ", des taux reposent sur une population au " + l.Date(date) +
+		", plus de deux ans avant ce mois" + s + "; la population a pu changer depuis."
+}
+
+// DiffersMark explains the ◆ mark beside a value: "L'intervalle du bassin
+// exclut la valeur de la Région".
+func (l Locale) DiffersMark() string {
+	return l.Pick("L'intervalle du bassin exclut la valeur de la Région", "Het interval van de zorgzone sluit de waarde van het Gewest uit")
+}
+
+// DiffersNote explains the ◆ mark in a note: "◆ : l'intervalle de confiance
+// à 95 % de la valeur du bassin exclut la valeur de la Région ; …".
+func (l Locale) DiffersNote(sp Spacing) string {
+	if l.Lang() == Dutch {
+		return "◆: het 95%-betrouwbaarheidsinterval van de waarde van de zorgzone sluit de waarde van het Gewest uit; het verschil is waarschijnlijk niet louter toeval."
+	}
+	s := string(sp)
+	return "◆" + s + ": l'intervalle de confiance à 95\u202f% de la valeur du bassin exclut la valeur de la Région" + s +
+		"; l'écart ne s'explique probablement pas par le seul hasard."
+}
+
+// IncompleteNote explains the Incomplete mark: "« incomplet » : des
+// livraisons manquent pour ce mois ; la valeur peut encore changer."
+func (l Locale) IncompleteNote(sp Spacing) string {
+	if l.Lang() == Dutch {
+		return "„" + l.Incomplete() + "”: voor deze maand ontbreken leveringen; de waarde kan nog veranderen."
+	}
+	s := string(sp)
+	return "«" + s + l.Incomplete() + s + "»" + s + ": des livraisons manquent pour ce mois" + s + "; la valeur peut encore changer."
 }
