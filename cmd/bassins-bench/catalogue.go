@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -200,23 +199,7 @@ func measureCatalogue(ctx context.Context, srv *managed.Server, client *clickHou
 // exports (at its scale 1) over the same months.
 func writeCatalogueInbox(ctx context.Context, inbox string, contacts, demands int) error {
 	write := func(rel string, body func(io.Writer) error) error {
-		path := filepath.Join(inbox, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		err = body(w)
-		if err == nil {
-			err = w.Flush()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeBuffered(filepath.Join(inbox, filepath.FromSlash(rel)), body); err != nil {
 			return fmt.Errorf("catalogue: generate %s: %w", rel, err)
 		}
 		return nil
@@ -249,20 +232,9 @@ func writeCatalogueInbox(ctx context.Context, inbox string, contacts, demands in
 // writeNextDelivery writes one more delivery of contacts, over the last
 // month, as a team sends each month.
 func writeNextDelivery(inbox string, rows int) error {
-	path := filepath.Join(inbox, "bench", "contacts-next.csv")
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("catalogue: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	err = demo.WriteContactsCSVMonths(w, rows, 1, seed+1, until)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeBuffered(filepath.Join(inbox, "bench", "contacts-next.csv"), func(w io.Writer) error {
+		return demo.WriteContactsCSVMonths(w, rows, 1, seed+1, until)
+	}); err != nil {
 		return fmt.Errorf("catalogue: generate the next delivery: %w", err)
 	}
 	return nil
