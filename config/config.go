@@ -529,8 +529,9 @@ func (c *Config) validate() []Problem {
 			add(at+".name", "source %q is declared twice", s.Name)
 		}
 		seenSources[s.Name] = true
-		// Code tables are read first, so that Validate checks their codes
-		// with the rest of the map.
+		// LoadCodeTables checks the codes of the code tables' lines itself,
+		// naming each line, and leaves out of the map those with a problem:
+		// Validate's check of the map then only ever reports inline entries.
 		for _, p := range s.LoadCodeTables() {
 			add(at+"."+p.Path, "%s", p.Message)
 		}

@@ -43,7 +43,7 @@ func (s *Spec) LoadCodeTables() []Problem {
 			merged[k] = v
 		}
 		for _, e := range table {
-			if _, both := foldedKey(m.Map, e.from); both {
+			if hasFoldedKey(m.Map, e.from) {
 				ps = append(ps, Problem{"fields." + name + ".map_file",
 					fmt.Sprintf("%s line %d: code %q is also in the field's map", m.MapFile, e.line, e.from)})
 				continue
@@ -128,13 +128,13 @@ func readCodeTable(path string, f Field) ([]codeTableEntry, []string) {
 	return out, problems
 }
 
-// foldedKey finds a key of m equal to k, without case and surrounding
-// spaces.
-func foldedKey(m map[string]string, k string) (string, bool) {
+// hasFoldedKey reports whether a key of m is k, compared without case and
+// surrounding spaces.
+func hasFoldedKey(m map[string]string, k string) bool {
 	for key := range m {
 		if strings.EqualFold(strings.TrimSpace(key), strings.TrimSpace(k)) {
-			return key, true
+			return true
 		}
 	}
-	return "", false
+	return false
 }

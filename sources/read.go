@@ -656,15 +656,10 @@ func (p *plan) convert(i int, st *step, c *Cell, col *column) bool {
 	if c.IsList && k != typeList {
 		return p.fail(i, ProblemList, "", text)
 	}
-	if codes := &st.codes; codes.hasMappings && len(text) > 0 && k != typeList { // list items are mapped one by one
-		mapped, ok := codes.lookup(text)
-		switch {
-		case ok:
-			text = mapped
-		case codes.hasDefault:
-			text = codes.orElse
-		default:
-			return p.fail(i, ProblemUnmapped, "", text)
+	if st.codes.hasMappings && len(text) > 0 && k != typeList { // list items are mapped one by one
+		var ok bool
+		if text, ok = p.mapped(i, st, text); !ok {
+			return false
 		}
 	}
 	empty := len(text) == 0 && !c.IsList
@@ -673,16 +668,17 @@ func (p *plan) convert(i int, st *step, c *Cell, col *column) bool {
 	}
 	switch k {
 	case typeString:
-		if accepted := st.accepted; len(accepted) > 0 && !empty && !containsFold(accepted, text) {
+		if accepted := st.accepted; len(accepted) > 0 && !empty && foldedCode(accepted, text) == nil {
 			return p.fail(i, ProblemValue, strings.Join(p.mapping[i].Values, ", "), text)
 		}
 		if len(st.fieldCodes) > 0 {
 			if empty {
 				text = st.unknown
-			} else if code := foldedCode(st.fieldCodes, text); code != nil {
-				text = code
 			} else {
-				return p.fail(i, ProblemValue, strings.Join(p.dataset.Fields[i].Codes, ", "), text)
+				var ok bool
+				if text, ok = p.fieldCode(i, st, text); !ok {
+					return false
+				}
 			}
 		}
 		if i == p.referralFrom {
@@ -840,25 +836,17 @@ func (p *plan) convertCodedList(i int, st *step, c *Cell, col *column) bool {
 		if len(text) == 0 {
 			return true
 		}
-		if codes := &st.codes; codes.hasMappings {
-			mapped, ok := codes.lookup(text)
-			if !ok {
-				mapped, ok = codes.orElse, codes.hasDefault
-			}
-			if !ok {
-				return p.fail(i, ProblemUnmapped, "", text)
-			}
-			text = mapped
+		ok := true
+		if st.codes.hasMappings {
+			text, ok = p.mapped(i, st, text)
 		}
-		if len(st.fieldCodes) > 0 {
-			code := foldedCode(st.fieldCodes, text)
-			if code == nil {
-				return p.fail(i, ProblemValue, strings.Join(p.dataset.Fields[i].Codes, ", "), text)
-			}
-			text = code
+		if ok && len(st.fieldCodes) > 0 {
+			text, ok = p.fieldCode(i, st, text)
 		}
-		col.appendText(text)
-		return true
+		if ok {
+			col.appendText(text)
+		}
+		return ok
 	}
 	ok := true
 	if c.IsList {
@@ -887,7 +875,29 @@ func (p *plan) convertCodedList(i int, st *step, c *Cell, col *column) bool {
 	return true
 }
 
-// foldedCode returns the code text is, compared without case, or nil.
+// mapped returns the text field i's map gives text, or its default; false,
+// with the reason in p.why, when text is unmapped.
+func (p *plan) mapped(i int, st *step, text []byte) ([]byte, bool) {
+	if mapped, ok := st.codes.lookup(text); ok {
+		return mapped, true
+	}
+	if st.codes.hasDefault {
+		return st.codes.orElse, true
+	}
+	return nil, p.fail(i, ProblemUnmapped, "", text)
+}
+
+// fieldCode returns the code of field i that text is, compared without
+// case; false, with the reason in p.why, when it is none.
+func (p *plan) fieldCode(i int, st *step, text []byte) ([]byte, bool) {
+	if code := foldedCode(st.fieldCodes, text); code != nil {
+		return code, true
+	}
+	return nil, p.fail(i, ProblemValue, strings.Join(p.dataset.Fields[i].Codes, ", "), text)
+}
+
+// foldedCode returns the one of codes text is, compared without case, or
+// nil.
 func foldedCode(codes [][]byte, text []byte) []byte {
 	for _, c := range codes {
 		if bytes.EqualFold(c, text) {
@@ -1023,16 +1033,6 @@ func dropGroupSpaces(b []byte) []byte {
 }
 
 var thousands = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "")
-
-// containsFold reports whether text is one of list, compared without case.
-func containsFold(list [][]byte, text []byte) bool {
-	for _, v := range list {
-		if bytes.EqualFold(v, text) {
-			return true
-		}
-	}
-	return false
-}
 
 func allDigits(b []byte) bool {
 	for _, c := range b {

@@ -268,23 +268,10 @@ func benchSize(ctx context.Context, srv *managed.Server, client *clickHouseClien
 // writeContacts writes the benchmark's contacts file and returns how long it
 // took and its size.
 func writeContacts(path string, rows int) (time.Duration, int64, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return 0, 0, fmt.Errorf("generate: %w", err)
-	}
 	start := time.Now()
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, 0, fmt.Errorf("generate: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	err = demo.WriteContactsCSV(w, rows, seed, until)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeBuffered(path, func(w io.Writer) error {
+		return demo.WriteContactsCSV(w, rows, seed, until)
+	}); err != nil {
 		return 0, 0, fmt.Errorf("generate: %w", err)
 	}
 	elapsed := time.Since(start)
@@ -293,6 +280,27 @@ func writeContacts(path string, rows int) (time.Duration, int64, error) {
 		return 0, 0, fmt.Errorf("generate: %w", err)
 	}
 	return elapsed, info.Size(), nil
+}
+
+// writeBuffered writes a file, and the folders it lies in, through a 1 MiB
+// buffer: body writes its content.
+func writeBuffered(path string, body func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	err = body(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // loadPipeline loads the inbox with the ingest job and measures it.

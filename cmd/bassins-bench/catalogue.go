@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -93,10 +92,12 @@ type queryProfile struct {
 }
 
 // measureCatalogue generates 60 months of contacts and treatment demands,
-// with the demo's care-offer inventories and federation activity, loads
-// them with the ingest job on an empty database, then times the compute job
-// over the whole default catalogue. With profile, it computes again while
-// polling the server's running statements, to tell which dominate.
+// with the demo's care-offer inventories and federation activity, and
+// loads them with the ingest job on an empty database. It computes the
+// whole default catalogue once, building every load's partials, delivers
+// one more month of contacts, and times the compute job's next run. With
+// profile, it computes a third time while polling the server's running
+// statements, to tell which dominate.
 func measureCatalogue(ctx context.Context, srv *managed.Server, client *clickHouseClient, geo *geography.Geography,
 	dir string, contacts, demands int, profile bool, progress func(string, ...any)) (res catalogueResult, err error) {
 	wh, geoVersion, err := openEmpty(ctx, srv, client, geo)
@@ -200,23 +201,7 @@ func measureCatalogue(ctx context.Context, srv *managed.Server, client *clickHou
 // exports (at its scale 1) over the same months.
 func writeCatalogueInbox(ctx context.Context, inbox string, contacts, demands int) error {
 	write := func(rel string, body func(io.Writer) error) error {
-		path := filepath.Join(inbox, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		err = body(w)
-		if err == nil {
-			err = w.Flush()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeBuffered(filepath.Join(inbox, filepath.FromSlash(rel)), body); err != nil {
 			return fmt.Errorf("catalogue: generate %s: %w", rel, err)
 		}
 		return nil
@@ -249,20 +234,9 @@ func writeCatalogueInbox(ctx context.Context, inbox string, contacts, demands in
 // writeNextDelivery writes one more delivery of contacts, over the last
 // month, as a team sends each month.
 func writeNextDelivery(inbox string, rows int) error {
-	path := filepath.Join(inbox, "bench", "contacts-next.csv")
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("catalogue: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	err = demo.WriteContactsCSVMonths(w, rows, 1, seed+1, until)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeBuffered(filepath.Join(inbox, "bench", "contacts-next.csv"), func(w io.Writer) error {
+		return demo.WriteContactsCSVMonths(w, rows, 1, seed+1, until)
+	}); err != nil {
 		return fmt.Errorf("catalogue: generate the next delivery: %w", err)
 	}
 	return nil
@@ -395,53 +369,136 @@ func profileCatalogue(ctx context.Context, wh *warehouse.Warehouse, geo *geograp
 	return nil
 }
 
+// The statements of a computation, as pipeline/warehouse writes them
+// (partials.go, cells.go, visits.go):
+//   - a cell or visits query's partials are built by INSERT INTO
+//     cell_partials or visit_partials … SELECT, from the rows of the loads
+//     that have none (FROM <table> WHERE has(<loads>, load_id) …);
+//   - they are read FROM cell_partials (summed with sumForEach) or FROM
+//     visit_partials, by spec: the statement names neither the table nor
+//     the breakdown;
+//   - the rows with a record id, which partials never hold, are read from
+//     the canonical table as they stand, with the statement the partials
+//     are built from (FROM <table> WHERE record_key != … and the rows that
+//     count);
+//   - a dataset's data months are counted as a cell query whose one
+//     measure is [toFloat64(count())] AS sums, by month alone;
+//   - the values are stored by INSERT INTO indicator_cells.
 var (
-	queryTable    = regexp.MustCompile(`FROM (contacts|treatment_demands|services|federation_activity) WHERE`)
-	queryCategory = regexp.MustCompile(`(?:arrayJoin\(if\(empty\((\w+)\)|toString\((\w+)\)|(\w+)|'()') AS category`)
-	queryFlags    = regexp.MustCompile(`\) AS c\d+`)
+	// queryRows names the canonical table a statement reads its rows
+	// from, and whether those are the rows with a record id.
+	queryRows = regexp.MustCompile(`FROM (contacts|treatment_demands|services|federation_activity) WHERE (record_key != '')?`)
+	// queryItem is one breakdown's category: a list field spread, a
+	// yes/no field as text, a field.
+	queryItem = `arrayJoin\(if\(empty\((\w+)\), \[''\], \w+\)\)|toString\((\w+)\)|(\w+)`
+	// queryCategory is a cell query's category: an empty text without
+	// breakdown.
+	queryCategory = regexp.MustCompile(`(?:` + queryItem + `|'') AS category\b`)
+	// queryCategories is a visits query's categories: those of its
+	// breakdowns, or none.
+	queryCategories = regexp.MustCompile(`area_key, (\[.*?\]|emptyArrayString\(\)) AS categories`)
+	queryItems      = regexp.MustCompile(queryItem)
+	// queryCounted is the field a visits query counts the values of; the
+	// row itself for a stock's rows.
+	queryCounted = regexp.MustCompile(`toString\((\w+|tuple\(load_id, line\))\) AS value`)
+	// queryHistogram is the number field of a histogram.
+	queryHistogram = regexp.MustCompile(`assumeNotNull\((\w+)\)`)
+	// queryMeasures are a cell query's measures, (filters) AS c<i>, and
+	// a visits query's, toUInt64(filters) * 2^i.
+	queryMeasures      = regexp.MustCompile(`\) AS c\d+\b`)
+	queryVisitMeasures = regexp.MustCompile(`\) \* \d+`)
 	// queryOtherTable names the table of another statement.
-	queryOtherTable = regexp.MustCompile(`(?:INSERT INTO|FROM) (?:(\w+)\.)?(\w+)`)
+	queryOtherTable = regexp.MustCompile(`(?:INSERT INTO|FROM|ALTER TABLE) (?:(\w+)\.)?(\w+)`)
 )
 
-// describeQuery names what a statement of the compute job asks, from its
-// text: the kind of cell query, the table, the breakdown and the number of
-// measures.
+// describeQuery names what a statement of the compute job does, from its
+// text: build a query's partials (of cells, visits or data months), read
+// cell or visit partials, read the rows with a record id (of cells, visits
+// or data months), insert indicator_cells, or other; then the table, and
+// for a cell or visits query, its breakdown and number of measures.
 func describeQuery(q string) string {
-	kind := "other"
+	q = strings.TrimSpace(q)
+	table, keyed := "", false
+	if m := queryRows.FindStringSubmatch(q); m != nil {
+		table, keyed = m[1], m[2] != ""
+	}
+	var what string
 	switch {
-	case strings.Contains(q, "groupUniqArray"):
-		kind = "new"
-	case strings.Contains(q, "uniqExactIf"):
-		kind = "distinct"
-	case strings.Contains(q, "assumeNotNull"):
-		kind = "histogram"
-	case strings.Contains(q, "countIf") || strings.Contains(q, "sumIf"):
-		kind = "additive"
-	case strings.Contains(q, "GROUP BY month"):
-		kind = "data months"
-	case strings.HasPrefix(strings.TrimSpace(q), "INSERT"):
-		kind = "insert"
+	case strings.Contains(q, "[toFloat64(count())] AS sums"):
+		what = "data months " + table
+	case strings.Contains(q, "groupBitOr("):
+		what = "visits " + table + describeVisits(q)
+	default:
+		what = "cells " + table + describeCells(q)
 	}
-	table := "?"
-	if m := queryTable.FindStringSubmatch(q); m != nil {
-		table = m[1]
-	} else if m := queryOtherTable.FindStringSubmatch(q); m != nil {
-		table = m[2]
+	switch {
+	case strings.HasPrefix(q, "INSERT INTO cell_partials"), strings.HasPrefix(q, "INSERT INTO visit_partials"):
+		return "build " + what
+	case strings.Contains(q, "FROM cell_partials"):
+		return "read cell partials"
+	case strings.Contains(q, "FROM visit_partials"):
+		return "read visit partials"
+	case keyed:
+		return "record ids, " + what
+	case strings.HasPrefix(q, "INSERT INTO indicator_cells"):
+		return "insert indicator_cells"
 	}
-	label := kind + " " + table
+	if m := queryOtherTable.FindStringSubmatch(q); m != nil {
+		return "other " + m[2]
+	}
+	return "other"
+}
+
+// describeCells names a cell query's breakdown, histogram field and number
+// of measures.
+func describeCells(q string) string {
+	var label string
 	if m := queryCategory.FindStringSubmatch(q); m != nil {
 		if by := m[1] + m[2] + m[3]; by != "" {
 			label += " by " + by
 		}
 	}
-	switch n := len(queryFlags.FindAllString(q, -1)); n {
-	case 0:
-	case 1:
-		label += ", 1 measure"
-	default:
-		label += fmt.Sprintf(", %d measures", n)
+	if m := queryHistogram.FindStringSubmatch(q); m != nil {
+		label += ", histogram of " + m[1]
 	}
-	return label
+	return label + measures(len(queryMeasures.FindAllString(q, -1)))
+}
+
+// describeVisits names a visits query's counted field, breakdowns and
+// number of measures.
+func describeVisits(q string) string {
+	var label string
+	if m := queryCounted.FindStringSubmatch(q); m != nil {
+		field := m[1]
+		if strings.HasPrefix(field, "tuple(") {
+			field = "rows"
+		}
+		label += " of " + field
+	}
+	if m := queryCategories.FindStringSubmatch(q); m != nil {
+		var by []string
+		for _, item := range queryItems.FindAllStringSubmatch(m[1], -1) {
+			if f := item[1] + item[2] + item[3]; f != "emptyArrayString" {
+				by = append(by, f)
+			}
+		}
+		if len(by) > 0 {
+			label += " by " + strings.Join(by, ", ")
+		}
+	}
+	return label + measures(len(queryVisitMeasures.FindAllString(q, -1)))
+}
+
+// measures writes the number of measures of a query, after its other
+// details.
+func measures(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return ", 1 measure"
+	}
+	return fmt.Sprintf(", %d measures", n)
 }
 
 // computeLog is a slog handler that keeps the records' attributes, to read
@@ -545,7 +602,7 @@ func printCatalogue(w io.Writer, r catalogueResult) {
 		}
 		return
 	}
-	fmt.Fprintf(w, "\nslowest statements of a second, profiled run (%.2f s; %d statements seen running, polled every %s):\n",
+	fmt.Fprintf(w, "\nslowest statements of a third, profiled run (%.2f s; %d statements seen running, polled every %s):\n",
 		r.profileTotal.Seconds(), r.seen, profilePoll)
 	const prow = "%-64s %9s %7s %14s %10s\n"
 	fmt.Fprintf(w, prow, "", "elapsed", "share", "rows read", "memory")

@@ -2,6 +2,7 @@ package warehouse_test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,17 @@ func TestDeliveryArrivals(t *testing.T) {
 					!g.FirstLoadedAt.Equal(w.FirstLoadedAt) || g.Lines != w.Lines {
 					t.Errorf("arrival %d = %+v, want %+v", i, g, w)
 				}
+			}
+
+			// The latest month of each source is the latest it delivered
+			// of which lines count today.
+			latest, err := wh.LatestDeliveredMonths(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantLatest := map[string]time.Time{"offer": month(2025, 1), "tdi": month(2024, 3), "team": month(2025, 4)}
+			if !maps.EqualFunc(latest, wantLatest, time.Time.Equal) {
+				t.Errorf("latest delivered months %v, want %v", latest, wantLatest)
 			}
 		})
 	}

@@ -87,23 +87,12 @@ func (w *Warehouse) SaveIndicatorValues(ctx context.Context, runID string, compu
 		end := min(start+chunk, len(values))
 		rows := make([][]any, 0, end-start)
 		for _, v := range values[start:end] {
-			var est uint8
-			if v.Estimated {
-				est = 1
-			}
-			var incomplete, suppressed uint8
-			if v.Incomplete {
-				incomplete = 1
-			}
-			if v.Suppressed {
-				suppressed = 1
-			}
 			popDate := v.PopulationDate
 			if popDate.IsZero() {
 				popDate = time.Unix(0, 0).UTC()
 			}
 			rows = append(rows, []any{runID, v.Indicator, v.PeriodType, v.Period, v.Level, v.Code, v.Breakdown, v.Category,
-				v.Value, v.Numerator, v.Denominator, est, incomplete, suppressed, popDate})
+				v.Value, v.Numerator, v.Denominator, v.Estimated, v.Incomplete, v.Suppressed, popDate})
 		}
 		if err := w.InsertRows(ctx, "indicator_cells",
 			[]string{"run_id", "indicator", "period_type", "period", "level", "code", "breakdown", "category",
@@ -163,13 +152,14 @@ func (w *Warehouse) Values(ctx context.Context, runID string) ([]indicators.Valu
 	var values []indicators.Value
 	for rows.Next() {
 		v := indicators.Value{RunID: runID}
-		var est, incomplete, suppressed uint8
 		var popDate time.Time
+		// The flags are UInt8 columns: the driver writes a bool as 1 or 0
+		// and reads any other value than 0 as true.
 		if err := rows.Scan(&v.Indicator, &v.PeriodType, &v.Period, &v.Level, &v.Code, &v.Breakdown, &v.Category,
-			&v.Value, &v.Numerator, &v.Denominator, &est, &incomplete, &suppressed, &popDate); err != nil {
+			&v.Value, &v.Numerator, &v.Denominator, &v.Estimated, &v.Incomplete, &v.Suppressed, &popDate); err != nil {
 			return nil, fmt.Errorf("warehouse: read indicator values: %w", err)
 		}
-		v.Period, v.Estimated, v.Incomplete, v.Suppressed = utcDate(v.Period), est == 1, incomplete == 1, suppressed == 1
+		v.Period = utcDate(v.Period)
 		if popDate.Year() > 1970 {
 			v.PopulationDate = utcDate(popDate)
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/brusano/bassins/sources"
 )
 
 // Load statuses. A load's status is its latest row in the loads table.
@@ -590,13 +592,16 @@ type Arrival struct {
 	Lines uint64
 }
 
-// arrivalTables are the tables whose months a source may owe: every dated
-// table, the inventory included.
-var arrivalTables = []struct{ dataset, table string }{
-	{"contacts", "contacts"},
-	{"federation_activity", "federation_activity"},
-	{"services", "services"},
-	{"treatment_demands", "treatment_demands"},
+// arrivalDatasets are the datasets whose months a source may owe: every
+// stored one, the inventories included, by name.
+func arrivalDatasets() []*sources.Dataset {
+	var out []*sources.Dataset
+	for _, d := range sources.Datasets() {
+		if !d.Virtual {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // DeliveryArrivals returns, for every source and month its rows cover, when
@@ -606,30 +611,26 @@ var arrivalTables = []struct{ dataset, table string }{
 // whose lines count today (a later delivery of the same file left it out)
 // is left out: it is not received.
 func (w *Warehouse) DeliveryArrivals(ctx context.Context) ([]Arrival, error) {
-	type key struct {
-		source string
-		month  time.Time
-	}
 	var out []Arrival
-	for _, t := range arrivalTables {
+	for _, d := range arrivalDatasets() {
 		rows, err := w.conn.Query(ctx, `SELECT source, month, loaded_at FROM (
-				SELECT load_id, toStartOfMonth(`+datedTables[t.table]+`) AS month
-				FROM `+t.table+` WHERE load_id GLOBAL IN (`+liveLoads+`)
+				SELECT load_id, toStartOfMonth(`+datedTables[d.Table]+`) AS month
+				FROM `+d.Table+` WHERE load_id GLOBAL IN (`+liveLoads+`)
 					AND (load_id, line) GLOBAL NOT IN (SELECT load_id, line FROM excluded_rows)
 				GROUP BY load_id, month
 			) AS r GLOBAL ANY LEFT JOIN (
 				SELECT load_id, any(source) AS source, argMax(loaded_at, recorded_ns) AS loaded_at FROM loads GROUP BY load_id
 			) AS l USING load_id`)
 		if err != nil {
-			return nil, fmt.Errorf("warehouse: arrivals of %s: %w", t.table, err)
+			return nil, fmt.Errorf("warehouse: arrivals of %s: %w", d.Table, err)
 		}
-		first := map[key]time.Time{}
+		first := map[sourceMonth]time.Time{}
 		for rows.Next() {
-			var k key
+			var k sourceMonth
 			var at time.Time
 			if err := rows.Scan(&k.source, &k.month, &at); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("warehouse: arrivals of %s: %w", t.table, err)
+				return nil, fmt.Errorf("warehouse: arrivals of %s: %w", d.Table, err)
 			}
 			k.month = utcDate(k.month)
 			if f, seen := first[k]; !seen || at.Before(f) {
@@ -639,15 +640,15 @@ func (w *Warehouse) DeliveryArrivals(ctx context.Context) ([]Arrival, error) {
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("warehouse: arrivals of %s: %w", t.table, err)
+			return nil, fmt.Errorf("warehouse: arrivals of %s: %w", d.Table, err)
 		}
-		lines, err := w.monthLines(ctx, t.table)
+		lines, err := w.monthLines(ctx, d.Table)
 		if err != nil {
 			return nil, err
 		}
 		for k, at := range first {
-			if n := lines[sourceMonth(k)]; n > 0 {
-				out = append(out, Arrival{Source: k.source, Dataset: t.dataset, Month: k.month, FirstLoadedAt: at, Lines: n})
+			if n := lines[k]; n > 0 {
+				out = append(out, Arrival{Source: k.source, Dataset: d.Name, Month: k.month, FirstLoadedAt: at, Lines: n})
 			}
 		}
 	}
@@ -695,17 +696,20 @@ func (w *Warehouse) monthLines(ctx context.Context, table string) (map[sourceMon
 }
 
 // LatestDeliveredMonths returns, for every source, the first day of the
-// latest month whose rows arrived in a load that counts (DeliveryArrivals),
-// inventories included: a source silent for too long is overdue.
+// latest month of which lines count today, inventories included: the
+// latest month DeliveryArrivals lists (a row that counts today arrived in
+// a load that counts). A source silent for too long is overdue.
 func (w *Warehouse) LatestDeliveredMonths(ctx context.Context) (map[string]time.Time, error) {
-	arrivals, err := w.DeliveryArrivals(ctx)
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]time.Time{}
-	for _, a := range arrivals {
-		if a.Month.After(out[a.Source]) {
-			out[a.Source] = a.Month
+	for _, d := range arrivalDatasets() {
+		lines, err := w.monthLines(ctx, d.Table)
+		if err != nil {
+			return nil, err
+		}
+		for k, n := range lines {
+			if n > 0 && k.month.After(out[k.source]) {
+				out[k.source] = k.month
+			}
 		}
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package warehouse_test
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -109,5 +110,57 @@ func TestIndicatorValuesRoundTripAndTheLatestRunWins(t *testing.T) {
 	}
 	if got[0].Value != 13 {
 		t.Errorf("contacts = %v, want the second run's 13", got[0].Value)
+	}
+}
+
+// The flags of a value are stored as 1 or 0, and read back.
+func TestIndicatorFlagsAreStoredAsOneOrZero(t *testing.T) {
+	wh, _ := warehousetest.Open(t)
+	ctx := t.Context()
+	march := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	values := []indicators.Value{
+		{Indicator: "a", Level: "bassin", Code: "sud", Period: march, Value: 1},
+		{Indicator: "b", Level: "bassin", Code: "sud", Period: march, Value: 2, Estimated: true},
+		{Indicator: "c", Level: "bassin", Code: "sud", Period: march, Value: 3, Incomplete: true},
+		{Indicator: "d", Level: "bassin", Code: "sud", Period: march, Value: 4, Suppressed: true},
+		{Indicator: "e", Level: "bassin", Code: "sud", Period: march, Value: 5, Estimated: true, Incomplete: true, Suppressed: true},
+	}
+	if err := wh.SaveIndicatorValues(ctx, "run-flags", march, 1, values); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := wh.Conn().Query(ctx, `SELECT indicator, estimated, incomplete, suppressed FROM indicator_cells
+		WHERE run_id = 'run-flags' ORDER BY indicator`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	want := map[string][3]uint8{"a": {0, 0, 0}, "b": {1, 0, 0}, "c": {0, 1, 0}, "d": {0, 0, 1}, "e": {1, 1, 1}}
+	stored := map[string][3]uint8{}
+	for rows.Next() {
+		var ind string
+		var f [3]uint8
+		if err := rows.Scan(&ind, &f[0], &f[1], &f[2]); err != nil {
+			t.Fatal(err)
+		}
+		stored[ind] = f
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(stored, want) {
+		t.Errorf("flags stored as %v, want %v", stored, want)
+	}
+	got, err := wh.Values(ctx, "run-flags")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(values) {
+		t.Fatalf("%d values, want %d", len(got), len(values))
+	}
+	for i, v := range got {
+		w := values[i]
+		if v.Indicator != w.Indicator || v.Estimated != w.Estimated || v.Incomplete != w.Incomplete || v.Suppressed != w.Suppressed {
+			t.Errorf("value %d read back as %+v, want the flags of %+v", i, v, w)
+		}
 	}
 }

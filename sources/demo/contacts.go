@@ -442,14 +442,7 @@ func WriteContactsCSVMonths(w io.Writer, n, monthCount int, seed int64, until ti
 	combo := newFamilyRand(r, comboFamily, g, personScale, monthCount)
 	renfort := newFamilyRand(r, renfortFamily, g, personScale, monthCount)
 
-	// Exact monthly counts summing to n: largest remainders of the expected shares.
-	weights := make([]float64, monthCount)
-	var total float64
-	for mi, m := range months {
-		weights[mi] = seasonTrend(m, mi, monthCount)
-		total += weights[mi]
-	}
-	counts := apportion(n, weights, total)
+	counts := monthCounts(n, months, seasonTrend)
 
 	bw := bufio.NewWriterSize(w, 256<<10)
 	bw.WriteString(ContactsCSVHeader + "\n")
@@ -476,6 +469,19 @@ func WriteContactsCSVMonths(w io.Writer, n, monthCount int, seed int64, until ti
 		return fmt.Errorf("demo: write contacts: %w", err)
 	}
 	return nil
+}
+
+// monthCounts splits n over months, each weighing weight(m, mi,
+// len(months)): exact monthly counts summing to n, the largest remainders
+// of the expected shares.
+func monthCounts(n int, months []time.Time, weight func(m time.Time, mi, n int) float64) []int {
+	weights := make([]float64, len(months))
+	var total float64
+	for mi, m := range months {
+		weights[mi] = weight(m, mi, len(months))
+		total += weights[mi]
+	}
+	return apportion(n, weights, total)
 }
 
 // apportion splits n into parts proportional to weights, summing exactly to n.

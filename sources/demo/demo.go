@@ -157,8 +157,6 @@ func Write(ctx context.Context, opts Options) (Summary, error) {
 	return out.summary, nil
 }
 
-// coveredMonths returns the first day (UTC) of each of the n months ending
-// with the month of until, oldest first.
 // benchRun checks the arguments of the benchmark writers (n rows over
 // monthCount months ending with the month of until; a seed of 0 means 1)
 // and returns the seed, the geography and the months.
@@ -182,6 +180,8 @@ func benchRun(n, monthCount int, seed int64, until time.Time) (int64, *geo, []ti
 	return seed, g, coveredMonths(until, monthCount), nil
 }
 
+// coveredMonths returns the first day (UTC) of each of the n months ending
+// with the month of until, oldest first.
 func coveredMonths(until time.Time, n int) []time.Time {
 	last := time.Date(until.Year(), until.Month(), 1, 0, 0, 0, 0, time.UTC)
 	months := make([]time.Time, n)

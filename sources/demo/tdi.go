@@ -270,13 +270,7 @@ func WriteTreatmentDemandsCSV(w io.Writer, n, monthCount int, seed int64, until 
 		return err
 	}
 	t := newTreatmentDemands(seed, g, float64(n)/(demandsPerMonth*float64(monthCount)), months)
-	weights := make([]float64, monthCount)
-	var total float64
-	for mi, m := range months {
-		weights[mi] = demandSeason(m, mi, monthCount)
-		total += weights[mi]
-	}
-	counts := apportion(n, weights, total)
+	counts := monthCounts(n, months, demandSeason)
 	cw := csv.NewWriter(w)
 	cw.Comma = ';'
 	if err := cw.Write(tdiHeader); err != nil {

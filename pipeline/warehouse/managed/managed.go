@@ -383,9 +383,7 @@ func (s *Server) stop(grace time.Duration) error {
 	case <-timer.C:
 	}
 	s.logger.Warn("clickhouse server did not stop in time, killing it", "pid", s.pid, "grace", grace)
-	// The server leads its own process group (Setpgid), so this also
-	// reaches any process it started.
-	if err := syscall.Kill(-s.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := s.kill(); err != nil {
 		return fmt.Errorf("kill clickhouse server (pid %d): %w", s.pid, err)
 	}
 	select {
@@ -394,6 +392,16 @@ func (s *Server) stop(grace time.Duration) error {
 	case <-time.After(killWait):
 		return fmt.Errorf("clickhouse server (pid %d) still running after SIGKILL", s.pid)
 	}
+}
+
+// kill sends SIGKILL to the server's process group: the server leads its
+// own (Setpgid), so this also reaches any process it started. A group
+// already gone is no error.
+func (s *Server) kill() error {
+	if err := syscall.Kill(-s.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return err
+	}
+	return nil
 }
 
 // reuse returns the server recorded in the state file if it is still running

@@ -2,11 +2,9 @@ package managed
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -172,9 +170,8 @@ func (s *Supervisor) watch(ctx context.Context) {
 		case !srv.reused && time.Since(mute) > s.opts.HangAfter:
 			s.c.logger.Error("clickhouse server has not answered for too long: killing it to start it again",
 				"addr", srv.Addr(), "pid", srv.pid, "since", mute.Format(time.RFC3339), "hang_after", s.opts.HangAfter)
-			// The server leads its process group; its exit is then seen
-			// at once and it is started again.
-			if err := syscall.Kill(-srv.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			// Its exit is then seen at once and it is started again.
+			if err := srv.kill(); err != nil {
 				s.c.logger.Error("killing the clickhouse server", "pid", srv.pid, "err", err)
 			}
 			mute = time.Now()
